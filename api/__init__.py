@@ -1,0 +1,1 @@
+"""The GraphQL API: types, resolvers, auth, the Starlette app and the command line."""

@@ -1,0 +1,63 @@
+"""JWT bearer tokens (HS256) to principals, and tokens for local use."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+
+from domain.access import ANONYMOUS, Principal, Role
+
+ALGORITHM = "HS256"
+TOKEN_ROLES = {r.value for r in Role if r is not Role.ANONYMOUS}
+
+
+class InvalidToken(Exception):
+    """The Authorization header is present but unusable."""
+
+
+def principal_from_header(header: str | None, *, secret: str) -> Principal:
+    if not header:
+        return ANONYMOUS
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("Authorization must be 'Bearer <token>'")
+    return principal_from_token(token.strip(), secret=secret)
+
+
+def principal_from_token(token: str, *, secret: str) -> Principal:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                            options={"require": ["sub", "role"]})
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("token expired") from None
+    except jwt.InvalidTokenError as exc:
+        raise InvalidToken(f"invalid token: {exc}") from None
+    role = claims.get("role")
+    if role not in TOKEN_ROLES:
+        raise InvalidToken(f"unknown role {role!r}")
+    locations = claims.get("locations") or []
+    email = claims.get("email")
+    if not isinstance(locations, list) or not all(isinstance(x, str) for x in locations):
+        raise InvalidToken("locations must be a list of location codes")
+    if email is not None and not isinstance(email, str):
+        raise InvalidToken("email must be a string")
+    if role == Role.CUSTOMER and not email:
+        raise InvalidToken("a customer token needs an email")
+    return Principal(Role(role), subject=str(claims["sub"]),
+                     email=email.lower() if email else None, locations=frozenset(locations))
+
+
+def issue_token(*, role: str, secret: str, email: str | None = None,
+                locations: list[str] | None = None, subject: str | None = None,
+                ttl_seconds: int = 30 * 24 * 3600) -> str:
+    if role not in TOKEN_ROLES:
+        raise ValueError(f"role must be one of {', '.join(sorted(TOKEN_ROLES))}")
+    now = int(time.time())
+    claims: dict = {"sub": subject or email or role, "role": role, "iat": now,
+                    "exp": now + ttl_seconds}
+    if email:
+        claims["email"] = email
+    if locations:
+        claims["locations"] = locations
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)

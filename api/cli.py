@@ -1,0 +1,136 @@
+"""The `promessa` command: serve, migrate, export-schema, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from api import settings as settings_module
+from api.settings import SettingsError
+
+DEMO_USERS = [
+    ("customer", "ada@example.com", None),
+    ("agent", "agent@promessa.example", None),
+    ("store", "roma@promessa.example", ["ST-ROMA"]),
+    ("admin", "admin@promessa.example", None),
+    ("integration", None, None),
+]
+
+
+def _settings(*, demo: bool = False) -> settings_module.Settings:
+    try:
+        return settings_module.load(demo=demo)
+    except SettingsError as exc:
+        print(f"promessa: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(demo=args.demo)
+    if args.workers > 1 and settings.embedded:
+        print("promessa: --workers > 1 needs PostgreSQL (PROMESSA_DATABASE_URL)",
+              file=sys.stderr)
+        return 2
+    if not settings.embedded:
+        from api.app import create_app  # noqa: F401  (fail fast on import errors)
+    if args.demo:
+        from api.auth import issue_token
+
+        print("Demo tokens (send as 'Authorization: Bearer <token>'):")
+        for role, email, locations in DEMO_USERS:
+            token = issue_token(role=role, email=email, locations=locations,
+                                secret=settings.jwt_secret)
+            print(f"  {role:<12} {email or '':<26} {token}")
+        print(f"GraphiQL: http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.run("api.cli:app_factory", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info", lifespan="on")
+    return 0
+
+
+def app_factory():
+    """Uvicorn's entry point (also in each worker process): settings from the environment."""
+    import os
+
+    from api.app import create_app
+
+    demo = os.environ.get("PROMESSA_DEMO") == "1"
+    return create_app(_settings(demo=demo))
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from persistence import migrate
+    from persistence.db import Database
+
+    settings = _settings()
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await migrate.upgrade(db.writer)
+            print(f"migrated to {await migrate.current_revision(db.writer)}")
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_export_schema(_: argparse.Namespace) -> int:
+    from api.schema.root import export_sdl
+
+    sys.stdout.write(export_sdl())
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from api.auth import TOKEN_ROLES, issue_token
+
+    settings = _settings()
+    if args.role not in TOKEN_ROLES:
+        print(f"promessa: --role must be one of {', '.join(sorted(TOKEN_ROLES))}",
+              file=sys.stderr)
+        return 2
+    locations = [x.strip() for x in args.locations.split(",") if x.strip()] if args.locations \
+        else None
+    if args.role == "customer" and not args.email:
+        print("promessa: a customer token needs --email", file=sys.stderr)
+        return 2
+    print(issue_token(role=args.role, email=args.email, locations=locations,
+                      secret=settings.jwt_secret))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="promessa", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API server")
+    serve.add_argument("--demo", action="store_true", help="seed and use the demo network")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="migrate the database to head").set_defaults(
+        func=cmd_migrate)
+    sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
+        func=cmd_export_schema)
+    token = sub.add_parser("token", help="print a signed token for local use")
+    token.add_argument("--role", required=True)
+    token.add_argument("--email")
+    token.add_argument("--locations", help="comma separated location codes (store role)")
+    token.set_defaults(func=cmd_token)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if getattr(args, "demo", False):
+        import os
+
+        os.environ["PROMESSA_DEMO"] = "1"
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""`promessa serve --demo`: seed the demo network through the same use cases as the API."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+from api import demo_data
+from api.context import Dependencies
+from domain import catalog
+from domain.access import Principal, Role
+from domain.catalog import Address
+from domain.geo import GeoPoint
+from domain.services import catalog as catalog_service
+from domain.services import inventory as inventory_service
+
+log = logging.getLogger("promessa.demo")
+SEEDER = Principal(Role.ADMIN, subject="demo-seed")
+
+
+def _location(i: int, x: dict) -> catalog.Location:
+    a = x["address"]
+    return catalog.new_location(
+        code=x["code"], name=x["name"], type=x["type"],
+        address=Address(a["line1"], a["city"], a["postalCode"], a["country"],
+                        point=GeoPoint(a["latitude"], a["longitude"])),
+        capabilities=x["capabilities"], channels=x["channels"],
+        handling_classes=x.get("handlingClasses"), time_zone=x["timeZone"],
+        cutoff_time=x["cutoffTime"], processing_hours=x["processingHours"],
+        daily_capacity=x["dailyCapacity"], cost_per_shipment=x.get("costPerShipment"),
+        cost_per_kg=x.get("costPerKg"), carbon_factor=x.get("carbonFactor"), active=True,
+        at=["locations", str(i)])
+
+
+def _sku(i: int, x: dict) -> catalog.Sku:
+    return catalog.new_sku(
+        sku=x["sku"], name=x["name"], product_group=x["productGroup"], handling=x["handling"],
+        weight_grams=x["weightGrams"],
+        prices=[(Decimal(p["amount"]), p["currency"]) for p in x["prices"]],
+        backorderable=x["backorderable"], preorderable=x["preorderable"],
+        components=[(c["sku"], c["quantity"]) for c in x.get("components", [])],
+        at=["skus", str(i)])
+
+
+async def seed(deps: Dependencies) -> bool:
+    """Seed once: an empty catalog gets the demo network; returns whether it seeded."""
+    if (await deps.reader.sku_page(first=1, after=None, product_group=None)).total_count:
+        log.info("demo data already present")
+        return False
+    clock = deps.clock
+    await catalog_service.upsert_locations(
+        deps.uow, [_location(i, x) for i, x in enumerate(demo_data.locations())],
+        principal=SEEDER, clock=clock)
+    skus = [_sku(i, x) for i, x in enumerate(demo_data.skus())]
+    items = [s for s in skus if not s.is_kit]
+    for start in range(0, len(items), catalog_service.MAX_BATCH):
+        await catalog_service.upsert_skus(deps.uow, items[start:start + 250], principal=SEEDER,
+                                          clock=clock)
+    await catalog_service.upsert_skus(deps.uow, [s for s in skus if s.is_kit],
+                                      principal=SEEDER, clock=clock)
+    rows = [inventory_service.LevelSnapshot(x["sku"], x["location"], x["onHand"],
+                                            x.get("safetyStock")) for x in demo_data.inventory()]
+    for start in range(0, len(rows), inventory_service.MAX_LEVELS):
+        await inventory_service.set_inventory(deps.uow, rows[start:start + 250],
+                                              reason="DEMO_SEED", principal=SEEDER, clock=clock)
+    for x in demo_data.incoming(clock.now().date()):
+        await inventory_service.expect_incoming(
+            deps.uow, sku=x["sku"], location=x["location"], quantity=x["quantity"],
+            expected_at=datetime.fromisoformat(x["expectedAt"]), reference="DEMO-PO",
+            principal=SEEDER, clock=clock)
+    log.info("demo network seeded: %d locations, %d skus, %d stock rows",
+             len(demo_data.locations()), len(skus), len(rows))
+    return True

@@ -1,0 +1,64 @@
+"""Domain errors become userErrors (mutations) or coded top-level errors (queries), once."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import DomainError
+
+log = logging.getLogger("promessa.errors")
+T = TypeVar("T")
+
+
+@strawberry.type(description="A business refusal: nothing was changed.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="Path to the offending input field, e.g. ['lines', '0', 'quantity'].")
+    message: str = strawberry.field(description="What is wrong, for a person to read.")
+    code: str = strawberry.field(description="Stable machine-readable code.")
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> UserError:
+        return cls(field=exc.field, message=exc.message, code=exc.code)
+
+
+async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """Run a use case; a domain refusal becomes the payload's userErrors."""
+    try:
+        return await work(), []
+    except DomainError as exc:
+        return None, [UserError.from_domain(exc)]
+
+
+class ErrorCodes(SchemaExtension):
+    """Give every top-level error a code; mask everything unexpected, logging it whole."""
+
+    async def on_operation(self):
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        result.errors = [self._shape(e) for e in result.errors]
+
+    @staticmethod
+    def _shape(error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            return GraphQLError(original.message, nodes=error.nodes, path=error.path,
+                                extensions={**(error.extensions or {}), "code": original.code})
+        if original is None or isinstance(original, GraphQLError) or error.path is None:
+            code = (error.extensions or {}).get("code", "BAD_REQUEST")
+            return GraphQLError(error.message, nodes=error.nodes, path=error.path,
+                                extensions={**(error.extensions or {}), "code": code})
+        request_id = uuid.uuid4().hex[:16]
+        log.error("unexpected error (request %s) at %s", request_id, error.path,
+                  exc_info=(type(original), original, original.__traceback__))
+        return GraphQLError("Unexpected error", nodes=error.nodes, path=error.path,
+                            extensions={"code": "INTERNAL", "requestId": request_id})

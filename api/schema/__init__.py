@@ -1,0 +1,1 @@
+"""GraphQL schema, one module per area; `build_schema` assembles them."""

@@ -1,0 +1,250 @@
+"""The network and the catalog: locations, SKUs, channels."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from api.context import Context
+from api.errors import UserError, attempt
+from api.schema.common import (
+    Address,
+    AddressInput,
+    Capability,
+    HandlingClass,
+    LocationType,
+    Money,
+    PageInfo,
+    page_size,
+)
+from domain import access, catalog
+from domain.services import catalog as catalog_service
+
+
+@strawberry.type(description="Where stock is and from where it can leave.")
+class Location(relay.Node):
+    key: relay.NodeID[str]
+    code: str
+    name: str
+    type: LocationType
+    address: Address
+    capabilities: list[Capability]
+    handling_classes: list[HandlingClass]
+    channels: list[str]
+    time_zone: str
+    cutoff_time: str = strawberry.field(description="Daily order cut-off, HH:MM local time.")
+    processing_hours: int
+    daily_capacity: int | None = strawberry.field(description="Fulfillments per day.")
+    cost_per_shipment: Decimal
+    cost_per_kg: Decimal
+    carbon_factor: float = strawberry.field(description="Grams CO2e per kg per km.")
+    active: bool
+
+    @classmethod
+    def from_domain(cls, loc: catalog.Location) -> Location:
+        return cls(key=loc.code, code=loc.code, name=loc.name, type=loc.type,
+                   address=Address.from_domain(loc.address),
+                   capabilities=sorted(loc.capabilities), channels=list(loc.channels),
+                   handling_classes=sorted(loc.handling_classes), time_zone=loc.time_zone,
+                   cutoff_time=loc.cutoff_time.strftime("%H:%M"),
+                   processing_hours=loc.processing_hours, daily_capacity=loc.daily_capacity,
+                   cost_per_shipment=loc.cost_per_shipment, cost_per_kg=loc.cost_per_kg,
+                   carbon_factor=loc.carbon_factor, active=loc.active)
+
+
+@strawberry.type(description="One component of a kit.")
+class KitComponent:
+    sku: str
+    quantity: int
+
+
+@strawberry.type(description="A sellable item, or a kit made of items.")
+class Sku(relay.Node):
+    key: relay.NodeID[str]
+    sku: str
+    name: str
+    product_group: str
+    handling: HandlingClass
+    weight_grams: int
+    prices: list[Money]
+    backorderable: bool
+    preorderable: bool
+    components: list[KitComponent] = strawberry.field(description="Empty unless a kit.")
+
+    @classmethod
+    def from_domain(cls, s: catalog.Sku) -> Sku:
+        return cls(key=s.sku, sku=s.sku, name=s.name, product_group=s.product_group,
+                   handling=s.handling, weight_grams=s.weight_grams,
+                   prices=[Money(amount=a, currency=c) for c, a in sorted(s.prices.items())],
+                   backorderable=s.backorderable, preorderable=s.preorderable,
+                   components=[KitComponent(sku=c.sku, quantity=c.quantity)
+                               for c in s.components])
+
+
+@strawberry.type(description="Where orders come from.")
+class Channel:
+    code: str
+    name: str
+    currencies: list[str] = strawberry.field(description="Currencies sold in, default first.")
+
+
+@strawberry.type
+class SkuEdge:
+    cursor: str
+    node: Sku
+
+
+@strawberry.type
+class SkuConnection:
+    total_count: int
+    page_info: PageInfo
+    edges: list[SkuEdge]
+
+
+@strawberry.input
+class LocationInput:
+    code: str
+    name: str
+    type: LocationType
+    address: AddressInput
+    capabilities: list[Capability]
+    channels: list[str]
+    handling_classes: list[HandlingClass] | None = strawberry.field(
+        default=None, description="Handling classes accepted; all when omitted.")
+    time_zone: str = "Europe/Rome"
+    cutoff_time: str = "15:00"
+    processing_hours: int = 24
+    daily_capacity: int | None = None
+    cost_per_shipment: Decimal | None = None
+    cost_per_kg: Decimal | None = None
+    carbon_factor: float | None = None
+    active: bool = True
+
+
+@strawberry.input
+class UpsertLocationsInput:
+    locations: list[LocationInput]
+
+
+@strawberry.type
+class UpsertLocationsPayload:
+    locations: list[Location]
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class MoneyInput:
+    amount: Decimal
+    currency: str
+
+
+@strawberry.input
+class KitComponentInput:
+    sku: str
+    quantity: int
+
+
+@strawberry.input
+class SkuInput:
+    sku: str
+    name: str
+    product_group: str
+    handling: HandlingClass = catalog.HandlingClass.STANDARD
+    weight_grams: int = 0
+    prices: list[MoneyInput] = strawberry.field(default_factory=list)
+    backorderable: bool = False
+    preorderable: bool = False
+    components: list[KitComponentInput] = strawberry.field(
+        default_factory=list, description="Makes this SKU a kit of these components.")
+
+
+@strawberry.input
+class UpsertSkusInput:
+    skus: list[SkuInput]
+
+
+@strawberry.type
+class UpsertSkusPayload:
+    skus: list[Sku]
+    user_errors: list[UserError]
+
+
+def _location(i: int, x: LocationInput) -> catalog.Location:
+    return catalog.new_location(
+        code=x.code, name=x.name, type=x.type.value, address=x.address.to_domain(),
+        capabilities=[c.value for c in x.capabilities], channels=x.channels,
+        handling_classes=None if x.handling_classes is None else [
+            h.value for h in x.handling_classes],
+        time_zone=x.time_zone, cutoff_time=x.cutoff_time, processing_hours=x.processing_hours,
+        daily_capacity=x.daily_capacity,
+        cost_per_shipment=None if x.cost_per_shipment is None else str(x.cost_per_shipment),
+        cost_per_kg=None if x.cost_per_kg is None else str(x.cost_per_kg),
+        carbon_factor=x.carbon_factor, active=x.active, at=["locations", str(i)])
+
+
+def _sku(i: int, x: SkuInput) -> catalog.Sku:
+    return catalog.new_sku(
+        sku=x.sku, name=x.name, product_group=x.product_group, handling=x.handling.value,
+        weight_grams=x.weight_grams, prices=[(str(p.amount), p.currency) for p in x.prices],
+        backorderable=x.backorderable, preorderable=x.preorderable,
+        components=[(c.sku, c.quantity) for c in x.components], at=["skus", str(i)])
+
+
+@strawberry.type
+class CatalogQuery:
+    @strawberry.field(description="Every location of the network.")
+    async def locations(self, info: strawberry.Info[Context, None]) -> list[Location]:
+        found = await info.context.deps.reader.locations()
+        return [Location.from_domain(loc) for loc in found.values()]
+
+    @strawberry.field(description="The catalog, by SKU code.")
+    async def skus(self, info: strawberry.Info[Context, None], first: int | None = 20,
+                   after: str | None = None,
+                   product_group: str | None = None) -> SkuConnection:
+        page = await info.context.deps.reader.sku_page(
+            first=page_size(first), after=after, product_group=product_group)
+        return SkuConnection(
+            total_count=page.total_count,
+            page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=bool(after)),
+            edges=[SkuEdge(cursor=c, node=Sku.from_domain(s))
+                   for c, s in zip(page.cursors, page.items, strict=True)])
+
+    @strawberry.field(description="Sales channels.")
+    async def channels(self, info: strawberry.Info[Context, None]) -> list[Channel]:
+        return [Channel(code=c.code, name=c.name, currencies=list(c.currencies))
+                for c in await info.context.deps.reader.channels()]
+
+
+@strawberry.type
+class CatalogMutation:
+    @strawberry.mutation(description="Create or update locations (admin, integration).")
+    async def upsert_locations(self, info: strawberry.Info[Context, None],
+                               input: UpsertLocationsInput) -> UpsertLocationsPayload:
+        ctx = info.context
+
+        async def work():
+            access.require(ctx.principal, "catalog.write")
+            locations = [_location(i, x) for i, x in enumerate(input.locations)]
+            return await ctx.run(lambda: catalog_service.upsert_locations(
+                ctx.deps.uow, locations, principal=ctx.principal, clock=ctx.deps.clock))
+
+        saved, errors = await attempt(work)
+        return UpsertLocationsPayload(
+            locations=[Location.from_domain(loc) for loc in saved or []], user_errors=errors)
+
+    @strawberry.mutation(description="Create or update SKUs and kits (admin, integration).")
+    async def upsert_skus(self, info: strawberry.Info[Context, None],
+                          input: UpsertSkusInput) -> UpsertSkusPayload:
+        ctx = info.context
+
+        async def work():
+            access.require(ctx.principal, "catalog.write")
+            skus = [_sku(i, x) for i, x in enumerate(input.skus)]
+            return await ctx.run(lambda: catalog_service.upsert_skus(
+                ctx.deps.uow, skus, principal=ctx.principal, clock=ctx.deps.clock))
+
+        saved, errors = await attempt(work)
+        return UpsertSkusPayload(skus=[Sku.from_domain(s) for s in saved or []],
+                                 user_errors=errors)

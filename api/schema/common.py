@@ -1,0 +1,102 @@
+"""Types shared by every area: money, addresses, pages, enums mirrored from the domain."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from domain import catalog, orders
+from domain.catalog import Address as DomainAddress
+from domain.errors import InvalidInput
+from domain.geo import GeoPoint
+from domain.money import Money as DomainMoney
+
+HandlingClass = strawberry.enum(catalog.HandlingClass, description="How an item must be handled.")
+LocationType = strawberry.enum(catalog.LocationType, description="Kind of location.")
+Capability = strawberry.enum(catalog.Capability, description="What a location can do.")
+OrderStatus = strawberry.enum(orders.OrderStatus, description="Order status (SPEC §2).")
+LineStatus = strawberry.enum(orders.LineStatus, description="Status of one order line.")
+FulfillmentStatus = strawberry.enum(orders.FulfillmentStatus,
+                                    description="Fulfillment status (SPEC §2).")
+DeliveryMethod = strawberry.enum(orders.DeliveryMethod, description="Ship or pick up.")
+ServiceLevel = strawberry.enum(orders.ServiceLevel, description="Carrier service level.")
+
+MAX_PAGE = 100
+
+
+@strawberry.type(description="An amount in one currency; the amount is a decimal string.")
+class Money:
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def from_domain(cls, money: DomainMoney) -> Money:
+        return cls(amount=money.amount, currency=money.currency)
+
+
+@strawberry.input(description="A point on Earth in decimal degrees.")
+class GeoPointInput:
+    latitude: float
+    longitude: float
+
+
+@strawberry.input(description="A postal address; latitude/longitude improve sourcing.")
+class AddressInput:
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    region: str | None = None
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def to_domain(self) -> DomainAddress:
+        point = (GeoPoint(self.latitude, self.longitude)
+                 if self.latitude is not None and self.longitude is not None else None)
+        return DomainAddress(line1=self.line1, city=self.city, postal_code=self.postal_code,
+                             country=self.country, line2=self.line2, region=self.region,
+                             point=point)
+
+
+@strawberry.type(description="A postal address.")
+class Address:
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    region: str | None
+    country: str
+    latitude: float | None
+    longitude: float | None
+
+    @classmethod
+    def from_domain(cls, a: DomainAddress) -> Address:
+        return cls(line1=a.line1, line2=a.line2, city=a.city, postal_code=a.postal_code,
+                   region=a.region, country=a.country,
+                   latitude=a.point.latitude if a.point else None,
+                   longitude=a.point.longitude if a.point else None)
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+    @classmethod
+    def of(cls, cursors: list[str], *, has_next: bool, has_previous: bool) -> PageInfo:
+        return cls(has_next_page=has_next, has_previous_page=has_previous,
+                   start_cursor=cursors[0] if cursors else None,
+                   end_cursor=cursors[-1] if cursors else None)
+
+
+def page_size(first: int | None, *, default: int = 20) -> int:
+    """Validate `first`: 0-100."""
+    if first is None:
+        return default
+    if not 0 <= first <= MAX_PAGE:
+        raise InvalidInput(f"first must be between 0 and {MAX_PAGE}", field=["first"])
+    return first

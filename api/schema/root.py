@@ -1,0 +1,32 @@
+"""The schema: every area's queries and mutations on one root."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from api.errors import ErrorCodes
+from api.schema.catalog import CatalogMutation, CatalogQuery
+from api.schema.inventory import InventoryMutation, InventoryQuery
+from api.schema.orders import OrderMutation, OrderQuery
+
+
+@strawberry.type(description="Everything a client can read.")
+class Query(CatalogQuery, InventoryQuery, OrderQuery):
+    pass
+
+
+@strawberry.type(description="Everything a client can change; refusals come as userErrors.")
+class Mutation(CatalogMutation, InventoryMutation, OrderMutation):
+    pass
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query, mutation=Mutation,
+        extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000),
+                    lambda: ValidationCache(maxsize=1000)])
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,76 @@
+"""Settings from the environment, read and validated once at start."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Secrets that must never protect a real deployment (documentation examples, obvious words).
+WELL_KNOWN_SECRETS = {"secret", "changeme", "change-me", "password", "promessa", "jwt-secret",
+                      "your-256-bit-secret", "test", "dev", "development", "demo"}
+MIN_SECRET_LENGTH = 32
+DEV_SECRET = "promessa-dev-only-secret-do-not-use-in-production"
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class SettingsError(ValueError):
+    """The configuration cannot start a server; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    broadcast_url: str = "memory://"
+    jwt_secret: str = DEV_SECRET
+    environment: str = "development"
+    demo: bool = False
+    db_pool_size: int = 10
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+
+def default_database_url(cwd: Path | None = None) -> str:
+    return f"sqlite+aiosqlite:///{(cwd or Path.cwd()) / 'promessa.db'}"
+
+
+def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
+    """Build settings from `env` (default: os.environ); raise SettingsError when unusable."""
+    env = dict(os.environ if env is None else env)
+    environment = env.get("PROMESSA_ENV", "development").strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(f"PROMESSA_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    database_url = env.get("PROMESSA_DATABASE_URL", "").strip() or default_database_url()
+    if not database_url.startswith(("sqlite", "postgres")):
+        raise SettingsError("PROMESSA_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+    broadcast_url = env.get("PROMESSA_BROADCAST_URL", "").strip() or "memory://"
+    if not broadcast_url.startswith(("memory://", "redis://", "rediss://", "postgres://",
+                                     "postgresql://")):
+        raise SettingsError("PROMESSA_BROADCAST_URL must be memory://, redis:// or postgres://")
+    secret = env.get("PROMESSA_JWT_SECRET")
+    if secret is None:
+        if environment == "production" and not demo:
+            raise SettingsError("PROMESSA_JWT_SECRET is required in production")
+        secret = DEV_SECRET
+    elif (not secret.strip() or secret.strip().lower() in WELL_KNOWN_SECRETS
+          or len(secret) < MIN_SECRET_LENGTH):
+        raise SettingsError(
+            f"PROMESSA_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters and not a "
+            "well-known value (try: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    if environment == "production" and secret == DEV_SECRET:
+        raise SettingsError("the development JWT secret cannot be used in production")
+    try:
+        pool = int(env.get("PROMESSA_DB_POOL_SIZE", "10"))
+    except ValueError:
+        raise SettingsError("PROMESSA_DB_POOL_SIZE must be a whole number") from None
+    if not 1 <= pool <= 200:
+        raise SettingsError("PROMESSA_DB_POOL_SIZE must be 1-200")
+    return Settings(database_url=database_url, broadcast_url=broadcast_url, jwt_secret=secret,
+                    environment=environment, demo=demo, db_pool_size=pool)

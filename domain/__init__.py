@@ -1,0 +1,1 @@
+"""Promessa's business rules: pure Python, standard library only."""

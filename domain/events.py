@@ -1,0 +1,51 @@
+"""Domain events: what happened, and which streams subscribers follow it on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ORDERS_STREAM = "orders"
+INVENTORY_STREAM = "inventory"
+
+
+def order_stream(number: str) -> str:
+    return f"order:{number}"
+
+
+def location_stream(code: str) -> str:
+    return f"location:{code}"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One fact, written to the outbox with the change that caused it.
+
+    `streams` lists every stream it is appended to; each stream numbers its events from 1.
+    The payload holds references and small facts only (far below NOTIFY's 8 kB).
+    """
+
+    type: str
+    at: datetime
+    streams: tuple[str, ...]
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def order_placed(*, number: str, status: str, at: datetime) -> Event:
+    return Event("ORDER_PLACED", at, (order_stream(number), ORDERS_STREAM),
+                 {"order": number, "status": status})
+
+
+def fulfillment_created(*, number: str, fulfillment_id: str, location: str,
+                        at: datetime) -> Event:
+    return Event("FULFILLMENT_CREATED", at, (location_stream(location),),
+                 {"order": number, "fulfillment": fulfillment_id, "location": location})
+
+
+def inventory_changed(*, sku: str, location: str, on_hand: int, reserved: int,
+                      safety_stock: int, reason: str, at: datetime) -> Event:
+    return Event("INVENTORY_CHANGED", at, (INVENTORY_STREAM,),
+                 {"sku": sku, "location": location, "onHand": on_hand, "reserved": reserved,
+                  "safetyStock": safety_stock,
+                  "available": max(0, on_hand - reserved - safety_stock), "reason": reason})

@@ -1,0 +1,114 @@
+"""What the domain needs from the outside world, as protocols persistence implements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, Self
+
+from domain import events
+from domain.catalog import Channel, Location, Sku
+from domain.inventory import Incoming, InventoryLevel, LedgerEntry
+from domain.orders import Order
+
+LevelKey = tuple[str, str]  # (sku, location)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    key: str
+    fingerprint: str
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourcingSnapshot:
+    """Everything placing an order reads before it writes (no lock held)."""
+
+    channel: Channel | None
+    skus: dict[str, Sku]
+    locations: dict[str, Location]
+    levels: dict[LevelKey, InventoryLevel]
+    incoming: dict[str, list[Incoming]]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSearch:
+    """Criteria of an order search; `fulfilled_from` keeps orders with work there."""
+
+    customer_email: str | None = None
+    statuses: tuple[str, ...] = ()
+    channel: str | None = None
+    placed_from: datetime | None = None
+    placed_to: datetime | None = None
+    fulfilled_from: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list
+    total_count: int
+    has_next: bool
+    cursors: list[str]
+
+
+class CatalogRepository(Protocol):
+    async def skus(self, codes: Iterable[str]) -> dict[str, Sku]: ...
+    async def locations(self, codes: Iterable[str]) -> dict[str, Location]: ...
+    async def save_skus(self, skus: list[Sku]) -> None: ...
+    async def save_locations(self, locations: list[Location]) -> None: ...
+
+
+class InventoryRepository(Protocol):
+    async def levels_for_update(self, keys: list[LevelKey]) -> dict[LevelKey, InventoryLevel]:
+        """Lock and return levels; keys without a row come back as zero levels."""
+
+    async def save_levels(self, levels: list[InventoryLevel]) -> None: ...
+
+    async def reserve(self, wants: list[tuple[str, str, int]]) -> list[InventoryLevel] | None:
+        """Reserve each (sku, location, units) only if available; all or nothing (None)."""
+
+    async def append_ledger(self, entries: list[LedgerEntry]) -> None: ...
+    async def add_incoming(self, incoming: Incoming) -> None: ...
+    async def allocate_incoming(self, incoming_id: str, units: int) -> bool: ...
+
+
+class OrderRepository(Protocol):
+    async def next_number(self) -> str: ...
+    async def add(self, order: Order) -> None: ...
+
+
+class IdempotencyRepository(Protocol):
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Record the key; return the existing record instead if the key is taken."""
+
+
+class UnitOfWork(Protocol):
+    """One write transaction: nothing is kept unless `commit` is called."""
+
+    catalog: CatalogRepository
+    inventory: InventoryRepository
+    orders: OrderRepository
+    idempotency: IdempotencyRepository
+
+    def emit(self, *new: events.Event) -> None: ...
+    async def commit(self) -> None: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class Reader(Protocol):
+    """Reads without a write lock, for decisions that are re-checked when writing."""
+
+    async def sourcing_snapshot(self, *, channel: str, skus: list[str]) -> SourcingSnapshot: ...
+    async def idempotency(self, key: str) -> IdempotencyRecord | None: ...
+    async def order_by_id(self, order_id: str) -> Order | None: ...

@@ -1,0 +1,1 @@
+"""Use cases: each takes ports, a command and the principal; returns domain objects."""

@@ -1,0 +1,253 @@
+"""Read queries: no write lock, a constant number of statements per call."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain import errors
+from domain.catalog import Channel, Location, Sku
+from domain.inventory import Incoming, InventoryLevel
+from domain.orders import Order
+from domain.ports import IdempotencyRecord, OrderSearch, Page, SourcingSnapshot
+from persistence import mapping
+from persistence.db import Database
+from persistence.repositories import load_locations, load_skus
+from persistence.tables import (
+    ChannelRow,
+    FulfillmentLineRow,
+    FulfillmentRow,
+    IdempotencyRow,
+    IncomingRow,
+    InventoryLevelRow,
+    KitComponentRow,
+    LocationChannelRow,
+    LocationRow,
+    OrderLineRow,
+    OrderRow,
+    SkuRow,
+    TimelineRow,
+)
+
+L = InventoryLevelRow.__table__.c
+
+
+def encode_cursor(*parts: object) -> str:
+    return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> list[str]:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+    except (ValueError, UnicodeDecodeError):
+        raise errors.InvalidInput("malformed cursor", field=["after"]) from None
+
+
+class SqlReader:
+    """Every read the API and the services make, each in its own short transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _connect(self):
+        return self.db.reader.begin()
+
+    # --- for placing orders -------------------------------------------------------------------
+    async def sourcing_snapshot(self, *, channel: str, skus: list[str]) -> SourcingSnapshot:
+        async with self._connect() as conn:
+            row = (await conn.execute(
+                sa.select(ChannelRow).where(ChannelRow.code == channel))).first()
+            parts = (await conn.execute(sa.select(KitComponentRow.component).where(
+                KitComponentRow.kit.in_(skus)))).scalars().all()
+            catalog = await load_skus(conn, [*skus, *parts])
+            in_channel = sa.select(LocationChannelRow.location).where(
+                LocationChannelRow.channel == channel)
+            locations = await load_locations(conn, LocationRow.code.in_(in_channel))
+            stocked = sorted({s for s, sku in catalog.items() if not sku.is_kit})
+            levels = (await conn.execute(sa.select(
+                L.sku, L.location, L.on_hand, L.reserved, L.safety_stock).where(
+                L.sku.in_(stocked), L.location.in_(in_channel)))).all()
+            incoming = await _open_incoming(conn, stocked)
+        return SourcingSnapshot(
+            channel=mapping.channel_from_row(row) if row else None, skus=catalog,
+            locations=locations,
+            levels={(r.sku, r.location): InventoryLevel(r.sku, r.location, r.on_hand, r.reserved,
+                                                        r.safety_stock) for r in levels},
+            incoming=incoming)
+
+    async def idempotency(self, key: str) -> IdempotencyRecord | None:
+        async with self._connect() as conn:
+            row = (await conn.execute(
+                sa.select(IdempotencyRow).where(IdempotencyRow.key == key))).first()
+        return IdempotencyRecord(row.key, row.fingerprint, row.order_id) if row else None
+
+    async def order_by_id(self, order_id: str) -> Order | None:
+        found = await self.orders_where(OrderRow.id == order_id)
+        return found[0] if found else None
+
+    # --- catalog ------------------------------------------------------------------------------
+    async def channels(self) -> list[Channel]:
+        async with self._connect() as conn:
+            rows = (await conn.execute(sa.select(ChannelRow).order_by(ChannelRow.code))).all()
+        return [mapping.channel_from_row(r) for r in rows]
+
+    async def channel(self, code: str) -> Channel | None:
+        async with self._connect() as conn:
+            row = (await conn.execute(
+                sa.select(ChannelRow).where(ChannelRow.code == code))).first()
+        return mapping.channel_from_row(row) if row else None
+
+    async def locations(self, codes: Iterable[str] | None = None) -> dict[str, Location]:
+        where = sa.true() if codes is None else LocationRow.code.in_(sorted(set(codes)))
+        async with self._connect() as conn:
+            return await load_locations(conn, where)
+
+    async def skus(self, codes: Iterable[str]) -> dict[str, Sku]:
+        async with self._connect() as conn:
+            return await load_skus(conn, codes)
+
+    async def sku_page(self, *, first: int, after: str | None,
+                       product_group: str | None) -> Page:
+        where = [SkuRow.product_group == product_group] if product_group else []
+        async with self._connect() as conn:
+            total = (await conn.execute(
+                sa.select(sa.func.count()).select_from(SkuRow).where(*where))).scalar_one()
+            if after:
+                where.append(SkuRow.sku > decode_cursor(after)[0])
+            codes = (await conn.execute(sa.select(SkuRow.sku).where(*where).order_by(
+                SkuRow.sku).limit(first + 1))).scalars().all()
+            catalog = await load_skus(conn, codes[:first])
+        items = [catalog[c] for c in codes[:first]]
+        return Page(items, total, len(codes) > first, [encode_cursor(s.sku) for s in items])
+
+    # --- inventory ----------------------------------------------------------------------------
+    async def availability(self, skus: list[str], channel: str) -> tuple[
+            dict[str, Sku], dict[str, Location], list[InventoryLevel], dict[str, list[Incoming]]]:
+        """Catalog, channel locations, their levels and open receipts for `skus` and parts."""
+        async with self._connect() as conn:
+            parts = (await conn.execute(sa.select(KitComponentRow.component).where(
+                KitComponentRow.kit.in_(skus)))).scalars().all()
+            catalog = await load_skus(conn, [*skus, *parts])
+            in_channel = sa.select(LocationChannelRow.location).where(
+                LocationChannelRow.channel == channel)
+            locations = await load_locations(conn, LocationRow.code.in_(in_channel))
+            stocked = sorted({s for s, sku in catalog.items() if not sku.is_kit})
+            rows = (await conn.execute(sa.select(
+                L.sku, L.location, L.on_hand, L.reserved, L.safety_stock).where(
+                L.sku.in_(stocked), L.location.in_(in_channel)).order_by(
+                L.sku, L.location))).all()
+            incoming = await _open_incoming(conn, stocked, only_unallocated=False)
+        levels = [InventoryLevel(r.sku, r.location, r.on_hand, r.reserved, r.safety_stock)
+                  for r in rows]
+        return catalog, locations, levels, incoming
+
+    async def levels(self, keys: list[tuple[str, str]]) -> list[InventoryLevel]:
+        async with self._connect() as conn:
+            rows = (await conn.execute(sa.select(
+                L.sku, L.location, L.on_hand, L.reserved, L.safety_stock).where(
+                sa.tuple_(L.sku, L.location).in_(sorted(set(keys)))))).all()
+        return [InventoryLevel(r.sku, r.location, r.on_hand, r.reserved, r.safety_stock)
+                for r in rows]
+
+    # --- orders -------------------------------------------------------------------------------
+    async def order_by_number(self, number: str) -> Order | None:
+        found = await self.orders_where(OrderRow.number == number)
+        return found[0] if found else None
+
+    async def order_page(self, flt: OrderSearch, *, first: int, after: str | None) -> Page:
+        where = _order_where(flt)
+        async with self._connect() as conn:
+            total = (await conn.execute(
+                sa.select(sa.func.count()).select_from(OrderRow).where(*where))).scalar_one()
+            if after:
+                placed, order_id = _pair(decode_cursor(after))
+                try:
+                    at = datetime.fromisoformat(placed)
+                except ValueError:
+                    raise errors.InvalidInput("malformed cursor", field=["after"]) from None
+                where.append(sa.or_(OrderRow.placed_at < at, sa.and_(
+                    OrderRow.placed_at == at, OrderRow.id < order_id)))
+            ids = (await conn.execute(sa.select(OrderRow.id).where(*where).order_by(
+                OrderRow.placed_at.desc(), OrderRow.id.desc()).limit(first + 1))).scalars().all()
+            found = await _load_orders(conn, OrderRow.id.in_(ids[:first]))
+        by_id = {o.id: o for o in found}
+        items = [by_id[i] for i in ids[:first]]
+        return Page(items, total, len(ids) > first,
+                    [encode_cursor(o.placed_at.isoformat(), o.id) for o in items])
+
+    async def orders_where(self, where) -> list[Order]:
+        async with self._connect() as conn:
+            return await _load_orders(conn, where)
+
+
+def _pair(parts: list[str]) -> tuple[str, str]:
+    if len(parts) != 2:
+        raise errors.InvalidInput("malformed cursor", field=["after"])
+    return parts[0], parts[1]
+
+
+def _order_where(flt: OrderSearch) -> list:
+    where: list = []
+    if flt.customer_email is not None:
+        where.append(OrderRow.customer_email == flt.customer_email.lower())
+    if flt.statuses:
+        where.append(OrderRow.status.in_(flt.statuses))
+    if flt.channel:
+        where.append(OrderRow.channel == flt.channel)
+    if flt.placed_from:
+        where.append(OrderRow.placed_at >= flt.placed_from)
+    if flt.placed_to:
+        where.append(OrderRow.placed_at < flt.placed_to)
+    if flt.fulfilled_from is not None:
+        where.append(OrderRow.id.in_(sa.select(FulfillmentRow.order_id).where(
+            FulfillmentRow.location.in_(sorted(flt.fulfilled_from)))))
+    return where
+
+
+async def _load_orders(conn: AsyncConnection, where) -> list[Order]:
+    """Whole order aggregates in five statements, however many orders match."""
+    rows = (await conn.execute(sa.select(OrderRow).where(where))).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    lines = (await conn.execute(sa.select(OrderLineRow).where(
+        OrderLineRow.order_id.in_(ids)).order_by(OrderLineRow.position))).all()
+    fulfillments = (await conn.execute(sa.select(FulfillmentRow).where(
+        FulfillmentRow.order_id.in_(ids)).order_by(FulfillmentRow.created_at,
+                                                   FulfillmentRow.location))).all()
+    f_lines = (await conn.execute(sa.select(FulfillmentLineRow).join(
+        FulfillmentRow, FulfillmentRow.id == FulfillmentLineRow.fulfillment_id).where(
+        FulfillmentRow.order_id.in_(ids)).order_by(FulfillmentLineRow.id))).all()
+    timeline = (await conn.execute(sa.select(TimelineRow).where(
+        TimelineRow.order_id.in_(ids)).order_by(TimelineRow.id))).all()
+    by_order: dict[str, tuple[list, list, list]] = {i: ([], [], []) for i in ids}
+    for ln in lines:
+        by_order[ln.order_id][0].append(ln)
+    for f in fulfillments:
+        by_order[f.order_id][1].append(f)
+    for t in timeline:
+        by_order[t.order_id][2].append(t)
+    fl_map: dict[str, list] = {}
+    for fl in f_lines:
+        fl_map.setdefault(fl.fulfillment_id, []).append(fl)
+    return [mapping.order_from_rows(r, by_order[r.id][0], by_order[r.id][1], fl_map,
+                                    by_order[r.id][2]) for r in rows]
+
+
+async def _open_incoming(conn: AsyncConnection, skus: list[str], *,
+                         only_unallocated: bool = True) -> dict[str, list[Incoming]]:
+    c = IncomingRow.__table__.c
+    where = [c.sku.in_(skus), c.received_at.is_(None)]
+    if only_unallocated:
+        where.append(c.quantity > c.allocated)
+    rows = (await conn.execute(sa.select(IncomingRow).where(*where).order_by(
+        c.expected_at, c.id))).all()
+    out: dict[str, list[Incoming]] = {}
+    for r in rows:
+        out.setdefault(r.sku, []).append(
+            Incoming(r.id, r.sku, r.location, r.quantity, r.allocated, r.expected_at))
+    return out

@@ -1,0 +1,246 @@
+"""Repositories over one AsyncConnection inside the unit of work's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.catalog import Location, Sku
+from domain.inventory import Incoming, InventoryLevel, LedgerEntry
+from domain.orders import Order
+from domain.ports import IdempotencyRecord, LevelKey
+from persistence import mapping
+from persistence.tables import (
+    ChannelRow,
+    CounterRow,
+    FulfillmentLineRow,
+    FulfillmentRow,
+    IdempotencyRow,
+    IncomingRow,
+    InventoryLevelRow,
+    KitComponentRow,
+    LedgerRow,
+    LocationChannelRow,
+    LocationRow,
+    OrderLineRow,
+    OrderRow,
+    SkuPriceRow,
+    SkuRow,
+    TimelineRow,
+)
+
+L = InventoryLevelRow.__table__.c
+
+
+def insert_for(conn: AsyncConnection, table):
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+async def load_skus(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, Sku]:
+    codes = sorted(set(codes))
+    if not codes:
+        return {}
+    rows = (await conn.execute(sa.select(SkuRow).where(SkuRow.sku.in_(codes)))).all()
+    prices = (await conn.execute(
+        sa.select(SkuPriceRow).where(SkuPriceRow.sku.in_(codes)))).all()
+    parts = (await conn.execute(
+        sa.select(KitComponentRow).where(KitComponentRow.kit.in_(codes)))).all()
+    price_map: dict[str, dict] = {}
+    for p in prices:
+        price_map.setdefault(p.sku, {})[p.currency] = mapping.from_minor(p.amount_minor)
+    part_map: dict[str, list] = {}
+    for k in parts:
+        part_map.setdefault(k.kit, []).append((k.component, k.quantity))
+    return {r.sku: mapping.sku_from_row(r, price_map.get(r.sku, {}), part_map.get(r.sku, []))
+            for r in rows}
+
+
+async def load_locations(conn: AsyncConnection, where) -> dict[str, Location]:
+    rows = (await conn.execute(
+        sa.select(LocationRow, LocationChannelRow.channel)
+        .outerjoin(LocationChannelRow, LocationChannelRow.location == LocationRow.code)
+        .where(where).order_by(LocationRow.code))).all()
+    by_code: dict[str, tuple] = {}
+    for row in rows:
+        entry = by_code.setdefault(row.code, (row, []))
+        if row.channel is not None:
+            entry[1].append(row.channel)
+    return {code: mapping.location_from_row(row, channels)
+            for code, (row, channels) in by_code.items()}
+
+
+class SqlCatalogRepository:
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn, self.now = conn, now
+
+    async def skus(self, codes: Iterable[str]) -> dict[str, Sku]:
+        return await load_skus(self.conn, codes)
+
+    async def locations(self, codes: Iterable[str]) -> dict[str, Location]:
+        return await load_locations(self.conn, LocationRow.code.in_(sorted(set(codes))))
+
+    async def save_locations(self, locations: list[Location]) -> None:
+        values = [mapping.location_values(loc, self.now) for loc in locations]
+        stmt = insert_for(self.conn, LocationRow.__table__)
+        await self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=["code"],
+            set_={k: stmt.excluded[k] for k in values[0] if k != "code"}), values)
+        codes = [loc.code for loc in locations]
+        await self.conn.execute(sa.delete(LocationChannelRow).where(
+            LocationChannelRow.location.in_(codes)))
+        links = [{"location": loc.code, "channel": ch} for loc in locations for ch in loc.channels]
+        if links:
+            await self.conn.execute(sa.insert(LocationChannelRow), links)
+
+    async def save_skus(self, skus: list[Sku]) -> None:
+        values = [{"sku": s.sku, "name": s.name, "product_group": s.product_group,
+                   "handling": s.handling.value, "weight_grams": s.weight_grams,
+                   "backorderable": s.backorderable, "preorderable": s.preorderable,
+                   "is_kit": s.is_kit, "updated_at": self.now} for s in skus]
+        stmt = insert_for(self.conn, SkuRow.__table__)
+        await self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=["sku"], set_={k: stmt.excluded[k] for k in values[0] if k != "sku"}),
+            values)
+        codes = [s.sku for s in skus]
+        await self.conn.execute(sa.delete(SkuPriceRow).where(SkuPriceRow.sku.in_(codes)))
+        await self.conn.execute(sa.delete(KitComponentRow).where(KitComponentRow.kit.in_(codes)))
+        prices = [{"sku": s.sku, "currency": c, "amount_minor": mapping.to_minor(a)}
+                  for s in skus for c, a in s.prices.items()]
+        if prices:
+            await self.conn.execute(sa.insert(SkuPriceRow), prices)
+        parts = [{"kit": s.sku, "component": c.sku, "quantity": c.quantity}
+                 for s in skus for c in s.components]
+        if parts:
+            await self.conn.execute(sa.insert(KitComponentRow), parts)
+
+    async def channels(self) -> list:
+        rows = (await self.conn.execute(sa.select(ChannelRow).order_by(ChannelRow.code))).all()
+        return [mapping.channel_from_row(r) for r in rows]
+
+
+class SqlInventoryRepository:
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn, self.now = conn, now
+
+    async def levels_for_update(self, keys: list[LevelKey]) -> dict[LevelKey, InventoryLevel]:
+        keys = sorted(set(keys))
+        stmt = insert_for(self.conn, InventoryLevelRow.__table__).on_conflict_do_nothing()
+        await self.conn.execute(stmt, [{"sku": s, "location": loc, "on_hand": 0, "reserved": 0,
+                                        "safety_stock": 0, "updated_at": self.now}
+                                       for s, loc in keys])
+        rows = (await self.conn.execute(
+            sa.select(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock)
+            .where(sa.tuple_(L.sku, L.location).in_(keys))
+            .order_by(L.sku, L.location).with_for_update())).all()
+        return {(r.sku, r.location): InventoryLevel(r.sku, r.location, r.on_hand, r.reserved,
+                                                    r.safety_stock) for r in rows}
+
+    async def save_levels(self, levels: list[InventoryLevel]) -> None:
+        await self.conn.execute(
+            sa.update(InventoryLevelRow.__table__)
+            .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"))
+            .values(on_hand=sa.bindparam("k_on_hand"), safety_stock=sa.bindparam("k_safety"),
+                    updated_at=self.now),
+            [{"k_sku": lv.sku, "k_location": lv.location, "k_on_hand": lv.on_hand,
+              "k_safety": lv.safety_stock} for lv in levels])
+
+    async def reserve(self, wants: list[tuple[str, str, int]]) -> list[InventoryLevel] | None:
+        # One conditional UPDATE per (sku, location), in sorted order so that two orders never
+        # wait on each other's rows crosswise. A row lock taken here is held until commit.
+        stmt = (sa.update(InventoryLevelRow.__table__)
+                .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"),
+                       L.on_hand - L.reserved - L.safety_stock >= sa.bindparam("k_units"))
+                .values(reserved=L.reserved + sa.bindparam("k_units"), updated_at=self.now)
+                .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
+        levels = []
+        for sku, location, units in sorted(wants):
+            row = (await self.conn.execute(
+                stmt, {"k_sku": sku, "k_location": location, "k_units": units})).first()
+            if row is None:
+                return None
+            levels.append(InventoryLevel(row.sku, row.location, row.on_hand, row.reserved,
+                                         row.safety_stock))
+        return levels
+
+    async def append_ledger(self, entries: list[LedgerEntry]) -> None:
+        if entries:
+            await self.conn.execute(sa.insert(LedgerRow), [
+                {"sku": e.sku, "location": e.location, "on_hand_delta": e.on_hand_delta,
+                 "reserved_delta": e.reserved_delta, "reason": e.reason,
+                 "reference": e.reference, "actor": e.actor, "at": e.at} for e in entries])
+
+    async def add_incoming(self, incoming: Incoming) -> None:
+        await self.conn.execute(sa.insert(IncomingRow).values(
+            id=incoming.id, sku=incoming.sku, location=incoming.location,
+            quantity=incoming.quantity, allocated=incoming.allocated,
+            expected_at=incoming.expected_at, created_at=self.now))
+
+    async def allocate_incoming(self, incoming_id: str, units: int) -> bool:
+        c = IncomingRow.__table__.c
+        result = await self.conn.execute(
+            sa.update(IncomingRow.__table__)
+            .where(c.id == incoming_id, c.received_at.is_(None),
+                   c.quantity - c.allocated >= units)
+            .values(allocated=c.allocated + units))
+        return result.rowcount == 1
+
+
+class SqlOrderRepository:
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn, self.now = conn, now
+
+    async def next_number(self) -> str:
+        if self.conn.dialect.name == "postgresql":
+            value = (await self.conn.execute(sa.text("SELECT nextval('order_number_seq')"))
+                     ).scalar_one()
+        else:
+            c = CounterRow.__table__.c
+            value = (await self.conn.execute(
+                sa.update(CounterRow.__table__).where(c.name == "order_number")
+                .values(value=c.value + 1).returning(c.value))).scalar_one()
+        return f"PR-{value:06d}"
+
+    async def add(self, order: Order) -> None:
+        await self.conn.execute(sa.insert(OrderRow), [mapping.order_values(order)])
+        await self.conn.execute(sa.insert(OrderLineRow), [
+            {"id": ln.id, "order_id": order.id, "position": i, "sku": ln.sku,
+             "quantity": ln.quantity, "unit_price_minor": mapping.to_minor(ln.unit_price.amount),
+             "status": ln.status.value, "backordered": ln.backordered,
+             "incoming_id": ln.incoming_id} for i, ln in enumerate(order.lines)])
+        if order.fulfillments:
+            await self.conn.execute(sa.insert(FulfillmentRow), [
+                {"id": f.id, "order_id": order.id, "location": f.location,
+                 "status": f.status.value,
+                 "service_level": f.service_level.value if f.service_level else None,
+                 "carrier": f.carrier, "tracking_number": f.tracking_number,
+                 "created_at": order.placed_at, "updated_at": order.placed_at}
+                for f in order.fulfillments])
+            await self.conn.execute(sa.insert(FulfillmentLineRow), [
+                {"fulfillment_id": f.id, "order_line_id": fl.order_line_id, "sku": fl.sku,
+                 "quantity": fl.quantity} for f in order.fulfillments for fl in f.lines])
+        await self.conn.execute(sa.insert(TimelineRow), [
+            {"order_id": order.id, "at": t.at, "type": t.type, "message": t.message,
+             "actor": t.actor} for t in order.timeline])
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn, self.now = conn, now
+
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        # On PostgreSQL a concurrent insert of the same key waits here until the other
+        # transaction ends; then either we own the key or we read the committed winner.
+        stmt = insert_for(self.conn, IdempotencyRow.__table__).values(
+            key=record.key, fingerprint=record.fingerprint, order_id=record.order_id,
+            created_at=self.now).on_conflict_do_nothing().returning(IdempotencyRow.key)
+        if (await self.conn.execute(stmt)).first() is not None:
+            return None
+        row = (await self.conn.execute(sa.select(IdempotencyRow).where(
+            IdempotencyRow.key == record.key))).one()
+        return IdempotencyRecord(row.key, row.fingerprint, row.order_id)

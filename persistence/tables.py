@@ -1,0 +1,267 @@
+"""SQLModel tables. Only migrations create them; `tests/persistence` checks the two agree.
+
+Money is kept in minor units (cents) as integers, times as UTC, ids as UUID strings made in
+Python (so an insert needs no RETURNING round trip).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on both engines."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc(**kw):
+    return Field(sa_type=UtcDateTime, **kw)
+
+
+class ChannelRow(SQLModel, table=True):
+    __tablename__ = "channels"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    currencies: str = Field(max_length=200)  # comma separated, default first
+
+
+class LocationRow(SQLModel, table=True):
+    __tablename__ = "locations"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    type: str = Field(max_length=16)
+    line1: str = Field(max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(max_length=200)
+    postal_code: str = Field(max_length=16)
+    country: str = Field(max_length=2)
+    region: str | None = Field(default=None, max_length=200)
+    latitude: float
+    longitude: float
+    capabilities: str = Field(max_length=200)
+    handling_classes: str = Field(max_length=200)
+    time_zone: str = Field(max_length=64)
+    cutoff_time: str = Field(max_length=5)
+    processing_hours: int
+    daily_capacity: int | None = None
+    cost_per_shipment_minor: int
+    cost_per_kg_minor: int
+    carbon_factor: float
+    active: bool = True
+    updated_at: datetime = utc()
+
+
+class LocationChannelRow(SQLModel, table=True):
+    __tablename__ = "location_channels"
+    location: str = Field(primary_key=True, foreign_key="locations.code", max_length=64)
+    channel: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class SkuRow(SQLModel, table=True):
+    __tablename__ = "skus"
+    sku: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    product_group: str = Field(max_length=64, index=True)
+    handling: str = Field(max_length=16)
+    weight_grams: int
+    backorderable: bool = False
+    preorderable: bool = False
+    is_kit: bool = False
+    updated_at: datetime = utc()
+
+
+class SkuPriceRow(SQLModel, table=True):
+    __tablename__ = "sku_prices"
+    sku: str = Field(primary_key=True, foreign_key="skus.sku", max_length=64)
+    currency: str = Field(primary_key=True, max_length=3)
+    amount_minor: int = Field(sa_type=sa.BigInteger)
+
+
+class KitComponentRow(SQLModel, table=True):
+    __tablename__ = "kit_components"
+    kit: str = Field(primary_key=True, foreign_key="skus.sku", max_length=64)
+    component: str = Field(primary_key=True, foreign_key="skus.sku", max_length=64)
+    quantity: int
+
+
+class InventoryLevelRow(SQLModel, table=True):
+    __tablename__ = "inventory_levels"
+    __table_args__ = (
+        sa.CheckConstraint("reserved >= 0 AND safety_stock >= 0", name="ck_levels_non_negative"),
+        sa.CheckConstraint("on_hand - reserved - safety_stock >= 0", name="ck_levels_no_oversell"),
+        sa.Index("ix_inventory_levels_location", "location"),
+    )
+    sku: str = Field(primary_key=True, foreign_key="skus.sku", max_length=64)
+    location: str = Field(primary_key=True, foreign_key="locations.code", max_length=64)
+    on_hand: int = 0
+    reserved: int = 0
+    safety_stock: int = 0
+    updated_at: datetime = utc()
+
+
+class LedgerRow(SQLModel, table=True):
+    __tablename__ = "inventory_ledger"
+    __table_args__ = (sa.Index("ix_inventory_ledger_level", "sku", "location"),)
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(
+        sa.Integer, "sqlite"))
+    sku: str = Field(max_length=64)
+    location: str = Field(max_length=64)
+    on_hand_delta: int
+    reserved_delta: int
+    reason: str = Field(max_length=64)
+    reference: str | None = Field(default=None, max_length=128)
+    actor: str = Field(max_length=200)
+    at: datetime = utc()
+
+
+class IncomingRow(SQLModel, table=True):
+    __tablename__ = "incoming"
+    __table_args__ = (
+        sa.CheckConstraint("allocated >= 0 AND allocated <= quantity", name="ck_incoming_alloc"),
+        sa.Index("ix_incoming_sku", "sku", "expected_at"),
+    )
+    id: str = Field(primary_key=True, max_length=36)
+    sku: str = Field(foreign_key="skus.sku", max_length=64)
+    location: str = Field(foreign_key="locations.code", max_length=64)
+    quantity: int
+    allocated: int = 0
+    expected_at: datetime = utc()
+    received_at: datetime | None = utc(default=None, nullable=True)
+    created_at: datetime = utc()
+
+
+class OrderRow(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (sa.Index("ix_orders_placed_at", "placed_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    number: str = Field(max_length=32, unique=True)
+    channel: str = Field(max_length=64, index=True)
+    customer_email: str = Field(max_length=254, index=True)
+    customer_name: str | None = Field(default=None, max_length=200)
+    customer_phone: str | None = Field(default=None, max_length=40)
+    currency: str = Field(max_length=3)
+    delivery_method: str = Field(max_length=8)
+    service_level: str | None = Field(default=None, max_length=16)
+    ship_line1: str | None = Field(default=None, max_length=200)
+    ship_line2: str | None = Field(default=None, max_length=200)
+    ship_city: str | None = Field(default=None, max_length=200)
+    ship_postal_code: str | None = Field(default=None, max_length=16)
+    ship_country: str | None = Field(default=None, max_length=2)
+    ship_region: str | None = Field(default=None, max_length=200)
+    ship_latitude: float | None = None
+    ship_longitude: float | None = None
+    pickup_location: str | None = Field(default=None, max_length=64)
+    promise_option_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=32, index=True)
+    subtotal_minor: int = Field(sa_type=sa.BigInteger)
+    shipping_minor: int = Field(sa_type=sa.BigInteger)
+    tax_minor: int = Field(sa_type=sa.BigInteger)
+    total_minor: int = Field(sa_type=sa.BigInteger)
+    placed_at: datetime = utc()
+    placed_by: str = Field(max_length=200)
+    updated_at: datetime = utc()
+
+
+class OrderLineRow(SQLModel, table=True):
+    __tablename__ = "order_lines"
+    id: str = Field(primary_key=True, max_length=36)
+    order_id: str = Field(foreign_key="orders.id", max_length=36, index=True)
+    position: int
+    sku: str = Field(max_length=64)
+    quantity: int
+    unit_price_minor: int = Field(sa_type=sa.BigInteger)
+    status: str = Field(max_length=32)
+    backordered: int = 0
+    incoming_id: str | None = Field(default=None, max_length=36)
+
+
+class FulfillmentRow(SQLModel, table=True):
+    __tablename__ = "fulfillments"
+    __table_args__ = (sa.Index("ix_fulfillments_queue", "location", "status", "created_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    order_id: str = Field(foreign_key="orders.id", max_length=36, index=True)
+    location: str = Field(foreign_key="locations.code", max_length=64)
+    status: str = Field(max_length=32)
+    service_level: str | None = Field(default=None, max_length=16)
+    carrier: str | None = Field(default=None, max_length=64)
+    tracking_number: str | None = Field(default=None, max_length=128)
+    created_at: datetime = utc()
+    updated_at: datetime = utc()
+
+
+class FulfillmentLineRow(SQLModel, table=True):
+    __tablename__ = "fulfillment_lines"
+    id: int | None = Field(default=None, primary_key=True)
+    fulfillment_id: str = Field(foreign_key="fulfillments.id", max_length=36, index=True)
+    order_line_id: str = Field(foreign_key="order_lines.id", max_length=36)
+    sku: str = Field(max_length=64)
+    quantity: int
+
+
+class TimelineRow(SQLModel, table=True):
+    __tablename__ = "order_timeline"
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(foreign_key="orders.id", max_length=36, index=True)
+    at: datetime = utc()
+    type: str = Field(max_length=64)
+    message: str = Field(max_length=1000)
+    actor: str = Field(max_length=200)
+
+
+class IdempotencyRow(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+    key: str = Field(primary_key=True, max_length=128)
+    fingerprint: str = Field(max_length=64)
+    order_id: str = Field(max_length=36)
+    created_at: datetime = utc()
+
+
+class OutboxStreamRow(SQLModel, table=True):
+    __tablename__ = "outbox_streams"
+    stream: str = Field(primary_key=True, max_length=128)
+    last_sequence: int = Field(sa_type=sa.BigInteger)
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (sa.UniqueConstraint("stream", "sequence", name="uq_outbox_stream_seq"),
+                      sa.Index("ix_outbox_created_at", "created_at"))
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(
+        sa.Integer, "sqlite"))
+    event_id: str = Field(max_length=36)
+    stream: str = Field(max_length=128)
+    sequence: int = Field(sa_type=sa.BigInteger)
+    type: str = Field(max_length=64)
+    at: datetime = utc()
+    payload: str = Field(sa_type=sa.Text)
+    created_at: datetime = utc()
+
+
+class CounterRow(SQLModel, table=True):
+    """Order numbers on SQLite (PostgreSQL uses the sequence `order_number_seq`)."""
+
+    __tablename__ = "counters"
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = Field(sa_type=sa.BigInteger)
+
+
+METADATA = SQLModel.metadata

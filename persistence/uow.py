@@ -1,0 +1,94 @@
+"""The unit of work: one write transaction, its events written to the outbox on commit."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from typing import Self
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+
+from domain import events
+from domain.ports import Clock
+from persistence.db import Database
+from persistence.repositories import (
+    SqlCatalogRepository,
+    SqlIdempotencyRepository,
+    SqlInventoryRepository,
+    SqlOrderRepository,
+    insert_for,
+)
+from persistence.tables import OutboxRow, OutboxStreamRow
+
+
+class SqlUnitOfWork:
+    """`async with uow:` … `await uow.commit()`; leaving without commit rolls back."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+        self._conn: AsyncConnection | None = None
+        self._tx: AsyncTransaction | None = None
+        self._events: list[events.Event] = []
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self.db.writer.connect()
+        try:
+            self._tx = await self._conn.begin()
+        except BaseException:
+            await self._conn.close()
+            raise
+        now = self.clock.now()
+        self.catalog = SqlCatalogRepository(self._conn, now)
+        self.inventory = SqlInventoryRepository(self._conn, now)
+        self.orders = SqlOrderRepository(self._conn, now)
+        self.idempotency = SqlIdempotencyRepository(self._conn, now)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._conn is not None and self._tx is not None
+        try:
+            if not self.committed and self._tx.is_active:
+                await self._tx.rollback()
+        finally:
+            await self._conn.close()
+
+    def emit(self, *new: events.Event) -> None:
+        self._events.extend(new)
+
+    async def commit(self) -> None:
+        assert self._conn is not None and self._tx is not None
+        if self._events:
+            await write_outbox(self._conn, self._events, now=self.clock.now())
+        await self._tx.commit()
+        self.committed = True
+
+
+async def write_outbox(conn: AsyncConnection, new: list[events.Event], *, now) -> None:
+    """Append events to their streams, numbering each stream gap-free from 1.
+
+    The stream counters are bumped in one statement, in sorted order; the row locks they take
+    are held to commit, so numbers are handed out in commit order within each stream.
+    """
+    counts = Counter(stream for event in new for stream in event.streams)
+    stmt = insert_for(conn, OutboxStreamRow.__table__).values(
+        [{"stream": s, "last_sequence": counts[s]} for s in sorted(counts)])
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["stream"],
+        set_={"last_sequence": OutboxStreamRow.__table__.c.last_sequence
+              + stmt.excluded.last_sequence},
+    ).returning(OutboxStreamRow.__table__.c.stream, OutboxStreamRow.__table__.c.last_sequence)
+    last = {row.stream: row.last_sequence for row in (await conn.execute(stmt)).all()}
+    following = {s: last[s] - counts[s] + 1 for s in counts}
+    rows = []
+    for event in new:
+        event_id = str(uuid.uuid4())
+        payload = json.dumps(event.payload, separators=(",", ":"), default=str)
+        for stream in event.streams:
+            rows.append({"event_id": event_id, "stream": stream, "sequence": following[stream],
+                         "type": event.type, "at": event.at, "payload": payload,
+                         "created_at": now})
+            following[stream] += 1
+    await conn.execute(sa.insert(OutboxRow), rows)

@@ -1,0 +1,91 @@
+"""The contract documents of ../shared/contract run unchanged against the server."""
+
+from __future__ import annotations
+
+import filecmp
+
+import pytest
+
+from tests.conftest import ROOT, contract_dir, seed_contract_network
+
+pytestmark = pytest.mark.anyio
+
+# Owned by later issues (delivery promise, lifecycle, real time); they must not be missing
+# from the contract, only from this test until they land.
+LATER = {"DeliveryPromise", "SourcingDecision", "LocationQueue", "AcceptFulfillment",
+         "RejectFulfillment", "PickFulfillment", "PackFulfillment", "ShipFulfillment",
+         "RecordTrackingEvent", "CancelOrder", "OrderEvents", "InventoryEvents",
+         "FulfillmentEvents"}
+
+
+def test_contract_snapshot_in_tests_equals_the_shared_contract():
+    shared = ROOT.parent / "shared" / "contract"
+    if not shared.is_dir():
+        pytest.skip("../shared/contract is not beside this checkout")
+    names = sorted(p.name for p in shared.iterdir())
+    assert names == sorted(p.name for p in (ROOT / "tests" / "contract").iterdir())
+    match, mismatch, errors = filecmp.cmpfiles(shared, ROOT / "tests" / "contract", names,
+                                               shallow=False)
+    assert (mismatch, errors) == ([], [])
+
+
+def test_every_contract_operation_is_covered_or_scheduled(contract):
+    ops, examples = contract
+    assert set(ops) == set(examples), "each operation has its example variables"
+    covered = {"UpsertLocations", "UpsertSkus", "SetInventory", "AdjustInventory",
+               "ExpectIncoming", "Availability", "PlaceOrder", "TrackOrder", "Order", "Orders"}
+    assert set(ops) == covered | LATER
+    assert contract_dir().is_dir()
+
+
+async def test_catalog_inventory_storefront_and_order_documents_run_unchanged(
+        api, tokens, contract):
+    ops, ex = contract
+    await seed_contract_network(api, tokens)
+
+    level = (await api.data(ops["AdjustInventory"], ex["AdjustInventory"],
+                            token=tokens["integration"]))["adjustInventory"]
+    assert level["userErrors"] == []
+    assert level["level"] == {"sku": "TSHIRT-BLU-M", "location": {"code": "ST-ROMA"},
+                              "onHand": 5, "reserved": 0, "safetyStock": 0, "available": 5}
+
+    incoming = (await api.data(ops["ExpectIncoming"], ex["ExpectIncoming"],
+                               token=tokens["integration"]))["expectIncoming"]
+    assert incoming["userErrors"] == []
+    assert incoming["incoming"]["quantity"] == 10
+    assert incoming["incoming"]["expectedAt"] == "2030-01-15T08:00:00+00:00"
+
+    availability = (await api.data(ops["Availability"], ex["Availability"]))["availability"]
+    shirt, lamp = availability
+    assert shirt["sku"] == "TSHIRT-BLU-M"
+    assert shirt["available"] == 115 + 5  # WH-MIL 120 − 5 safety, ST-ROMA 5
+    assert [x["location"]["code"] for x in shirt["locations"]] == ["ST-ROMA"]  # within 50 km
+    assert shirt["locations"][0]["distanceKm"] == pytest.approx(1.0, abs=0.5)
+    assert lamp["available"] == 1 and lamp["locations"] == []
+    assert lamp["incoming"] == [{"location": {"code": "WH-MIL"}, "quantity": 10,
+                                 "expectedAt": "2030-01-15T08:00:00+00:00"}]
+
+    placed = (await api.data(ops["PlaceOrder"], ex["PlaceOrder"]))["placeOrder"]
+    assert placed["userErrors"] == []
+    order = placed["order"]
+    assert order["status"] == "ALLOCATED"
+    # 2 × 19.90 + 4.90 standard shipping (free only from 49.00); Italian VAT is included
+    assert order["total"] == {"amount": "44.70", "currency": "EUR"}
+    assert order["lines"] == [{"sku": "TSHIRT-BLU-M", "quantity": 2, "status": "ALLOCATED"}]
+    assert [f["location"]["code"] for f in order["fulfillments"]] == ["ST-ROMA"]
+    number = order["number"]
+
+    tracked = (await api.data(ops["TrackOrder"], {"number": number,
+                                                  "email": "ada@example.com"}))["trackOrder"]
+    assert tracked["number"] == number and tracked["status"] == "ALLOCATED"
+    assert [e["type"] for e in tracked["timeline"]] == ["ORDER_PLACED", "ALLOCATED"]
+
+    got = (await api.data(ops["Order"], {"number": number}, token=tokens["agent"]))["order"]
+    assert got["number"] == number and got["customer"]["email"] == "ada@example.com"
+    assert got["lines"][0]["unitPrice"] == {"amount": "19.90", "currency": "EUR"}
+    assert got["timeline"][0]["actor"] == "guest"
+
+    listed = (await api.data(ops["Orders"], ex["Orders"], token=tokens["agent"]))["orders"]
+    assert listed["totalCount"] == 1
+    assert listed["edges"][0]["node"] == {"number": number, "status": "ALLOCATED",
+                                          "customer": {"email": "ada@example.com"}}
