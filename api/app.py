@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
+from api.fanout import Fanout
 from api.schema.root import build_schema
 from api.settings import Settings
 from domain.ports import Clock
@@ -71,15 +72,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db, deps = await open_dependencies(settings, clock=clock)
-        app.state.deps = deps
-        app.state.db = db
+        fanout = Fanout(settings.broadcast_url)
+        app.state.deps, app.state.db, app.state.fanout = deps, db, fanout
         try:
+            await fanout.open()
             if settings.demo:
                 from api import demo
 
                 await demo.seed(deps)
             yield
         finally:
+            await fanout.close()
             await db.dispose()
 
     async def healthz(_: Request) -> JSONResponse:

@@ -17,9 +17,12 @@ def to_amount(value: str | Decimal | int, *, field: list[str] | None = None) -> 
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise errors.InvalidInput(f"{value!r} is not a decimal amount", field=field) from None
-    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+    if not amount.is_finite():
         raise errors.InvalidInput(f"{value!r} is not a valid amount", field=field)
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if amount < 0 or amount >= MAX_AMOUNT:
+        raise errors.InvalidInput(f"{value!r} is not a valid amount", field=field)
+    return abs(amount)  # no "-0.00"
 
 
 def check_currency(code: str, *, field: list[str] | None = None) -> str:

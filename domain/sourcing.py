@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from domain import errors
-from domain.catalog import Capability, Location, LocationType, Sku
+from domain.catalog import Capability, HandlingClass, Location, LocationType, Sku
 from domain.inventory import Incoming
 
 TYPE_RANK = {LocationType.WAREHOUSE: 0, LocationType.THIRD_PARTY: 1, LocationType.STORE: 2,
@@ -27,6 +27,10 @@ class Demand:
     sku: Sku
     units: int
     parts: tuple[tuple[str, int], ...]
+    handling: frozenset[HandlingClass] = frozenset()  # of a kit's components too
+
+    def accepted_by(self, location: Location) -> bool:
+        return all(location.accepts(h) for h in self.handling or {self.sku.handling})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ class Candidate:
     available: dict[str, int]
 
     def units_of(self, demand: Demand) -> int:
-        if not self.location.accepts(demand.sku.handling):
+        if not demand.accepted_by(self.location):
             return 0
         return min(self.available.get(part, 0) // per for part, per in demand.parts)
 
@@ -99,44 +103,46 @@ class FewestLocationsSourcer:
         stock = {c.location.code: dict(c.available) for c in ranked}
         remaining = {d.line: d.units for d in demands}
         plan = Plan()
-
-        def take(candidate: Candidate, demand: Demand, units: int) -> None:
-            plan.allocations.append(Allocation(candidate.location.code, demand.line, units))
-            remaining[demand.line] -= units
-            for part, per in demand.parts:
-                stock[candidate.location.code][part] -= per * units
-
-        def coverage(candidate: Candidate) -> int:
-            current = Candidate(candidate.location, candidate.distance_km,
-                                stock[candidate.location.code])
-            return sum(min(remaining[d.line], current.units_of(d)) for d in demands)
-
-        # max() keeps the first of equals, and `ranked` is nearest first.
-        total = sum(remaining.values())
-        whole = next((c for c in ranked if coverage(c) == total), None)
-        if whole is not None:
-            self._fill(whole, demands, remaining, stock, take)
-        while any(remaining.values()):
-            best = max(ranked, key=coverage, default=None)
-            if best is None or coverage(best) == 0:
+        # Greedy cover: the location whose stock covers the most remaining units, nearest on
+        # ties (max() keeps the first of equals and `ranked` is nearest first). A location
+        # that has everything covers all, so it wins when there is one.
+        while any(remaining.values()) and ranked:
+            fills = [(c, self._fill(c, demands, remaining, stock[c.location.code]))
+                     for c in ranked]
+            best, fill = max(fills, key=lambda x: sum(units for _, units in x[1]))
+            if not fill:
                 break
-            self._fill(best, demands, remaining, stock, take)
-        self._backorder(demands, remaining, incoming, plan)
+            for demand, units in fill:
+                plan.allocations.append(Allocation(best.location.code, demand.line, units))
+                remaining[demand.line] -= units
+                for part, per in demand.parts:
+                    stock[best.location.code][part] -= per * units
+        eligible_for = {d.line: {c.location.code for c in ranked if d.accepted_by(c.location)}
+                        for d in demands}
+        self._backorder(demands, remaining, incoming, plan, eligible_for)
         return plan
 
     @staticmethod
     def _fill(candidate: Candidate, demands: list[Demand], remaining: dict[int, int],
-              stock: dict[str, dict[str, int]], take) -> None:
+              stock: dict[str, int]) -> list[tuple[Demand, int]]:
+        """What this location would take, line by line, from what it has left."""
+        left = dict(stock)
+        fill = []
         for demand in demands:
-            current = Candidate(candidate.location, candidate.distance_km,
-                                stock[candidate.location.code])
-            units = min(remaining[demand.line], current.units_of(demand))
+            units = min(remaining[demand.line],
+                        Candidate(candidate.location, candidate.distance_km, left).units_of(demand))
             if units > 0:
-                take(candidate, demand, units)
+                fill.append((demand, units))
+                for part, per in demand.parts:
+                    left[part] = left.get(part, 0) - per * units
+        return fill
 
     @staticmethod
     def _backorder(demands: list[Demand], remaining: dict[int, int],
-                   incoming: dict[str, list[Incoming]], plan: Plan) -> None:
+                   incoming: dict[str, list[Incoming]], plan: Plan,
+                   eligible_for: dict[int, set[str]]) -> None:
+        """Backorder what stock cannot cover against receipts at locations that could ship
+        the line (for pickup: the pickup store itself), earliest first."""
         short = []
         for demand in demands:
             units = remaining[demand.line]
@@ -147,7 +153,8 @@ class FewestLocationsSourcer:
             if (sku.backorderable or sku.preorderable) and not sku.is_kit:
                 receipt = next((r for r in sorted(incoming.get(sku.sku, ()),
                                                   key=lambda r: (r.expected_at, r.id))
-                                if r.unallocated >= units), None)
+                                if r.unallocated >= units
+                                and r.location in eligible_for[demand.line]), None)
             if receipt is None:
                 short.append(demand)
                 continue

@@ -40,3 +40,14 @@ async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
         return await connection.run_sync(
             lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Migrate the database behind `engine` down to `revision` (e.g. "base")."""
+    def run(connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)

@@ -43,22 +43,26 @@ def insert_for(conn: AsyncConnection, table):
 
 
 async def load_skus(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, Sku]:
+    """SKUs with their prices (one joined statement) and kit components (one more)."""
     codes = sorted(set(codes))
     if not codes:
         return {}
-    rows = (await conn.execute(sa.select(SkuRow).where(SkuRow.sku.in_(codes)))).all()
-    prices = (await conn.execute(
-        sa.select(SkuPriceRow).where(SkuPriceRow.sku.in_(codes)))).all()
+    rows = (await conn.execute(
+        sa.select(SkuRow, SkuPriceRow.currency, SkuPriceRow.amount_minor)
+        .outerjoin(SkuPriceRow, SkuPriceRow.sku == SkuRow.sku)
+        .where(SkuRow.sku.in_(codes)))).all()
     parts = (await conn.execute(
         sa.select(KitComponentRow).where(KitComponentRow.kit.in_(codes)))).all()
-    price_map: dict[str, dict] = {}
-    for p in prices:
-        price_map.setdefault(p.sku, {})[p.currency] = mapping.from_minor(p.amount_minor)
+    by_sku: dict[str, tuple] = {}
+    for r in rows:
+        entry = by_sku.setdefault(r.sku, (r, {}))
+        if r.currency is not None:
+            entry[1][r.currency] = mapping.from_minor(r.amount_minor)
     part_map: dict[str, list] = {}
     for k in parts:
         part_map.setdefault(k.kit, []).append((k.component, k.quantity))
-    return {r.sku: mapping.sku_from_row(r, price_map.get(r.sku, {}), part_map.get(r.sku, []))
-            for r in rows}
+    return {code: mapping.sku_from_row(row, prices, part_map.get(code, []))
+            for code, (row, prices) in by_sku.items()}
 
 
 async def load_locations(conn: AsyncConnection, where) -> dict[str, Location]:
@@ -96,7 +100,7 @@ class SqlCatalogRepository:
             LocationChannelRow.location.in_(codes)))
         links = [{"location": loc.code, "channel": ch} for loc in locations for ch in loc.channels]
         if links:
-            await self.conn.execute(sa.insert(LocationChannelRow), links)
+            await self.conn.execute(sa.insert(LocationChannelRow.__table__), links)
 
     async def save_skus(self, skus: list[Sku]) -> None:
         values = [{"sku": s.sku, "name": s.name, "product_group": s.product_group,
@@ -113,11 +117,11 @@ class SqlCatalogRepository:
         prices = [{"sku": s.sku, "currency": c, "amount_minor": mapping.to_minor(a)}
                   for s in skus for c, a in s.prices.items()]
         if prices:
-            await self.conn.execute(sa.insert(SkuPriceRow), prices)
+            await self.conn.execute(sa.insert(SkuPriceRow.__table__), prices)
         parts = [{"kit": s.sku, "component": c.sku, "quantity": c.quantity}
                  for s in skus for c in s.components]
         if parts:
-            await self.conn.execute(sa.insert(KitComponentRow), parts)
+            await self.conn.execute(sa.insert(KitComponentRow.__table__), parts)
 
     async def channels(self) -> list:
         rows = (await self.conn.execute(sa.select(ChannelRow).order_by(ChannelRow.code))).all()
@@ -170,7 +174,7 @@ class SqlInventoryRepository:
 
     async def append_ledger(self, entries: list[LedgerEntry]) -> None:
         if entries:
-            await self.conn.execute(sa.insert(LedgerRow), [
+            await self.conn.execute(sa.insert(LedgerRow.__table__), [
                 {"sku": e.sku, "location": e.location, "on_hand_delta": e.on_hand_delta,
                  "reserved_delta": e.reserved_delta, "reason": e.reason,
                  "reference": e.reference, "actor": e.actor, "at": e.at} for e in entries])
@@ -207,24 +211,24 @@ class SqlOrderRepository:
         return f"PR-{value:06d}"
 
     async def add(self, order: Order) -> None:
-        await self.conn.execute(sa.insert(OrderRow), [mapping.order_values(order)])
-        await self.conn.execute(sa.insert(OrderLineRow), [
+        await self.conn.execute(sa.insert(OrderRow.__table__), [mapping.order_values(order)])
+        await self.conn.execute(sa.insert(OrderLineRow.__table__), [
             {"id": ln.id, "order_id": order.id, "position": i, "sku": ln.sku,
              "quantity": ln.quantity, "unit_price_minor": mapping.to_minor(ln.unit_price.amount),
              "status": ln.status.value, "backordered": ln.backordered,
              "incoming_id": ln.incoming_id} for i, ln in enumerate(order.lines)])
         if order.fulfillments:
-            await self.conn.execute(sa.insert(FulfillmentRow), [
+            await self.conn.execute(sa.insert(FulfillmentRow.__table__), [
                 {"id": f.id, "order_id": order.id, "location": f.location,
                  "status": f.status.value,
                  "service_level": f.service_level.value if f.service_level else None,
                  "carrier": f.carrier, "tracking_number": f.tracking_number,
                  "created_at": order.placed_at, "updated_at": order.placed_at}
                 for f in order.fulfillments])
-            await self.conn.execute(sa.insert(FulfillmentLineRow), [
+            await self.conn.execute(sa.insert(FulfillmentLineRow.__table__), [
                 {"fulfillment_id": f.id, "order_line_id": fl.order_line_id, "sku": fl.sku,
                  "quantity": fl.quantity} for f in order.fulfillments for fl in f.lines])
-        await self.conn.execute(sa.insert(TimelineRow), [
+        await self.conn.execute(sa.insert(TimelineRow.__table__), [
             {"order_id": order.id, "at": t.at, "type": t.type, "message": t.message,
              "actor": t.actor} for t in order.timeline])
 

@@ -91,4 +91,4 @@ async def write_outbox(conn: AsyncConnection, new: list[events.Event], *, now) -
                          "type": event.type, "at": event.at, "payload": payload,
                          "created_at": now})
             following[stream] += 1
-    await conn.execute(sa.insert(OutboxRow), rows)
+    await conn.execute(sa.insert(OutboxRow.__table__), rows)

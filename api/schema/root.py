@@ -21,8 +21,13 @@ class Mutation(CatalogMutation, InventoryMutation, OrderMutation):
     pass
 
 
+class PromessaSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Refusals and bad requests are answers, not incidents: `ErrorCodes` logs the rest."""
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return PromessaSchema(
         query=Query, mutation=Mutation,
         extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000),
                     lambda: ValidationCache(maxsize=1000)])

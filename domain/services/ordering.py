@@ -11,6 +11,7 @@ from datetime import datetime
 
 from domain import access, errors, events, orders
 from domain.access import Principal, Role
+from domain.catalog import Sku
 from domain.geo import GeoPoint, distance_km
 from domain.inventory import LedgerEntry
 from domain.orders import (
@@ -126,9 +127,8 @@ def _draft(snapshot: SourcingSnapshot, command: PlaceOrder, lines: list[LineRequ
     subtotal, shipping, tax, total = orders.totals(prices, lines, delivery=delivery,
                                                    destination_country=country,
                                                    currency=currency)
-    demands = [Demand(i, snapshot.skus[line.sku], line.quantity,
-                      tuple((c.sku, c.quantity) for c in snapshot.skus[line.sku].components)
-                      or ((line.sku, 1),)) for i, line in enumerate(lines)]
+    demands = [_demand(i, snapshot.skus[line.sku], line.quantity, snapshot.skus)
+               for i, line in enumerate(lines)]
     plan = sourcer.plan(demands, _candidates(snapshot, channel.code, delivery, point),
                         incoming=snapshot.incoming, pickup=delivery.pickup_location)
     order_lines = [OrderLine(str(uuid.uuid4()), line.sku, line.quantity, price,
@@ -148,6 +148,16 @@ def _draft(snapshot: SourcingSnapshot, command: PlaceOrder, lines: list[LineRequ
         subtotal=subtotal, shipping=shipping, tax=tax, total=total, placed_at=now,
         placed_by=principal.actor)
     return Draft(order, demands, plan)
+
+
+def _demand(line: int, sku: Sku, units: int, catalog: dict[str, Sku]) -> Demand:
+    """A line as sourcing sees it: a kit needs each component and all their handling."""
+    if not sku.is_kit:
+        return Demand(line, sku, units, ((sku.sku, 1),), frozenset({sku.handling}))
+    parts = tuple((c.sku, c.quantity) for c in sku.components)
+    handling = {sku.handling} | {catalog[c.sku].handling for c in sku.components
+                                 if c.sku in catalog}
+    return Demand(line, sku, units, parts, frozenset(handling))
 
 
 def _candidates(snapshot: SourcingSnapshot, channel: str, delivery: Delivery,

@@ -186,9 +186,6 @@ def test_a_kit_no_location_can_assemble_is_refused_even_if_components_exist_apar
     assert refused.value.skus == ("KIT",)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: sourcing.py:109-116 coverage() counts stock "
-                   "shared by a kit and a plain line twice, so a location that can serve only "
-                   "one of them is taken as 'has everything' and the order splits needlessly")
 def test_location_that_really_has_everything_wins_when_a_kit_shares_a_component() -> None:
     # given a cart of one A and one kit (A×1, B×1): NEAR holds one A and one B, FAR holds both
     kit = sku("KIT-AB", components=(("A", 1), ("B", 1)))
@@ -236,7 +233,8 @@ def test_sku_without_stock_is_backordered_against_earliest_receipt_with_enough_l
                        receipt("R-MID", "BO", "WH-2", quantity=5, day=10),
                        receipt("R-EARLY", "BO", "WH-1", quantity=3, allocated=2, day=5)]}
 
-    result = plan([demand(0, item, 4)], [candidate("WH-1", 1.0)], incoming=incoming)
+    result = plan([demand(0, item, 4)], [candidate("WH-1", 1.0), candidate("WH-2", 5.0)],
+                  incoming=incoming)
 
     assert result.allocations == []
     assert result.backorders == [Backorder(0, "R-MID", "WH-2", 4)]
@@ -288,9 +286,6 @@ def test_a_kit_is_never_backordered_even_when_flagged_backorderable() -> None:
     assert refused.value.skus == ("KIT-BO",)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: sourcing.py:97,148 picks receipts from every "
-                   "location and ignores `pickup`, so a pickup order is backordered against "
-                   "stock arriving somewhere else")
 def test_pickup_order_is_backordered_only_against_stock_arriving_at_the_pickup_location() -> None:
     store = location("ST-ROMA", type=LocationType.STORE,
                      capabilities=frozenset({Capability.PICKUP}))
@@ -364,3 +359,16 @@ def test_pickup_location_selling_for_another_channel_is_not_eligible() -> None:
                      channels=("store",))
 
     assert eligible(store, channel="web", pickup="ST-ROMA") is False
+
+
+def test_kit_with_a_hazmat_component_is_not_sourced_where_hazmat_is_refused() -> None:
+    # given a STANDARD kit whose battery component is HAZMAT, stocked near and far
+    kit = sku("E-BIKE-KIT", components=(("FRAME", 1), ("BATTERY", 1)))
+    line = Demand(0, kit, 1, (("FRAME", 1), ("BATTERY", 1)),
+                  frozenset({HandlingClass.STANDARD, HandlingClass.HAZMAT}))
+    near = location("NEAR-NOHAZ", handling=frozenset({HandlingClass.STANDARD}))
+
+    result = plan([line], [candidate(near, 1.0, FRAME=5, BATTERY=5),
+                           candidate("FAR", 400.0, FRAME=5, BATTERY=5)])
+
+    assert result.allocations == [Allocation("FAR", 0, 1)]
