@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.catalog import Location, Sku
+from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
 from domain.orders import Order
 from domain.ports import IdempotencyRecord, LevelKey
@@ -123,7 +123,7 @@ class SqlCatalogRepository:
         if parts:
             await self.conn.execute(sa.insert(KitComponentRow.__table__), parts)
 
-    async def channels(self) -> list:
+    async def channels(self) -> list[Channel]:
         rows = (await self.conn.execute(sa.select(ChannelRow).order_by(ChannelRow.code))).all()
         return [mapping.channel_from_row(r) for r in rows]
 

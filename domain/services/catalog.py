@@ -27,6 +27,12 @@ async def upsert_locations(uow: UnitOfWorkFactory, locations: list[Location], *,
     if len(set(codes)) != len(codes):
         raise errors.InvalidInput("a location code appears twice", field=["locations"])
     async with uow() as tx:
+        known = {c.code for c in await tx.catalog.channels()}
+        for i, loc in enumerate(locations):
+            for j, channel in enumerate(loc.channels):
+                if channel not in known:
+                    raise errors.UnknownChannel(f"unknown channel {channel!r}",
+                                                field=["locations", str(i), "channels", str(j)])
         await tx.catalog.save_locations(locations)
         tx.emit(Event("LOCATIONS_UPSERTED", clock.now(), (CATALOG_STREAM,), {"codes": codes}))
         await tx.commit()
