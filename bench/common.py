@@ -8,10 +8,12 @@ when the benchmark ends, also on errors and Ctrl-C (unless --keep-db).
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import random
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -125,6 +127,14 @@ def build_network(*, locations: int = 20, skus: int = 200, on_hand: int = 1_000_
     codes = [f"BN-{i:04d}" for i in range(1, skus + 1)]
     prices = {code: Decimal(rng.randrange(390, 19_990)) / 100 for code in [*codes, HOT_SKU]}
     return Network(sites, codes, prices, on_hand, safety_stock)
+
+
+def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance, as domain.geo.distance_km computes it."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
 # --- orders ------------------------------------------------------------------------------------
@@ -302,35 +312,43 @@ def free_port() -> int:
 class Server:
     name: str
     base_url: str
-    process: subprocess.Popen
+    process: asyncio.subprocess.Process
     log_path: Path
-
-    def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.process.pid)
 
 
 UVICORN_FLAGS = ["--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
 
 
+def _log_file(name: str) -> tuple[Any, Path]:
+    handle = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)
+    return handle, Path(handle.name)
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
 @asynccontextmanager
 async def uvicorn_server(name: str, target: str, env: dict[str, str], *,
-                         access_log: bool = False, startup_timeout: float = 60.0
-                         ) -> AsyncIterator[Server]:
+                         access_log: bool = False, workers: int = 1,
+                         startup_timeout: float = 60.0) -> AsyncIterator[Server]:
     """`python -m uvicorn <target> --factory` on a free port; stopped (by pid) at the end."""
     port = free_port()
     flags = [f for f in UVICORN_FLAGS if not (access_log and f == "--no-access-log")]
-    cmd = [sys.executable, "-m", "uvicorn", target, "--factory", "--port", str(port), *flags]
-    log_file = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)
-    log_path = Path(log_file.name)
-    process = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
-                               stdout=log_file, stderr=subprocess.STDOUT)
-    log_file.close()
+    if workers > 1:
+        flags += ["--workers", str(workers)]
+    handle, log_path = _log_file(name)
+    with handle:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "uvicorn", target, "--factory", "--port", str(port), *flags,
+            cwd=ROOT, env={**os.environ, **env}, stdin=subprocess.DEVNULL, stdout=handle,
+            stderr=subprocess.STDOUT)
     server = Server(name, f"http://127.0.0.1:{port}", process, log_path)
     try:
         deadline = time.monotonic() + startup_timeout
         async with httpx.AsyncClient(base_url=server.base_url, timeout=2.0) as client:
             while True:
-                if process.poll() is not None:
+                if process.returncode is not None:
                     raise RuntimeError(f"{name} exited with {process.returncode}:\n"
                                        f"{log_tail(log_path)}")
                 try:
@@ -344,18 +362,16 @@ async def uvicorn_server(name: str, target: str, env: dict[str, str], *,
                 await asyncio.sleep(0.1)
         yield server
     finally:
-        if process.poll() is None:
+        if process.returncode is None:
             process.terminate()
-            for _ in range(150):  # up to 15 s for a graceful shutdown
-                if process.poll() is not None:
-                    break
-                await asyncio.sleep(0.1)
-            else:
+            try:
+                await asyncio.wait_for(process.wait(), timeout=15)
+            except TimeoutError:
                 process.kill()
-                process.wait(timeout=10)
-        if process.returncode not in (0, -15, None):
+                await asyncio.wait_for(process.wait(), timeout=10)
+        if process.returncode not in (0, -15):
             log(f"{name} exited with {process.returncode}:\n{log_tail(log_path)}")
-        log_path.unlink(missing_ok=True)
+        _remove(log_path)
 
 
 def log_tail(path: Path, lines: int = 40) -> str:
@@ -365,18 +381,117 @@ def log_tail(path: Path, lines: int = 40) -> str:
         return "(no log)"
 
 
-# --- load --------------------------------------------------------------------------------------
+# --- clients ---------------------------------------------------------------------------------
+Post = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+
+class LightClient:
+    """A minimal HTTP/1.1 keep-alive client for JSON POSTs: a load generator that costs a few
+    per cent of httpx's CPU, so the client does not become the bottleneck of a fast server."""
+
+    def __init__(self, base_url: str) -> None:
+        url = httpx.URL(base_url)
+        self.host, self.port = url.host, url.port or 80
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._all: list[asyncio.StreamWriter] = []
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        while self._idle:
+            reader, writer = self._idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer, True
+            writer.close()
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        self._all.append(writer)
+        return reader, writer, False
+
+    async def post(self, path: str, body: dict[str, Any]) -> Any:
+        payload = json.dumps(body).encode()
+        request = (b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                   b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.host.encode(),
+                                                       self.port, len(payload), payload))
+        for _attempt in range(2):
+            reader, writer, reused = await self._connection()
+            writer.write(request)
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                writer.close()
+                # the server closed an idle keep-alive connection before reading the request
+                if reused and not getattr(exc, "partial", b""):
+                    continue
+                raise
+            except BaseException:
+                writer.close()
+                raise
+            break
+        else:
+            raise RuntimeError("keep-alive connections keep closing")
+        try:
+            length, keep = None, True
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    keep = False
+            if length is None:
+                raise RuntimeError("response without Content-Length")
+            data = await reader.readexactly(length)
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            self._idle.append((reader, writer))
+        else:
+            writer.close()
+        status = int(head[9:12])
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {data[:200]!r}")
+        return json.loads(data)
+
+    async def aclose(self) -> None:
+        for writer in self._all:
+            writer.close()
+        self._idle.clear()
+
+
+@asynccontextmanager
+async def json_client(kind: str, base_url: str, *, concurrency: int) -> AsyncIterator[Post]:
+    """`post(path, body) -> parsed JSON` over keep-alive connections, with httpx or LightClient.
+    """
+    if kind == "light":
+        light = LightClient(base_url)
+        try:
+            yield light.post
+        finally:
+            await light.aclose()
+        return
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as client:
+        async def post(path: str, body: dict[str, Any]) -> Any:
+            response = await client.post(path, json=body)
+            response.raise_for_status()
+            return response.json()
+
+        yield post
+
+
+# --- load ------------------------------------------------------------------------------------
 @dataclass
 class Run:
+    """One side's timed work; `merge` adds up the rounds of an interleaved benchmark."""
+
     label: str
-    n: int
-    concurrency: int
-    elapsed: float
-    latencies: list[float]
+    n: int = 0
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    cpu: dict[str, float] = field(default_factory=dict)  # process -> CPU seconds in the run
-    db: dict[str, int] = field(default_factory=dict)  # pg_stat_database deltas
-    machine_busy: float = 0.0  # share of all cores busy during the run
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds: process name -> seconds
+    sessions: int = 0  # PostgreSQL sessions opened to the database during the run
+    busy: float = 0.0  # machine CPU busy, in core-seconds
+    cores: float = 0.0  # core-seconds elapsed
 
     @property
     def rate(self) -> float:
@@ -389,9 +504,28 @@ class Run:
         k = min(len(values) - 1, max(0, math.ceil(p / 100 * len(values)) - 1))
         return values[k] * 1000
 
+    def cpu_ms(self, name: str) -> float:
+        """CPU milliseconds of one process (or "postgres") per request."""
+        return 1000 * self.cpu.get(name, float("nan")) / max(1, self.n)
+
+    @property
+    def machine_busy(self) -> float:
+        return self.busy / self.cores if self.cores else 0.0
+
+    def merge(self, other: Run) -> None:
+        self.n += other.n
+        self.elapsed += other.elapsed
+        self.latencies += other.latencies
+        self.errors += other.errors
+        for name, seconds in other.cpu.items():
+            self.cpu[name] = self.cpu.get(name, 0.0) + seconds
+        self.sessions += other.sessions
+        self.busy += other.busy
+        self.cores += other.cores
+
 
 async def drive(label: str, n: int, concurrency: int,
-                operation: Callable[[int], Awaitable[None]]) -> Run:
+                operation: Callable[[int], Awaitable[Any]]) -> Run:
     """Run operation(0..n-1) from `concurrency` workers; each index exactly once."""
     indexes = iter(range(n))
     latencies: list[float] = []
@@ -409,42 +543,87 @@ async def drive(label: str, n: int, concurrency: int,
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Run(label, n, concurrency, time.perf_counter() - started, latencies, errors)
+    return Run(label, n, time.perf_counter() - started, latencies, errors)
 
 
-class Probe:
-    """CPU seconds of some processes, machine busy share, and pg_stat_database, around a run."""
+class Monitor:
+    """One connection kept open to the benchmark database for statistics (so it opens no
+    sessions during runs): its backends' CPU, and sessions from pg_stat_database."""
 
-    def __init__(self, dsn: str, database: str, pids: dict[str, int]) -> None:
-        self.dsn, self.database, self.pids = dsn, database, pids
+    def __init__(self, conn: asyncpg.Connection, database: str) -> None:
+        self.conn, self.database = conn, database
 
-    async def __aenter__(self) -> Probe:
-        self._cpu = {name: process_cpu_seconds(pid) for name, pid in self.pids.items()}
-        self._machine = machine_ticks()
-        self._db = await pg_stats(self.dsn, self.database)
-        return self
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, dsn: str, database: str) -> AsyncIterator[Monitor]:
+        conn = await asyncpg.connect(dsn, timeout=10)
+        try:
+            yield cls(conn, database)
+        finally:
+            await conn.close()
 
-    async def __aexit__(self, *exc: object) -> None:
-        self.cpu = {name: process_cpu_seconds(pid) - self._cpu[name]
-                    for name, pid in self.pids.items()}
-        busy, total = (a - b for a, b in zip(machine_ticks(), self._machine, strict=True))
-        self.machine_busy = busy / total if total else 0.0
-        await asyncio.sleep(1.1)  # other backends flush their statistics within a second
-        after = await pg_stats(self.dsn, self.database)
-        self.db = {k: after[k] - self._db[k] for k in after}
+    async def backends(self) -> list[int]:
+        """Pids of every backend connected to the database (but this one)."""
+        rows = await self.conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            self.database)
+        return [r["pid"] for r in rows]
 
-    def fill(self, run: Run) -> Run:
-        run.cpu, run.machine_busy, run.db = self.cpu, self.machine_busy, self.db
-        return run
+    async def sessions(self) -> int:
+        return int(await self.conn.fetchval(
+            "SELECT sessions FROM pg_stat_database WHERE datname = $1", self.database) or 0)
+
+    @asynccontextmanager
+    async def measure(self, run_label: str, servers: dict[str, int]
+                      ) -> AsyncIterator[list[Run]]:
+        """Measure whatever runs inside; the caller appends its Run to the yielded list and
+        gets CPU filled in (of each server's process tree, of this process as "bench" and of
+        the database's backends as "postgres"), machine load and sessions."""
+        backends, sessions = await self.backends(), await self.sessions()
+        table, ticks = cpu_table(), machine_ticks()
+        out: list[Run] = []
+        yield out
+        after, backends = cpu_table(), set(backends) | set(await self.backends())
+        cpu = {name: tree_cpu(after, pid) - tree_cpu(table, pid) for name, pid in servers.items()}
+        me = os.getpid()
+        cpu["bench"] = after[me][1] - table[me][1]
+        # backends that ended meanwhile are missed; those that started count in full
+        cpu["postgres"] = sum(after[pid][1] - table.get(pid, (0, 0.0))[1]
+                              for pid in backends if pid in after)
+        busy, total = (a - b for a, b in zip(machine_ticks(), ticks, strict=True))
+        await asyncio.sleep(1.1)  # backends report new sessions to the statistics lazily
+        for run in out:
+            run.label = run_label
+            run.cpu = cpu
+            run.sessions = await self.sessions() - sessions
+            tick = os.sysconf("SC_CLK_TCK")
+            run.busy, run.cores = busy / tick, total / tick
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process, from /proc (Linux)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_table() -> dict[int, tuple[int, float]]:
+    """Every process: pid -> (parent pid, user + system CPU seconds), from /proc (Linux)."""
+    table: dict[int, tuple[int, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return table
+
+
+def tree_cpu(table: dict[int, tuple[int, float]], pid: int) -> float:
+    """CPU seconds of a process and its descendants (uvicorn --workers)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        if current in table:
+            total += table[current][1]
+            todo += [child for child, (parent, _) in table.items() if parent == current]
+    return total
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -457,15 +636,20 @@ def machine_ticks() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-async def pg_stats(dsn: str, database: str) -> dict[str, int]:
-    conn = await asyncpg.connect(dsn, timeout=10)
-    try:
-        row = await conn.fetchrow(
-            "SELECT sessions, xact_commit, xact_rollback, deadlocks FROM pg_stat_database "
-            "WHERE datname = $1", database)
-    finally:
-        await conn.close()
-    return {k: int(v or 0) for k, v in dict(row).items()} if row else {}
+async def background_load(seconds: float = 1.0) -> float:
+    """Share of the machine's CPU that other processes use while the benchmark is idle."""
+    before = machine_ticks()
+    await asyncio.sleep(seconds)
+    busy, total = (a - b for a, b in zip(machine_ticks(), before, strict=True))
+    return busy / total if total else 0.0
+
+
+def warn_if_busy(load: float) -> None:
+    cores = os.cpu_count() or 1
+    log(f"machine: {cores} cores, {100 * load:.0f} % busy before the benchmark")
+    if load > 0.15:
+        log("WARNING: other processes are using the CPU; absolute numbers will be low and "
+            "noisy (the rounds alternate sides, so ratios suffer less)")
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -483,17 +667,27 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
 
 
-def percent(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.1f} %" if whole else "n/a"
-
-
 def run_main(main: Callable[[], Awaitable[int]]) -> int:
-    """asyncio.run on uvloop when installed: the event loop uvicorn gives the app."""
+    """Run on uvloop when installed (the event loop uvicorn gives the app). Ctrl-C and SIGTERM
+    cancel the benchmark, which still stops its servers and drops its database."""
+    async def guarded() -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        except (NotImplementedError, RuntimeError):  # not on this platform
+            pass
+        return await main()
+
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main())
-    return uvloop.run(main())
+        uvloop = None
+    try:
+        return uvloop.run(guarded()) if uvloop else asyncio.run(guarded())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log("interrupted")
+        return 130
 
 
 # --- what the app sends ------------------------------------------------------------------------
