@@ -222,13 +222,18 @@ class SqlInventoryRepository:
         return result.rowcount == 1
 
     async def release_incoming(self, incoming_id: str, units: int) -> bool:
-        """Give back units promised against a receipt (their backorder is gone)."""
+        """Give back units promised against an open receipt (their backorder is gone); a
+        received receipt promises nothing any more. False when it does not hold them."""
         c = IncomingRow.__table__.c
         result = await self.conn.execute(
             sa.update(IncomingRow.__table__)
-            .where(c.id == incoming_id, c.allocated >= units)
+            .where(c.id == incoming_id, c.received_at.is_(None), c.allocated >= units)
             .values(allocated=c.allocated - units))
-        return result.rowcount == 1
+        if result.rowcount == 1:
+            return True
+        received = (await self.conn.execute(sa.select(c.received_at).where(
+            c.id == incoming_id))).scalar_one_or_none()
+        return received is not None
 
     async def allocate_incoming(self, incoming_id: str, units: int) -> bool:
         c = IncomingRow.__table__.c
