@@ -197,4 +197,5 @@ def waiting_backorders(sku: str, location: str):
             .join(IncomingRow, IncomingRow.id == OrderLineRow.incoming_id)
             .where(OrderLineRow.backordered > 0, IncomingRow.sku == sku,
                    IncomingRow.location == location)
-            .order_by(OrderRow.placed_at, OrderRow.id))
+            # numbers are handed out in placement order: they break ties of the clock
+            .order_by(OrderRow.placed_at, sa.func.length(OrderRow.number), OrderRow.number))
