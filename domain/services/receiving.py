@@ -37,11 +37,13 @@ async def receive_incoming(uow: UnitOfWorkFactory, incoming_id: str, *, quantity
         inventory.check_units(units, what="quantity", field=["quantity"])
         if units == 0:
             raise errors.InvalidQuantity("quantity must be positive", field=["quantity"])
+        # locks taken as cancelling takes them: orders, receipts, levels (placement takes levels
+        # before receipts; a deadlock with it is detected by the database and retried)
+        waiting = await tx.orders.waiting_backorders(incoming.sku, incoming.location)
+        orders = {o.id: o for o in await tx.orders.get_many([o for o, _ in waiting])}
         if not await tx.inventory.receive_incoming(incoming.id, units):
             raise errors.IllegalTransition(f"receipt {incoming.id}", current="RECEIVED",
                                            allowed=(), field=["incomingId"])
-        waiting = await tx.orders.waiting_backorders(incoming.sku, incoming.location)
-        orders = {o.id: o for o in await tx.orders.get_many([o for o, _ in waiting])}
         [level] = await apply_moves(
             tx, [StockMove(incoming.sku, incoming.location, units, 0, "RECEIVED")],
             reference=incoming.id, actor=principal.actor, at=now)
@@ -68,6 +70,8 @@ async def _serve(tx: UnitOfWork, incoming: Incoming, waiting: list[tuple[str, st
             break
         order = orders[order_id]
         line = next(ln for ln in order.lines if ln.id == line_id)
+        if line.backordered == 0:  # cancelled since we looked, before we locked the order
+            continue
         units, promised_by = min(line.backordered, level.available), line.incoming_id
         moves = fulfilling.allocate_backorder(
             order, line_id, units=units, location=incoming.location,

@@ -39,11 +39,12 @@ def _may_touch(principal: Principal, order: Order) -> bool:
 
 async def _release(tx: UnitOfWork, order: Order, cancellation: service_desk.Cancellation, *,
                    actor: str, at: datetime) -> None:
-    await apply_moves(tx, cancellation.moves, reference=order.number, actor=actor, at=at)
+    # locks taken as receiving takes them: orders, receipts, levels
     for incoming_id, units in cancellation.incoming:
         if not await tx.inventory.release_incoming(incoming_id, units):
             raise errors.Conflict(f"receipt {incoming_id} does not hold the backorder of "
                                   f"{order.number}; nothing was changed")
+    await apply_moves(tx, cancellation.moves, reference=order.number, actor=actor, at=at)
 
 
 async def cancel_order(uow: UnitOfWorkFactory, number: str, *, skus: list[str] | None,

@@ -214,3 +214,25 @@ async def test_received_stock_serves_waiting_backorders_first_come_first_served(
     assert queue["fulfillments"]["edges"][-1]["node"] == {"id": fids["WH-MIL"],
                                                           "order": {"number": numbers[2]}}
     assert await violations(db_url) == []
+
+
+async def test_the_cancel_window_comes_from_the_settings(db_url, tokens, clock):
+    import httpx
+
+    from api.app import create_app
+    from tests.conftest import Api, make_settings
+
+    app = create_app(make_settings(db_url, customer_cancel_minutes=5), clock=clock)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as client:
+            api = Api(client, app)
+            await seed_contract_network(api, tokens)
+            number = (await place(api, "window-short-1", token=tokens["ada"]))["number"]
+            clock.current += timedelta(minutes=6)  # inside the default 30, past these 5
+
+            refused = await desk(api, "cancelOrder", tokens["ada"], number=number,
+                                 reason="CHANGED_MIND")
+
+    assert [e["code"] for e in refused["userErrors"]] == ["CANCELLATION_WINDOW_CLOSED"]
+    assert "within 5 minutes" in refused["userErrors"][0]["message"]
