@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.orders import Order
+from domain.orders import Fulfillment, Order
 from persistence import mapping
 from persistence.tables import (
     FulfillmentLineRow,
@@ -47,40 +47,42 @@ async def load_orders(conn: AsyncConnection, where, *, lock: bool = False) -> li
     if not rows:
         return []
     ids = [r.id for r in rows]
-    in_orders = FulfillmentRow.order_id.in_(ids)
     lines = (await conn.execute(sa.select(OrderLineRow).where(
         OrderLineRow.order_id.in_(ids)).order_by(OrderLineRow.position))).all()
-    fulfillments = (await conn.execute(sa.select(FulfillmentRow).where(in_orders).order_by(
+    fulfillments = (await conn.execute(sa.select(FulfillmentRow).where(
+        FulfillmentRow.order_id.in_(ids)).order_by(
         FulfillmentRow.created_at, FulfillmentRow.location, FulfillmentRow.id))).all()
-    f_lines = (await conn.execute(sa.select(FulfillmentLineRow).join(
-        FulfillmentRow, FulfillmentRow.id == FulfillmentLineRow.fulfillment_id).where(
-        in_orders).order_by(FulfillmentLineRow.id))).all()
-    scans = (await conn.execute(sa.select(TrackingEventRow).join(
-        FulfillmentRow, FulfillmentRow.id == TrackingEventRow.fulfillment_id).where(
-        in_orders).order_by(TrackingEventRow.at, TrackingEventRow.id))).all()
+    work = await load_fulfillments(conn, fulfillments)
     timeline = (await conn.execute(sa.select(TimelineRow).where(
         TimelineRow.order_id.in_(ids)).order_by(TimelineRow.id))).all()
     by_order: dict[str, tuple[list, list, list]] = {i: ([], [], []) for i in ids}
     for ln in lines:
         by_order[ln.order_id][0].append(ln)
-    for t in timeline:
-        by_order[t.order_id][2].append(t)
-    work = fulfillments_from_rows(fulfillments, f_lines, scans)
     for f in fulfillments:
         by_order[f.order_id][1].append(work[f.id])
+    for t in timeline:
+        by_order[t.order_id][2].append(t)
     return [mapping.order_from_rows(r, *by_order[r.id]) for r in rows]
 
 
-def fulfillments_from_rows(fulfillments: list[Any], f_lines: list[Any], scans: list[Any]
-                           ) -> dict[str, Any]:
+async def load_fulfillments(conn: AsyncConnection, rows: list[Any]) -> dict[str, Fulfillment]:
+    """Fulfillment rows completed with their lines and carrier scans: two statements."""
+    ids = [f.id for f in rows]
+    if not ids:
+        return {}
+    f_lines = (await conn.execute(sa.select(FulfillmentLineRow).where(
+        FulfillmentLineRow.fulfillment_id.in_(ids)).order_by(FulfillmentLineRow.id))).all()
+    scans = (await conn.execute(sa.select(TrackingEventRow).where(
+        TrackingEventRow.fulfillment_id.in_(ids)).order_by(
+        TrackingEventRow.at, TrackingEventRow.id))).all()
     line_map: dict[str, list] = {}
     for fl in f_lines:
         line_map.setdefault(fl.fulfillment_id, []).append(fl)
     scan_map: dict[str, list] = {}
-    for s in scans:
-        scan_map.setdefault(s.fulfillment_id, []).append(s)
+    for sc in scans:
+        scan_map.setdefault(sc.fulfillment_id, []).append(sc)
     return {f.id: mapping.fulfillment_from_rows(f, line_map.get(f.id, []),
-                                                scan_map.get(f.id, [])) for f in fulfillments}
+                                                scan_map.get(f.id, [])) for f in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,10 @@ from domain.orders import Order
 from domain.ports import IdempotencyRecord, OrderSearch, Page, SourcingSnapshot
 from persistence import mapping
 from persistence.db import Database
-from persistence.order_store import fulfillments_from_rows, load_orders
+from persistence.order_store import load_fulfillments, load_orders
 from persistence.repositories import load_locations, load_skus
 from persistence.tables import (
     ChannelRow,
-    FulfillmentLineRow,
     FulfillmentRow,
     IdempotencyRow,
     IncomingRow,
@@ -30,7 +29,6 @@ from persistence.tables import (
     LocationRow,
     OrderRow,
     SkuRow,
-    TrackingEventRow,
 )
 
 L = InventoryLevelRow.__table__.c
@@ -200,22 +198,10 @@ class SqlReader:
                     FulfillmentRow.created_at == at, FulfillmentRow.id > fulfillment_id)))
             rows = (await conn.execute(sa.select(FulfillmentRow).where(*where).order_by(
                 FulfillmentRow.created_at, FulfillmentRow.id).limit(first + 1))).all()
-            work = await _fulfillment_parts(conn, [r.id for r in rows[:first]], rows[:first])
+            work = await load_fulfillments(conn, rows[:first])
         items = [(r.order_id, work[r.id]) for r in rows[:first]]
         return Page(items, total, len(rows) > first,
                     [encode_cursor(r.created_at.isoformat(), r.id) for r in rows[:first]])
-
-
-async def _fulfillment_parts(conn: AsyncConnection, ids: list[str], rows: list) -> dict:
-    """Fulfillments with their lines and scans: two statements for any number."""
-    if not ids:
-        return {}
-    lines = (await conn.execute(sa.select(FulfillmentLineRow).where(
-        FulfillmentLineRow.fulfillment_id.in_(ids)).order_by(FulfillmentLineRow.id))).all()
-    scans = (await conn.execute(sa.select(TrackingEventRow).where(
-        TrackingEventRow.fulfillment_id.in_(ids)).order_by(
-        TrackingEventRow.at, TrackingEventRow.id))).all()
-    return fulfillments_from_rows(rows, lines, scans)
 
 
 def _cursor_time(value: str) -> datetime:
