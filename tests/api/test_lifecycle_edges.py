@@ -20,6 +20,7 @@ from tests.api.lifecycle import (
     rows,
     step,
 )
+from tests.api.test_place_order import order_input
 from tests.conftest import seed_contract_network
 from tests.invariants import violations
 
@@ -237,3 +238,30 @@ async def test_the_cancel_window_comes_from_the_settings(db_url, tokens, clock):
 
     assert [e["code"] for e in refused["userErrors"]] == ["CANCELLATION_WINDOW_CLOSED"]
     assert "within 5 minutes" in refused["userErrors"][0]["message"]
+
+
+async def test_customers_and_guests_see_plain_words_and_no_staff_notes(network, tokens):
+    guest = await network.data("""mutation($input: PlaceOrderInput!) { placeOrder(input: $input)
+        { order { number timeline { type message actor } notes { text } } } }""",
+                               {"input": order_input("plain-words-01")})
+    placed = guest["placeOrder"]["order"]
+    assert placed["timeline"] == [
+        {"type": "ORDER_PLACED", "message": "We received your order", "actor": "guest"},
+        {"type": "ALLOCATED", "message": "Your items are reserved for you",
+         "actor": "promessa"}]
+    assert placed["notes"] == []
+    number = placed["number"]
+    await desk(network, "holdOrder", tokens["agent"], number=number, reason="FRAUD_CHECK")
+    await desk(network, "addOrderNote", tokens["agent"], number=number, text="looks odd")
+    await desk(network, "addOrderTags", tokens["agent"], number=number, tags=["VIP"])
+
+    mine = await order(network, number, tokens["ada"])
+    staff = await order(network, number, tokens["agent"])
+
+    assert (mine["status"], mine["holdReason"], mine["tags"], mine["notes"]) == (
+        "ON_HOLD", None, [], [])
+    assert [t["type"] for t in mine["timeline"]] == ["ORDER_PLACED", "ALLOCATED"]
+    assert (staff["holdReason"], staff["tags"]) == ("FRAUD_CHECK", ["VIP"])
+    assert staff["notes"] == [{"author": "agent:agent@example.com", "text": "looks odd"}]
+    assert [t["type"] for t in staff["timeline"]][-3:] == [
+        "ORDER_HELD", "NOTE_ADDED", "TAGS_CHANGED"]
