@@ -102,8 +102,10 @@ class OrderRepository(Protocol):
     async def save(self, order: Order) -> None:
         """Write what changed since the order was loaded."""
 
-    async def waiting_backorders(self, sku: str, location: str) -> list[tuple[str, str]]:
-        """(order id, line id) backordered against receipts of sku at location, FCFS."""
+    async def waiting_backorders(self, sku: str, location: str, *, units: int
+                                 ) -> list[tuple[str, str]]:
+        """(order id, line id) backordered against receipts of sku at location, first come
+        first served, as many as wait for `units` in all."""
 
 
 class IdempotencyRepository(Protocol):

@@ -194,7 +194,7 @@ async def _update(conn: AsyncConnection, table, rows: list[dict[str, Any]],
 def waiting_backorders(sku: str, location: str):
     """Order ids and lines with units backordered against receipts of `sku` at `location`,
     first come first served."""
-    return (sa.select(OrderLineRow.order_id, OrderLineRow.id)
+    return (sa.select(OrderLineRow.order_id, OrderLineRow.id, OrderLineRow.backordered)
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .join(IncomingRow, IncomingRow.id == OrderLineRow.incoming_id)
             .where(OrderLineRow.backordered > 0, IncomingRow.sku == sku,

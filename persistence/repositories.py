@@ -291,9 +291,17 @@ class SqlOrderRepository:
         await order_store.save_order(self.conn, order, self._loaded[order.id], now=self.now)
         self._loaded[order.id] = order_store.remember(order)
 
-    async def waiting_backorders(self, sku: str, location: str) -> list[tuple[str, str]]:
-        rows = (await self.conn.execute(order_store.waiting_backorders(sku, location))).all()
-        return [(r.order_id, r.id) for r in rows]
+    async def waiting_backorders(self, sku: str, location: str, *, units: int
+                                 ) -> list[tuple[str, str]]:
+        """The first (order id, line id) waiting, until they wait for `units` in all."""
+        result = await self.conn.execute(order_store.waiting_backorders(sku, location))
+        waiting, total = [], 0
+        for row in result:
+            if total >= units:
+                break
+            waiting.append((row.order_id, row.id))
+            total += row.backordered
+        return waiting
 
 
 class SqlIdempotencyRepository:

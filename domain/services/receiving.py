@@ -39,7 +39,8 @@ async def receive_incoming(uow: UnitOfWorkFactory, incoming_id: str, *, quantity
             raise errors.InvalidQuantity("quantity must be positive", field=["quantity"])
         # locks taken as cancelling takes them: orders, receipts, levels (placement takes levels
         # before receipts; a deadlock with it is detected by the database and retried)
-        waiting = await tx.orders.waiting_backorders(incoming.sku, incoming.location)
+        waiting = await tx.orders.waiting_backorders(incoming.sku, incoming.location,
+                                                     units=units)
         orders = {o.id: o for o in await tx.orders.get_many([o for o, _ in waiting])}
         if not await tx.inventory.receive_incoming(incoming.id, units):
             raise errors.IllegalTransition(f"receipt {incoming.id}", current="RECEIVED",
@@ -48,7 +49,7 @@ async def receive_incoming(uow: UnitOfWorkFactory, incoming_id: str, *, quantity
             tx, [StockMove(incoming.sku, incoming.location, units, 0, "RECEIVED")],
             reference=incoming.id, actor=principal.actor, at=now)
         served, level = await _serve(tx, incoming, waiting, orders, level=level,
-                                     actor=principal.actor, at=now)
+                                     units=units, actor=principal.actor, at=now)
         for order in {id(o): o for o, _ in served}.values():
             await tx.orders.save(order)
             tx.emit(*order.events)
@@ -61,26 +62,28 @@ async def receive_incoming(uow: UnitOfWorkFactory, incoming_id: str, *, quantity
 
 
 async def _serve(tx: UnitOfWork, incoming: Incoming, waiting: list[tuple[str, str]],
-                 orders: dict[str, Order], *, level: InventoryLevel, actor: str,
+                 orders: dict[str, Order], *, level: InventoryLevel, units: int, actor: str,
                  at: datetime) -> tuple[list[tuple[Order, int]], InventoryLevel]:
-    """Allocate the received units to the waiting lines in turn, while any are available."""
+    """Allocate the received units to the waiting lines in turn, while any are left and
+    available (safety stock is kept back)."""
     served: list[tuple[Order, int]] = []
     for order_id, line_id in waiting:
-        if level.available <= 0:
+        budget = min(units - sum(n for _, n in served), level.available)
+        if budget <= 0:
             break
         order = orders[order_id]
         line = next(ln for ln in order.lines if ln.id == line_id)
         if line.backordered == 0:  # cancelled since we looked, before we locked the order
             continue
-        units, promised_by = min(line.backordered, level.available), line.incoming_id
+        take, promised_by = min(line.backordered, budget), line.incoming_id
         moves = fulfilling.allocate_backorder(
-            order, line_id, units=units, location=incoming.location,
+            order, line_id, units=take, location=incoming.location,
             fulfillment_id=str(uuid.uuid4()), actor=actor, at=at)
         [level] = await apply_moves(tx, moves, reference=order.number, actor=actor, at=at)
         # served from this receipt although promised against a later one: free that promise
         if promised_by and promised_by != incoming.id:
-            if not await tx.inventory.release_incoming(promised_by, units):
+            if not await tx.inventory.release_incoming(promised_by, take):
                 raise errors.Conflict(f"receipt {promised_by} does not hold the backorder of "
                                       f"{order.number}; nothing was changed")
-        served.append((order, units))
+        served.append((order, take))
     return served, level
