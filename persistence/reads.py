@@ -9,9 +9,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain import errors
+from domain import customers, errors
 from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel
+from domain.money import Money
 from domain.orders import Order
 from domain.ports import IdempotencyRecord, OrderSearch, Page, SourcingSnapshot
 from persistence import mapping
@@ -181,6 +182,34 @@ class SqlReader:
     async def orders_by_ids(self, ids: Iterable[str]) -> dict[str, Order]:
         found = await self.orders_where(OrderRow.id.in_(sorted(set(ids))))
         return {o.id: o for o in found}
+
+    async def customer_account(self, email: str) -> customers.Account | None:
+        """Lifetime figures and the orders that need an agent: a constant number of reads."""
+        mine = OrderRow.customer_email == email
+        async with self._connect() as conn:
+            sums = [(currency, status == "CANCELLED", n, total) for currency, status, n, total
+                    in (await conn.execute(
+                        sa.select(OrderRow.currency, OrderRow.status, sa.func.count(),
+                                  sa.func.sum(OrderRow.total_minor))
+                        .where(mine).group_by(OrderRow.currency, OrderRow.status))).all()]
+            if not sums:
+                return None
+            name = (await conn.execute(sa.select(OrderRow.customer_name).where(mine).order_by(
+                OrderRow.placed_at.desc(), OrderRow.id.desc()).limit(1))).scalar_one()
+            in_trouble = sa.select(FulfillmentRow.order_id).where(
+                FulfillmentRow.status.in_(("DELIVERY_FAILED", "REJECTED")))
+            troubled = await load_orders(conn, sa.and_(
+                mine, OrderRow.status != "CANCELLED",
+                sa.or_(OrderRow.status == "ON_HOLD", OrderRow.id.in_(in_trouble))))
+        minor: dict[str, int] = {}
+        for currency, cancelled, _, total in sums:
+            if not cancelled:
+                minor[currency] = minor.get(currency, 0) + total
+        totals = {c: Money(mapping.from_minor(m), c) for c, m in minor.items()}
+        return customers.account(
+            email, name=name, orders=sum(n for _, _, n, _ in sums),
+            cancelled=sum(n for _, cancelled, n, _ in sums if cancelled), totals=totals,
+            troubled=troubled)
 
     async def fulfillment_page(self, location: str, statuses: tuple[str, ...], *, first: int,
                                after: str | None) -> Page:

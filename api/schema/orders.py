@@ -24,7 +24,7 @@ from api.schema.common import (
 )
 from domain import access, errors, lifecycle, orders
 from domain.access import Role
-from domain.ports import OrderSearch
+from domain.ports import OrderSearch, Page
 
 
 @strawberry.type(description="Who the order is for.")
@@ -293,6 +293,14 @@ class OrderConnection:
     page_info: PageInfo
     edges: list[OrderEdge]
 
+    @classmethod
+    def from_page(cls, page: Page, *, after: str | None) -> OrderConnection:
+        return cls(total_count=page.total_count,
+                   page_info=PageInfo.of(page.cursors, has_next=page.has_next,
+                                         has_previous=bool(after)),
+                   edges=[OrderEdge(cursor=c, node=Order.from_domain(o))
+                          for c, o in zip(page.cursors, page.items, strict=True)])
+
 
 @strawberry.input
 class OrderFilter:
@@ -338,11 +346,7 @@ class OrderQuery:
             statuses=tuple(s.value for s in flt.status or ()), channel=flt.channel,
             placed_from=flt.placed_from, placed_to=flt.placed_to),
             first=page_size(first), after=after)
-        return OrderConnection(
-            total_count=page.total_count,
-            page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=bool(after)),
-            edges=[OrderEdge(cursor=c, node=Order.from_domain(o))
-                   for c, o in zip(page.cursors, page.items, strict=True)])
+        return OrderConnection.from_page(page, after=after)
 
     @strawberry.field(description="The guest self-service view: the same null for an unknown "
                                   "number and for a wrong email.")

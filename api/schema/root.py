@@ -8,6 +8,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from api.errors import ErrorCodes
 from api.schema.catalog import CatalogMutation, CatalogQuery
 from api.schema.checkout import OrderMutation
+from api.schema.customers import CustomerQuery
 from api.schema.fulfillments import FulfillmentMutation, FulfillmentQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.orders import OrderQuery
@@ -15,7 +16,7 @@ from api.schema.service_desk import ServiceDeskMutation
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery):
+class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, CustomerQuery):
     pass
 
 
