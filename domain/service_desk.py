@@ -14,6 +14,7 @@ from domain.lifecycle import OPEN
 from domain.orders import (
     DeliveryMethod,
     FulfillmentStatus,
+    LineStatus,
     Order,
     OrderLine,
     OrderStatus,
@@ -63,15 +64,18 @@ def cancel(order: Order, *, skus: list[str] | None, reason: str, actor: str,
     """Cancel the whole order, or every unshipped unit of some lines."""
     reason = check_reason(reason, field=["reason"])
     lines = _lines(order, skus)
-    if len(lines) == len(order.lines):
+    whole = {ln.id for ln in lines} >= {ln.id for ln in _open_lines(order)}
+    if skus is None:  # asked of the order: the order answers
         lifecycle.check_order(order, OrderStatus.CANCELLED)
-    units = lifecycle.line_units(order)
     for i, line in enumerate(lines):
         if not lifecycle.line_may_be_cancelled(line):
             raise errors.IllegalTransition(
                 f"line {line.sku}", current=line.status.value, field=["skus", str(i)],
                 target=OrderStatus.CANCELLED.value,
                 allowed=lifecycle.LINE_TRANSITIONS[line.status])
+    if whole:
+        lifecycle.check_order(order, OrderStatus.CANCELLED)
+    units = lifecycle.line_units(order)
     ids = {line.id for line in lines}
     moves = _cancel_work(order, ids, reason)
     incoming = [(line.incoming_id, line.backordered) for line in lines
@@ -79,7 +83,7 @@ def cancel(order: Order, *, skus: list[str] | None, reason: str, actor: str,
     for line in lines:
         line.cancelled += units[line.id].cancellable
         line.backordered = 0
-    if len(lines) == len(order.lines):
+    if whole:
         order.hold_reason = None
     before, after = lifecycle.settle(order)
     what = "Order" if after is OrderStatus.CANCELLED else ", ".join(ln.sku for ln in lines)
@@ -89,9 +93,15 @@ def cancel(order: Order, *, skus: list[str] | None, reason: str, actor: str,
     return Cancellation(moves, incoming)
 
 
+def _open_lines(order: Order) -> list[OrderLine]:
+    return [ln for ln in order.lines if ln.status is not LineStatus.CANCELLED]
+
+
 def _lines(order: Order, skus: list[str] | None) -> list[OrderLine]:
+    """The lines named, or all not cancelled yet (an already cancelled order: all of them,
+    so the order machine refuses it)."""
     if skus is None:
-        return list(order.lines)
+        return _open_lines(order) or list(order.lines)
     by_sku = {line.sku: line for line in order.lines}
     if not skus or len(set(skus)) != len(skus):
         raise errors.InvalidInput("skus must name each line to cancel once", field=["skus"])

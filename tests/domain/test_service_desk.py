@@ -236,3 +236,19 @@ def test_notes_and_tags_are_recorded_for_staff_only():
         service_desk.add_note(o, text=" ", actor="agent:ann", at=later(5))
     with pytest.raises(errors.InvalidInput):
         service_desk.add_note(o, text="x" * 1001, actor="agent:ann", at=later(5))
+
+
+def test_cancelling_the_whole_order_after_one_line_cancels_the_rest():
+    o = two_locations()
+    cancel(o, ["B"])
+
+    done = cancel(o)
+
+    assert done.moves == [StockMove("A", "X", 0, -2, "CANCELLED"),
+                          StockMove("A", "Y", 0, -1, "CANCELLED")]
+    assert o.status is O.CANCELLED
+    assert [(ln.status, ln.cancelled) for ln in o.lines] == [(L.CANCELLED, 3), (L.CANCELLED, 1)]
+    with pytest.raises(errors.IllegalTransition) as again:
+        cancel(o)
+    assert again.value.message.startswith("order PR-000001 is CANCELLED: cannot become "
+                                          "CANCELLED")
