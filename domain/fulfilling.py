@@ -91,6 +91,15 @@ PUBLIC_WORDS = {F.ACCEPTED: "We are preparing your order", F.PACKED: "Your items
                 F.DELIVERED: "Collected at the store: enjoy!"}
 
 
+def next_steps(order: Order, f: Fulfillment) -> tuple[F, ...]:
+    """What may happen to a fulfillment now: its machine, less steps forward while the
+    order is on hold."""
+    allowed = lifecycle.fulfillment_next(f.status, WorkContext(order.delivery.method))
+    if order.hold_reason is None:
+        return allowed
+    return tuple(s for s in allowed if s not in PROGRESS)
+
+
 def held(f: Fulfillment, lines: list[FulfillmentLine] | None = None) -> dict[str, int]:
     """Units per SKU a fulfillment (or some of its lines) holds at its location."""
     out: dict[str, int] = {}
@@ -114,11 +123,10 @@ def work(order: Order, fulfillment_id: str, command: Command, *, actor: str,
     f = order.fulfillment(fulfillment_id)
     target = TARGET[type(command)]
     lifecycle.check_fulfillment(f, target, WorkContext(order.delivery.method))
-    if target in PROGRESS and order.hold_reason is not None:
-        allowed = lifecycle.fulfillment_next(f.status, WorkContext(order.delivery.method))
+    if target not in next_steps(order, f):
         raise errors.IllegalTransition(
             f"fulfillment at {f.location}", current=f.status.value, target=target.value,
-            allowed=tuple(s for s in allowed if s not in PROGRESS), field=["fulfillmentId"],
+            allowed=next_steps(order, f), field=["fulfillmentId"],
             why=f"order {order.number} is on hold: {order.hold_reason}; an agent must "
                 f"release it first")
     before = f.status

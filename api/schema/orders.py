@@ -22,7 +22,7 @@ from api.schema.common import (
     TrackingStatus,
     page_size,
 )
-from domain import access, errors, lifecycle, orders
+from domain import access, errors, fulfilling, orders
 from domain.access import Role
 from domain.ports import OrderSearch, Page
 
@@ -104,11 +104,12 @@ class Fulfillment(relay.Node):
     async def order(self, info: strawberry.Info[Context, None]) -> Order:
         return Order.from_domain(await self._order(info))
 
-    @strawberry.field(description="What this fulfillment may become next (SPEC §2).")
+    @strawberry.field(description="What this fulfillment may become next (SPEC §2); no "
+                                  "step forward while its order is on hold.")
     async def next_statuses(self, info: strawberry.Info[Context, None]
                             ) -> list[FulfillmentStatus]:
-        method = (await self._order(info)).delivery.method
-        return list(lifecycle.fulfillment_next(self.status, lifecycle.WorkContext(method)))
+        order = await self._order(info)
+        return list(fulfilling.next_steps(order, order.fulfillment(str(self.id))))
 
     @classmethod
     def from_domain(cls, f: orders.Fulfillment, *, order_id: str,

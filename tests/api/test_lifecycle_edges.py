@@ -262,6 +262,7 @@ async def test_customers_and_guests_see_plain_words_and_no_staff_notes(network, 
         "ON_HOLD", None, [], [])
     assert [t["type"] for t in mine["timeline"]] == ["ORDER_PLACED", "ALLOCATED"]
     assert (staff["holdReason"], staff["tags"]) == ("FRAUD_CHECK", ["VIP"])
+    assert staff["fulfillments"][0]["nextStatuses"] == ["REJECTED", "CANCELLED"]  # held
     assert staff["notes"] == [{"author": "agent:agent@example.com", "text": "looks odd"}]
     assert [t["type"] for t in staff["timeline"]][-3:] == [
         "ORDER_HELD", "NOTE_ADDED", "TAGS_CHANGED"]
