@@ -236,7 +236,10 @@ def settle(order: Order) -> tuple[O, O]:
     """
     units = line_units(order)
     for line in order.lines:
-        _settle_line(order, line, derive_line_status(units[line.id]))
+        status = derive_line_status(units[line.id])
+        if status != line.status:
+            check_line(order, line, status)
+            line.status = status
     total = sum(units.values(), LineUnits(0))
     before = order.status
     after = derive_order_status(total, on_hold=order.hold_reason is not None)
@@ -246,12 +249,11 @@ def settle(order: Order) -> tuple[O, O]:
     return before, after
 
 
-def _settle_line(order: Order, line: OrderLine, status: L) -> None:
-    if status != line.status and status not in LINE_TRANSITIONS[line.status]:
+def check_line(order: Order, line: OrderLine, target: L) -> None:
+    if target not in LINE_TRANSITIONS[line.status]:
         raise errors.IllegalTransition(f"line {line.sku} of order {order.number}",
-                                       current=line.status, target=status,
+                                       current=line.status, target=target,
                                        allowed=LINE_TRANSITIONS[line.status])
-    line.status = status
 
 
 def line_may_be_cancelled(line: OrderLine) -> bool:

@@ -175,6 +175,37 @@ def test_order_status_is_derived_from_units_and_hold(units, on_hold, expected):
     assert lifecycle.derive_order_status(units, on_hold=on_hold) is expected
 
 
+# Lines move forward only: allocation changes (backorders received, work rejected) before any
+# unit ships, then shipped and delivered; cancelled and delivered are final.
+EXPECTED_LINE = {
+    L.UNALLOCATED: {L.ALLOCATED, L.PARTIALLY_ALLOCATED, L.BACKORDERED, L.CANCELLED},
+    L.ALLOCATED: {L.PARTIALLY_SHIPPED, L.SHIPPED, L.DELIVERED, L.PARTIALLY_ALLOCATED,
+                  L.UNALLOCATED, L.CANCELLED},
+    L.PARTIALLY_ALLOCATED: {L.ALLOCATED, L.BACKORDERED, L.UNALLOCATED, L.PARTIALLY_SHIPPED,
+                            L.CANCELLED},
+    L.BACKORDERED: {L.ALLOCATED, L.PARTIALLY_ALLOCATED, L.CANCELLED},
+    L.PARTIALLY_SHIPPED: {L.SHIPPED, L.DELIVERED},
+    L.SHIPPED: {L.DELIVERED},
+    L.DELIVERED: set(),
+    L.CANCELLED: set(),
+}
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(L, L)),
+                         ids=lambda s: s.value)
+def test_line_transition_is_legal_exactly_where_expected(current, target):
+    o = order(lines={"A": 1}, fulfillments=[])
+    o.lines[0].status = current
+
+    if target in EXPECTED_LINE[current]:
+        lifecycle.check_line(o, o.lines[0], target)
+    else:
+        with pytest.raises(errors.IllegalTransition) as refused:
+            lifecycle.check_line(o, o.lines[0], target)
+        assert refused.value.message.startswith(
+            f"line A of order PR-000001 is {current.value}: cannot become {target.value}")
+
+
 @pytest.mark.parametrize(("status", "cancellable"), [
     (L.UNALLOCATED, True), (L.ALLOCATED, True), (L.PARTIALLY_ALLOCATED, True),
     (L.BACKORDERED, True), (L.PARTIALLY_SHIPPED, False), (L.SHIPPED, False),
