@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
@@ -21,6 +22,7 @@ from api.fanout import Fanout
 from api.schema.root import build_schema
 from api.settings import Settings
 from domain.ports import Clock
+from domain.service_desk import Policy
 from domain.sourcing import FewestLocationsSourcer
 from persistence import migrate
 from persistence.db import Database, retrying
@@ -60,8 +62,9 @@ async def open_dependencies(settings: Settings, *, clock: Clock) -> tuple[Databa
     except BaseException:
         await db.dispose()
         raise
+    policy = Policy(customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes))
     deps = Dependencies(reader=SqlReader(db), uow=lambda: SqlUnitOfWork(db, clock), clock=clock,
-                        sourcer=FewestLocationsSourcer(), retrying=retrying)
+                        sourcer=FewestLocationsSourcer(), retrying=retrying, policy=policy)
     return db, deps
 
 

@@ -10,7 +10,9 @@ from strawberry.dataloader import DataLoader
 
 from domain.access import Principal
 from domain.catalog import Location
+from domain.orders import Order
 from domain.ports import Clock, UnitOfWorkFactory
+from domain.service_desk import Policy
 from domain.sourcing import Sourcer
 
 T = TypeVar("T")
@@ -25,6 +27,7 @@ class Dependencies:
     clock: Clock
     sourcer: Sourcer
     retrying: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Loaders:
     """One set per request, so batches never leak between principals."""
 
     location: DataLoader[str, Location | None]
+    order: DataLoader[str, Order | None]  # by id
 
 
 def make_loaders(deps: Dependencies) -> Loaders:
@@ -39,7 +43,12 @@ def make_loaders(deps: Dependencies) -> Loaders:
         found = await deps.reader.locations(codes)
         return [found.get(code) for code in codes]
 
-    return Loaders(location=DataLoader(load_fn=load_locations))
+    async def load_orders(ids: list[str]) -> list[Order | None]:
+        found = await deps.reader.orders_by_ids(ids)
+        return [found.get(i) for i in ids]
+
+    return Loaders(location=DataLoader(load_fn=load_locations),
+                   order=DataLoader(load_fn=load_orders))
 
 
 @dataclass

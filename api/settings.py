@@ -26,6 +26,7 @@ class Settings:
     environment: str = "development"
     demo: bool = False
     db_pool_size: int = 10
+    customer_cancel_minutes: int = 30
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -72,5 +73,12 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
         raise SettingsError("PROMESSA_DB_POOL_SIZE must be a whole number") from None
     if not 1 <= pool <= 200:
         raise SettingsError("PROMESSA_DB_POOL_SIZE must be 1-200")
+    try:
+        cancel_minutes = int(env.get("PROMESSA_CUSTOMER_CANCEL_MINUTES", "30"))
+    except ValueError:
+        raise SettingsError("PROMESSA_CUSTOMER_CANCEL_MINUTES must be a whole number") from None
+    if not 0 <= cancel_minutes <= 7 * 24 * 60:
+        raise SettingsError("PROMESSA_CUSTOMER_CANCEL_MINUTES must be 0-10080 (a week)")
     return Settings(database_url=database_url, broadcast_url=broadcast_url, jwt_secret=secret,
-                    environment=environment, demo=demo, db_pool_size=pool)
+                    environment=environment, demo=demo, db_pool_size=pool,
+                    customer_cancel_minutes=cancel_minutes)

@@ -45,6 +45,14 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
                                Role.STORE}),
     "orders.search": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.CUSTOMER}),
     "orders.track": frozenset(Role),
+    # customer service; customers may also cancel their own orders (see service_desk)
+    "orders.manage": frozenset({Role.AGENT, Role.ADMIN}),
+    "customers.read": frozenset({Role.AGENT, Role.ADMIN}),
+    "orders.cancel": frozenset({Role.AGENT, Role.ADMIN, Role.CUSTOMER}),
+    # a location's work queue and the work itself: store associates only at their locations
+    "fulfillments.read": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.STORE}),
+    "fulfillments.work": frozenset({Role.STORE, Role.ADMIN, Role.INTEGRATION}),
+    "tracking.record": frozenset({Role.INTEGRATION, Role.ADMIN}),
 }
 STAFF = frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION})
 

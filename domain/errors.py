@@ -83,3 +83,26 @@ class Conflict(DomainError):
     """A write raced with another and could not be completed after retries."""
 
     code = "CONFLICT"
+
+
+class IllegalTransition(DomainError):
+    """A status change (or an edit) the current status does not allow; nothing changed."""
+
+    code = "INVALID_TRANSITION"
+
+    def __init__(self, subject: str, *, current: str, allowed: tuple[str, ...] | list[str],
+                 target: str | None = None, why: str | None = None,
+                 field: list[str] | None = None) -> None:
+        wanted = f" cannot become {target}" if target else " cannot be changed this way"
+        next_ = ", ".join(allowed) if allowed else "none"
+        message = f"{subject} is {current}:{wanted}" + (f" ({why})" if why else "")
+        super().__init__(f"{message}; allowed next: {next_}", field=field)
+        self.current = current
+        self.allowed = tuple(allowed)
+        self.target = target
+
+
+class CancellationWindowClosed(DomainError):
+    """A customer may cancel only shortly after ordering, and before work has started."""
+
+    code = "CANCELLATION_WINDOW_CLOSED"

@@ -49,3 +49,17 @@ def inventory_changed(*, sku: str, location: str, on_hand: int, reserved: int,
                  {"sku": sku, "location": location, "onHand": on_hand, "reserved": reserved,
                   "safetyStock": safety_stock,
                   "available": max(0, on_hand - reserved - safety_stock), "reason": reason})
+
+
+def order_changed(*, type: str, number: str, status: str, at: datetime,
+                  fulfillment: tuple[str, str, str] | None = None) -> Event:
+    """Something happened to an order; a change of one of its fulfillments — given as
+    (id, location, status) — is also news for that location's work queue."""
+    streams: tuple[str, ...] = (order_stream(number), ORDERS_STREAM)
+    payload: dict[str, Any] = {"order": number, "status": status}
+    if fulfillment is not None:
+        fulfillment_id, location, fulfillment_status = fulfillment
+        streams += (location_stream(location),)
+        payload.update(fulfillment=fulfillment_id, location=location,
+                       fulfillmentStatus=fulfillment_status)
+    return Event(type, at, streams, payload)

@@ -46,6 +46,8 @@ class Incoming:
     quantity: int
     allocated: int
     expected_at: datetime
+    received_at: datetime | None = None
+    received_quantity: int | None = None
 
     @property
     def unallocated(self) -> int:

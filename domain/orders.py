@@ -35,9 +35,11 @@ class OrderStatus(StrEnum):
 
 
 class LineStatus(StrEnum):
+    UNALLOCATED = "UNALLOCATED"
     ALLOCATED = "ALLOCATED"
     PARTIALLY_ALLOCATED = "PARTIALLY_ALLOCATED"
     BACKORDERED = "BACKORDERED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
@@ -56,6 +58,24 @@ class FulfillmentStatus(StrEnum):
     REJECTED = "REJECTED"
     CANCELLED = "CANCELLED"
     DELIVERY_FAILED = "DELIVERY_FAILED"
+
+
+class TrackingStatus(StrEnum):
+    """The carrier scan taxonomy every carrier's codes are normalised to."""
+
+    LABEL_CREATED = "LABEL_CREATED"
+    PICKED_UP = "PICKED_UP"
+    IN_TRANSIT = "IN_TRANSIT"
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    DELAYED = "DELAYED"
+    DELIVERY_FAILED = "DELIVERY_FAILED"
+    DELIVERED = "DELIVERED"
+
+
+class OrderTag(StrEnum):
+    VIP = "VIP"
+    GIFT = "GIFT"
+    REPLACEMENT = "REPLACEMENT"
 
 
 class DeliveryMethod(StrEnum):
@@ -116,13 +136,29 @@ class OrderLine:
     status: LineStatus
     backordered: int = 0
     incoming_id: str | None = None
+    cancelled: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class FulfillmentLine:
+    """`quantity` units of `sku` to pick; they make `units` units of the order line (a kit
+    line has one row per component, each carrying the kit units it belongs to)."""
+
     order_line_id: str
     sku: str
     quantity: int
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingScan:
+    """One carrier event, as the carrier reported it (`at`) and as we received it."""
+
+    status: TrackingStatus
+    at: datetime
+    recorded_at: datetime
+    location: str | None = None
+    description: str | None = None
 
 
 @dataclass(slots=True)
@@ -134,14 +170,29 @@ class Fulfillment:
     service_level: ServiceLevel | None = None
     carrier: str | None = None
     tracking_number: str | None = None
+    reason: str | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    tracking: list[TrackingScan] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
+    """What happened, for staff (`message`) and, when the customer may see it, in plain
+    words (`public`). Edits keep the value `before` and `after` the change."""
+
     at: datetime
     type: str
     message: str
     actor: str
+    before: str | None = None
+    after: str | None = None
+    public: str | None = None
+
+    @property
+    def role(self) -> str:
+        """The actor's role: `agent` of `agent:ann@…`, `guest`, `system`."""
+        return self.actor.split(":", 1)[0]
 
 
 @dataclass(slots=True)
@@ -161,8 +212,28 @@ class Order:
     total: Money
     placed_at: datetime
     placed_by: str
+    hold_reason: str | None = None
+    tags: frozenset[OrderTag] = frozenset()
     timeline: list[TimelineEntry] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list)
+
+    def fulfillment(self, fulfillment_id: str) -> Fulfillment:
+        found = next((f for f in self.fulfillments if f.id == fulfillment_id), None)
+        if found is None:
+            raise errors.NotFound(f"order {self.number} has no fulfillment {fulfillment_id}",
+                                  field=["fulfillmentId"])
+        return found
+
+    def record(self, type_: str, message: str, *, actor: str, at: datetime,
+               public: str | None = None, before: str | None = None, after: str | None = None,
+               fulfillment: Fulfillment | None = None) -> None:
+        """Append to the timeline and raise the matching event, with the status as it is now
+        (so settle statuses first)."""
+        self.timeline.append(TimelineEntry(at, type_, message, actor, before, after, public))
+        self.events.append(events.order_changed(
+            type=type_, number=self.number, status=self.status.value, at=at,
+            fulfillment=(fulfillment.id, fulfillment.location, fulfillment.status.value)
+            if fulfillment else None))
 
 
 def check_email(email: str, *, field: list[str]) -> str:

@@ -74,14 +74,38 @@ class InventoryRepository(Protocol):
     async def reserve(self, wants: list[tuple[str, str, int]]) -> list[InventoryLevel] | None:
         """Reserve each (sku, location, units) only if available; all or nothing (None)."""
 
+    async def move(self, changes: list[tuple[str, str, int, int]]) -> list[InventoryLevel] | None:
+        """Apply (sku, location, onHand delta, reserved delta) where the level stays valid;
+        all or nothing (None)."""
+
     async def append_ledger(self, entries: list[LedgerEntry]) -> None: ...
     async def add_incoming(self, incoming: Incoming) -> None: ...
     async def allocate_incoming(self, incoming_id: str, units: int) -> bool: ...
+    async def incoming(self, incoming_id: str) -> Incoming | None: ...
+
+    async def receive_incoming(self, incoming_id: str, quantity: int) -> bool:
+        """Mark a receipt received, once; False when it already was."""
+
+    async def release_incoming(self, incoming_id: str, units: int) -> bool: ...
 
 
 class OrderRepository(Protocol):
     async def next_number(self) -> str: ...
     async def add(self, order: Order) -> None: ...
+
+    async def get(self, *, number: str | None = None,
+                  fulfillment_id: str | None = None) -> Order | None:
+        """The order (by number, or holding the fulfillment), locked for this transaction."""
+
+    async def get_many(self, ids: list[str]) -> list[Order]: ...
+
+    async def save(self, order: Order) -> None:
+        """Write what changed since the order was loaded."""
+
+    async def waiting_backorders(self, sku: str, location: str, *, units: int
+                                 ) -> list[tuple[str, str]]:
+        """(order id, line id) backordered against receipts of sku at location, first come
+        first served, as many as wait for `units` in all."""
 
 
 class IdempotencyRepository(Protocol):

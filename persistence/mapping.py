@@ -18,6 +18,7 @@ from domain.catalog import (
     Sku,
 )
 from domain.geo import GeoPoint
+from domain.inventory import Incoming
 from domain.money import Money
 
 CENTS = Decimal(100)
@@ -99,39 +100,87 @@ def order_values(order: orders.Order) -> dict[str, Any]:
         "shipping_minor": to_minor(order.shipping.amount), "tax_minor": to_minor(order.tax.amount),
         "total_minor": to_minor(order.total.amount), "placed_at": order.placed_at,
         "placed_by": order.placed_by, "updated_at": order.placed_at,
+        "hold_reason": order.hold_reason, "tags": ",".join(sorted(order.tags)),
     }
 
 
-def order_from_rows(row: Any, lines: list[Any], fulfillments: list[Any],
-                    fulfillment_lines: dict[str, list[Any]], timeline: list[Any]) -> orders.Order:
+def line_values(order_id: str, position: int, ln: orders.OrderLine) -> dict[str, Any]:
+    return {"id": ln.id, "order_id": order_id, "position": position, "sku": ln.sku,
+            "quantity": ln.quantity, "unit_price_minor": to_minor(ln.unit_price.amount),
+            "status": ln.status.value, "backordered": ln.backordered,
+            "incoming_id": ln.incoming_id, "cancelled": ln.cancelled}
+
+
+def fulfillment_values(order_id: str, f: orders.Fulfillment, now) -> dict[str, Any]:
+    return {"id": f.id, "order_id": order_id, "location": f.location, "status": f.status.value,
+            "service_level": f.service_level.value if f.service_level else None,
+            "carrier": f.carrier, "tracking_number": f.tracking_number, "reason": f.reason,
+            "shipped_at": f.shipped_at, "delivered_at": f.delivered_at, "created_at": now,
+            "updated_at": now}
+
+
+def fulfillment_line_values(fulfillment_id: str, fl: orders.FulfillmentLine) -> dict[str, Any]:
+    return {"fulfillment_id": fulfillment_id, "order_line_id": fl.order_line_id, "sku": fl.sku,
+            "quantity": fl.quantity, "units": fl.units}
+
+
+def timeline_values(order_id: str, t: orders.TimelineEntry) -> dict[str, Any]:
+    return {"order_id": order_id, "at": t.at, "type": t.type, "message": t.message,
+            "actor": t.actor, "before": t.before, "after": t.after, "public_message": t.public}
+
+
+def tracking_values(fulfillment_id: str, s: orders.TrackingScan) -> dict[str, Any]:
+    return {"fulfillment_id": fulfillment_id, "status": s.status.value, "at": s.at,
+            "location": s.location, "description": s.description, "recorded_at": s.recorded_at}
+
+
+def incoming_from_row(r: Any) -> Incoming:
+    return Incoming(r.id, r.sku, r.location, r.quantity, r.allocated, r.expected_at,
+                    r.received_at, r.received_quantity)
+
+
+def address_from_row(row: Any) -> Address | None:
+    if row.ship_line1 is None:
+        return None
+    point = (GeoPoint(row.ship_latitude, row.ship_longitude)
+             if row.ship_latitude is not None else None)
+    return Address(row.ship_line1, row.ship_city, row.ship_postal_code, row.ship_country,
+                   row.ship_line2, row.ship_region, point)
+
+
+def fulfillment_from_rows(f: Any, lines: list[Any], scans: list[Any]) -> orders.Fulfillment:
+    return orders.Fulfillment(
+        f.id, f.location, orders.FulfillmentStatus(f.status),
+        [orders.FulfillmentLine(fl.order_line_id, fl.sku, fl.quantity, fl.units)
+         for fl in lines],
+        orders.ServiceLevel(f.service_level) if f.service_level else None,
+        f.carrier, f.tracking_number, f.reason, f.shipped_at, f.delivered_at,
+        [orders.TrackingScan(orders.TrackingStatus(s.status), s.at, s.recorded_at, s.location,
+                             s.description) for s in scans])
+
+
+def order_from_rows(row: Any, lines: list[Any], fulfillments: list[orders.Fulfillment],
+                    timeline: list[Any]) -> orders.Order:
     currency = row.currency
-    address = None
-    if row.ship_line1 is not None:
-        point = (GeoPoint(row.ship_latitude, row.ship_longitude)
-                 if row.ship_latitude is not None else None)
-        address = Address(row.ship_line1, row.ship_city, row.ship_postal_code, row.ship_country,
-                          row.ship_line2, row.ship_region, point)
     delivery = orders.Delivery(
         orders.DeliveryMethod(row.delivery_method),
         orders.ServiceLevel(row.service_level) if row.service_level else None,
-        address, row.pickup_location, row.promise_option_id)
+        address_from_row(row), row.pickup_location, row.promise_option_id)
     return orders.Order(
         id=row.id, number=row.number, channel=row.channel,
         customer=orders.Customer(row.customer_email, row.customer_name, row.customer_phone),
         currency=currency, delivery=delivery, status=orders.OrderStatus(row.status),
         lines=[orders.OrderLine(ln.id, ln.sku, ln.quantity,
                                 Money(from_minor(ln.unit_price_minor), currency),
-                                orders.LineStatus(ln.status), ln.backordered, ln.incoming_id)
+                                orders.LineStatus(ln.status), ln.backordered, ln.incoming_id,
+                                ln.cancelled)
                for ln in lines],
-        fulfillments=[orders.Fulfillment(
-            f.id, f.location, orders.FulfillmentStatus(f.status),
-            [orders.FulfillmentLine(fl.order_line_id, fl.sku, fl.quantity)
-             for fl in fulfillment_lines.get(f.id, [])],
-            orders.ServiceLevel(f.service_level) if f.service_level else None,
-            f.carrier, f.tracking_number) for f in fulfillments],
+        fulfillments=fulfillments,
         subtotal=Money(from_minor(row.subtotal_minor), currency),
         shipping=Money(from_minor(row.shipping_minor), currency),
         tax=Money(from_minor(row.tax_minor), currency),
         total=Money(from_minor(row.total_minor), currency),
-        placed_at=row.placed_at, placed_by=row.placed_by,
-        timeline=[orders.TimelineEntry(t.at, t.type, t.message, t.actor) for t in timeline])
+        placed_at=row.placed_at, placed_by=row.placed_by, hold_reason=row.hold_reason,
+        tags=frozenset(orders.OrderTag(t) for t in split(row.tags)),
+        timeline=[orders.TimelineEntry(t.at, t.type, t.message, t.actor, t.before, t.after,
+                                       t.public_message) for t in timeline])

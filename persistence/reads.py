@@ -9,17 +9,18 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain import errors
+from domain import customers, errors
 from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel
+from domain.money import Money
 from domain.orders import Order
 from domain.ports import IdempotencyRecord, OrderSearch, Page, SourcingSnapshot
 from persistence import mapping
 from persistence.db import Database
+from persistence.order_store import load_fulfillments, load_orders
 from persistence.repositories import load_locations, load_skus
 from persistence.tables import (
     ChannelRow,
-    FulfillmentLineRow,
     FulfillmentRow,
     IdempotencyRow,
     IncomingRow,
@@ -27,10 +28,8 @@ from persistence.tables import (
     KitComponentRow,
     LocationChannelRow,
     LocationRow,
-    OrderLineRow,
     OrderRow,
     SkuRow,
-    TimelineRow,
 )
 
 L = InventoryLevelRow.__table__.c
@@ -165,15 +164,12 @@ class SqlReader:
                 sa.select(sa.func.count()).select_from(OrderRow).where(*where))).scalar_one()
             if after:
                 placed, order_id = _pair(decode_cursor(after))
-                try:
-                    at = datetime.fromisoformat(placed)
-                except ValueError:
-                    raise errors.InvalidInput("malformed cursor", field=["after"]) from None
+                at = _cursor_time(placed)
                 where.append(sa.or_(OrderRow.placed_at < at, sa.and_(
                     OrderRow.placed_at == at, OrderRow.id < order_id)))
             ids = (await conn.execute(sa.select(OrderRow.id).where(*where).order_by(
                 OrderRow.placed_at.desc(), OrderRow.id.desc()).limit(first + 1))).scalars().all()
-            found = await _load_orders(conn, OrderRow.id.in_(ids[:first]))
+            found = await load_orders(conn, OrderRow.id.in_(ids[:first]))
         by_id = {o.id: o for o in found}
         items = [by_id[i] for i in ids[:first]]
         return Page(items, total, len(ids) > first,
@@ -181,7 +177,67 @@ class SqlReader:
 
     async def orders_where(self, where) -> list[Order]:
         async with self._connect() as conn:
-            return await _load_orders(conn, where)
+            return await load_orders(conn, where)
+
+    async def orders_by_ids(self, ids: Iterable[str]) -> dict[str, Order]:
+        found = await self.orders_where(OrderRow.id.in_(sorted(set(ids))))
+        return {o.id: o for o in found}
+
+    async def customer_account(self, email: str) -> customers.Account | None:
+        """Lifetime figures and the orders that need an agent: a constant number of reads."""
+        mine = OrderRow.customer_email == email
+        async with self._connect() as conn:
+            sums = [(currency, status == "CANCELLED", n, total) for currency, status, n, total
+                    in (await conn.execute(
+                        sa.select(OrderRow.currency, OrderRow.status, sa.func.count(),
+                                  sa.func.sum(OrderRow.total_minor))
+                        .where(mine).group_by(OrderRow.currency, OrderRow.status))).all()]
+            if not sums:
+                return None
+            name = (await conn.execute(sa.select(OrderRow.customer_name).where(mine).order_by(
+                OrderRow.placed_at.desc(), OrderRow.id.desc()).limit(1))).scalar_one()
+            in_trouble = sa.select(FulfillmentRow.order_id).where(
+                FulfillmentRow.status.in_(("DELIVERY_FAILED", "REJECTED")))
+            troubled = await load_orders(conn, sa.and_(
+                mine, OrderRow.status != "CANCELLED",
+                sa.or_(OrderRow.status == "ON_HOLD", OrderRow.id.in_(in_trouble))))
+        minor: dict[str, int] = {}
+        for currency, cancelled, _, total in sums:
+            if not cancelled:
+                minor[currency] = minor.get(currency, 0) + total
+        totals = {c: Money(mapping.from_minor(m), c) for c, m in minor.items()}
+        return customers.account(
+            email, name=name, orders=sum(n for _, _, n, _ in sums),
+            cancelled=sum(n for _, cancelled, n, _ in sums if cancelled), totals=totals,
+            troubled=troubled)
+
+    async def fulfillment_page(self, location: str, statuses: tuple[str, ...], *, first: int,
+                               after: str | None) -> Page:
+        """A location's work queue, oldest first; items are (order id, fulfillment)."""
+        where = [FulfillmentRow.location == location]
+        if statuses:
+            where.append(FulfillmentRow.status.in_(statuses))
+        async with self._connect() as conn:
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(
+                FulfillmentRow).where(*where))).scalar_one()
+            if after:
+                created, fulfillment_id = _pair(decode_cursor(after))
+                at = _cursor_time(created)
+                where.append(sa.or_(FulfillmentRow.created_at > at, sa.and_(
+                    FulfillmentRow.created_at == at, FulfillmentRow.id > fulfillment_id)))
+            rows = (await conn.execute(sa.select(FulfillmentRow).where(*where).order_by(
+                FulfillmentRow.created_at, FulfillmentRow.id).limit(first + 1))).all()
+            work = await load_fulfillments(conn, rows[:first])
+        items = [(r.order_id, work[r.id]) for r in rows[:first]]
+        return Page(items, total, len(rows) > first,
+                    [encode_cursor(r.created_at.isoformat(), r.id) for r in rows[:first]])
+
+
+def _cursor_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise errors.InvalidInput("malformed cursor", field=["after"]) from None
 
 
 def _pair(parts: list[str]) -> tuple[str, str]:
@@ -208,36 +264,6 @@ def _order_where(flt: OrderSearch) -> list:
     return where
 
 
-async def _load_orders(conn: AsyncConnection, where) -> list[Order]:
-    """Whole order aggregates in five statements, however many orders match."""
-    rows = (await conn.execute(sa.select(OrderRow).where(where))).all()
-    if not rows:
-        return []
-    ids = [r.id for r in rows]
-    lines = (await conn.execute(sa.select(OrderLineRow).where(
-        OrderLineRow.order_id.in_(ids)).order_by(OrderLineRow.position))).all()
-    fulfillments = (await conn.execute(sa.select(FulfillmentRow).where(
-        FulfillmentRow.order_id.in_(ids)).order_by(FulfillmentRow.created_at,
-                                                   FulfillmentRow.location))).all()
-    f_lines = (await conn.execute(sa.select(FulfillmentLineRow).join(
-        FulfillmentRow, FulfillmentRow.id == FulfillmentLineRow.fulfillment_id).where(
-        FulfillmentRow.order_id.in_(ids)).order_by(FulfillmentLineRow.id))).all()
-    timeline = (await conn.execute(sa.select(TimelineRow).where(
-        TimelineRow.order_id.in_(ids)).order_by(TimelineRow.id))).all()
-    by_order: dict[str, tuple[list, list, list]] = {i: ([], [], []) for i in ids}
-    for ln in lines:
-        by_order[ln.order_id][0].append(ln)
-    for f in fulfillments:
-        by_order[f.order_id][1].append(f)
-    for t in timeline:
-        by_order[t.order_id][2].append(t)
-    fl_map: dict[str, list] = {}
-    for fl in f_lines:
-        fl_map.setdefault(fl.fulfillment_id, []).append(fl)
-    return [mapping.order_from_rows(r, by_order[r.id][0], by_order[r.id][1], fl_map,
-                                    by_order[r.id][2]) for r in rows]
-
-
 async def _open_incoming(conn: AsyncConnection, skus: list[str], *,
                          only_unallocated: bool = True) -> dict[str, list[Incoming]]:
     c = IncomingRow.__table__.c
@@ -249,5 +275,5 @@ async def _open_incoming(conn: AsyncConnection, skus: list[str], *,
     out: dict[str, list[Incoming]] = {}
     for r in rows:
         out.setdefault(r.sku, []).append(
-            Incoming(r.id, r.sku, r.location, r.quantity, r.allocated, r.expected_at))
+            mapping.incoming_from_row(r))
     return out

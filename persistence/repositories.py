@@ -13,11 +13,10 @@ from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
 from domain.orders import Order
 from domain.ports import IdempotencyRecord, LevelKey
-from persistence import mapping
+from persistence import mapping, order_store
 from persistence.tables import (
     ChannelRow,
     CounterRow,
-    FulfillmentLineRow,
     FulfillmentRow,
     IdempotencyRow,
     IncomingRow,
@@ -26,11 +25,9 @@ from persistence.tables import (
     LedgerRow,
     LocationChannelRow,
     LocationRow,
-    OrderLineRow,
     OrderRow,
     SkuPriceRow,
     SkuRow,
-    TimelineRow,
 )
 
 L = InventoryLevelRow.__table__.c
@@ -172,6 +169,31 @@ class SqlInventoryRepository:
                                          row.safety_stock))
         return levels
 
+    async def move(self, changes: list[tuple[str, str, int, int]]) -> list[InventoryLevel] | None:
+        """Apply (sku, location, onHand delta, reserved delta) to each level only if it stays
+        valid — nothing negative, nothing promised beyond onHand − safetyStock; all or
+        nothing (None). Each change is one conditional UPDATE, in sorted order."""
+        if any(on_hand > 0 for _, _, on_hand, _ in changes):
+            await self.conn.execute(
+                insert_for(self.conn, InventoryLevelRow.__table__).on_conflict_do_nothing(),
+                [{"sku": s, "location": loc, "on_hand": 0, "reserved": 0, "safety_stock": 0,
+                  "updated_at": self.now} for s, loc, on_hand, _ in changes if on_hand > 0])
+        on_hand, reserved = L.on_hand + sa.bindparam("k_on"), L.reserved + sa.bindparam("k_res")
+        stmt = (sa.update(InventoryLevelRow.__table__)
+                .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"),
+                       on_hand >= 0, reserved >= 0, on_hand - reserved - L.safety_stock >= 0)
+                .values(on_hand=on_hand, reserved=reserved, updated_at=self.now)
+                .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
+        levels = []
+        for sku, location, d_on, d_res in sorted(changes):
+            row = (await self.conn.execute(stmt, {"k_sku": sku, "k_location": location,
+                                                  "k_on": d_on, "k_res": d_res})).first()
+            if row is None:
+                return None
+            levels.append(InventoryLevel(row.sku, row.location, row.on_hand, row.reserved,
+                                         row.safety_stock))
+        return levels
+
     async def append_ledger(self, entries: list[LedgerEntry]) -> None:
         if entries:
             await self.conn.execute(sa.insert(LedgerRow.__table__), [
@@ -184,6 +206,34 @@ class SqlInventoryRepository:
             id=incoming.id, sku=incoming.sku, location=incoming.location,
             quantity=incoming.quantity, allocated=incoming.allocated,
             expected_at=incoming.expected_at, created_at=self.now))
+
+    async def incoming(self, incoming_id: str) -> Incoming | None:
+        row = (await self.conn.execute(sa.select(IncomingRow).where(
+            IncomingRow.id == incoming_id))).first()
+        return mapping.incoming_from_row(row) if row else None
+
+    async def receive_incoming(self, incoming_id: str, quantity: int) -> bool:
+        """Mark a receipt received, once: False when it already was."""
+        c = IncomingRow.__table__.c
+        result = await self.conn.execute(
+            sa.update(IncomingRow.__table__)
+            .where(c.id == incoming_id, c.received_at.is_(None))
+            .values(received_at=self.now, received_quantity=quantity))
+        return result.rowcount == 1
+
+    async def release_incoming(self, incoming_id: str, units: int) -> bool:
+        """Give back units promised against an open receipt (their backorder is gone); a
+        received receipt promises nothing any more. False when it does not hold them."""
+        c = IncomingRow.__table__.c
+        result = await self.conn.execute(
+            sa.update(IncomingRow.__table__)
+            .where(c.id == incoming_id, c.received_at.is_(None), c.allocated >= units)
+            .values(allocated=c.allocated - units))
+        if result.rowcount == 1:
+            return True
+        received = (await self.conn.execute(sa.select(c.received_at).where(
+            c.id == incoming_id))).scalar_one_or_none()
+        return received is not None
 
     async def allocate_incoming(self, incoming_id: str, units: int) -> bool:
         c = IncomingRow.__table__.c
@@ -198,6 +248,7 @@ class SqlInventoryRepository:
 class SqlOrderRepository:
     def __init__(self, conn: AsyncConnection, now: datetime) -> None:
         self.conn, self.now = conn, now
+        self._loaded: dict[str, order_store.Loaded] = {}
 
     async def next_number(self) -> str:
         if self.conn.dialect.name == "postgresql":
@@ -211,26 +262,46 @@ class SqlOrderRepository:
         return f"PR-{value:06d}"
 
     async def add(self, order: Order) -> None:
-        await self.conn.execute(sa.insert(OrderRow.__table__), [mapping.order_values(order)])
-        await self.conn.execute(sa.insert(OrderLineRow.__table__), [
-            {"id": ln.id, "order_id": order.id, "position": i, "sku": ln.sku,
-             "quantity": ln.quantity, "unit_price_minor": mapping.to_minor(ln.unit_price.amount),
-             "status": ln.status.value, "backordered": ln.backordered,
-             "incoming_id": ln.incoming_id} for i, ln in enumerate(order.lines)])
-        if order.fulfillments:
-            await self.conn.execute(sa.insert(FulfillmentRow.__table__), [
-                {"id": f.id, "order_id": order.id, "location": f.location,
-                 "status": f.status.value,
-                 "service_level": f.service_level.value if f.service_level else None,
-                 "carrier": f.carrier, "tracking_number": f.tracking_number,
-                 "created_at": order.placed_at, "updated_at": order.placed_at}
-                for f in order.fulfillments])
-            await self.conn.execute(sa.insert(FulfillmentLineRow.__table__), [
-                {"fulfillment_id": f.id, "order_line_id": fl.order_line_id, "sku": fl.sku,
-                 "quantity": fl.quantity} for f in order.fulfillments for fl in f.lines])
-        await self.conn.execute(sa.insert(TimelineRow.__table__), [
-            {"order_id": order.id, "at": t.at, "type": t.type, "message": t.message,
-             "actor": t.actor} for t in order.timeline])
+        await order_store.insert_order(self.conn, order)
+
+    async def get(self, *, number: str | None = None,
+                  fulfillment_id: str | None = None) -> Order | None:
+        """An order, locked until the transaction ends, by number or by one of its
+        fulfillments."""
+        if number is not None:
+            where = OrderRow.number == number
+        else:
+            where = OrderRow.id == sa.select(FulfillmentRow.order_id).where(
+                FulfillmentRow.id == fulfillment_id).scalar_subquery()
+        found = await self._load(where)
+        return found[0] if found else None
+
+    async def get_many(self, ids: list[str]) -> list[Order]:
+        """Orders by id, locked in id order."""
+        return await self._load(OrderRow.id.in_(sorted(set(ids)))) if ids else []
+
+    async def _load(self, where) -> list[Order]:
+        found = await order_store.load_orders(self.conn, where, lock=True)
+        for order in found:
+            self._loaded[order.id] = order_store.remember(order)
+        return found
+
+    async def save(self, order: Order) -> None:
+        """Write what changed since `get`; the order is remembered as saved."""
+        await order_store.save_order(self.conn, order, self._loaded[order.id], now=self.now)
+        self._loaded[order.id] = order_store.remember(order)
+
+    async def waiting_backorders(self, sku: str, location: str, *, units: int
+                                 ) -> list[tuple[str, str]]:
+        """The first (order id, line id) waiting, until they wait for `units` in all."""
+        result = await self.conn.execute(order_store.waiting_backorders(sku, location))
+        waiting, total = [], 0
+        for row in result:
+            if total >= units:
+                break
+            waiting.append((row.order_id, row.id))
+            total += row.backordered
+        return waiting
 
 
 class SqlIdempotencyRepository:

@@ -146,6 +146,7 @@ class IncomingRow(SQLModel, table=True):
     allocated: int = 0
     expected_at: datetime = utc()
     received_at: datetime | None = utc(default=None, nullable=True)
+    received_quantity: int | None = None
     created_at: datetime = utc()
 
 
@@ -179,10 +180,13 @@ class OrderRow(SQLModel, table=True):
     placed_at: datetime = utc()
     placed_by: str = Field(max_length=200)
     updated_at: datetime = utc()
+    hold_reason: str | None = Field(default=None, max_length=200)
+    tags: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
 
 
 class OrderLineRow(SQLModel, table=True):
     __tablename__ = "order_lines"
+    __table_args__ = (sa.Index("ix_order_lines_incoming_id", "incoming_id"),)
     id: str = Field(primary_key=True, max_length=36)
     order_id: str = Field(foreign_key="orders.id", max_length=36, index=True)
     position: int
@@ -192,6 +196,7 @@ class OrderLineRow(SQLModel, table=True):
     status: str = Field(max_length=32)
     backordered: int = 0
     incoming_id: str | None = Field(default=None, max_length=36)
+    cancelled: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class FulfillmentRow(SQLModel, table=True):
@@ -206,6 +211,9 @@ class FulfillmentRow(SQLModel, table=True):
     tracking_number: str | None = Field(default=None, max_length=128)
     created_at: datetime = utc()
     updated_at: datetime = utc()
+    reason: str | None = Field(default=None, max_length=200)
+    shipped_at: datetime | None = utc(default=None, nullable=True)
+    delivered_at: datetime | None = utc(default=None, nullable=True)
 
 
 class FulfillmentLineRow(SQLModel, table=True):
@@ -215,6 +223,22 @@ class FulfillmentLineRow(SQLModel, table=True):
     order_line_id: str = Field(foreign_key="order_lines.id", max_length=36)
     sku: str = Field(max_length=64)
     quantity: int
+    units: int  # units of the order line this row belongs to (kit rows: kits, not parts)
+
+
+class TrackingEventRow(SQLModel, table=True):
+    """Carrier scans; the same scan delivered twice is one row."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (sa.UniqueConstraint("fulfillment_id", "status", "at",
+                                          name="uq_tracking_events_scan"),)
+    id: int | None = Field(default=None, primary_key=True)
+    fulfillment_id: str = Field(foreign_key="fulfillments.id", max_length=36)
+    status: str = Field(max_length=32)
+    at: datetime = utc()
+    location: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=500)
+    recorded_at: datetime = utc()
 
 
 class TimelineRow(SQLModel, table=True):
@@ -225,6 +249,9 @@ class TimelineRow(SQLModel, table=True):
     type: str = Field(max_length=64)
     message: str = Field(max_length=1000)
     actor: str = Field(max_length=200)
+    before: str | None = Field(default=None, max_length=1000)
+    after: str | None = Field(default=None, max_length=1000)
+    public_message: str | None = Field(default=None, max_length=1000)
 
 
 class IdempotencyRow(SQLModel, table=True):

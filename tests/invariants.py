@@ -51,12 +51,72 @@ async def violations(db_url: str) -> list[str]:
                 if levels.get(key, 0) != open_work.get(key, 0):
                     problems.append(f"reserved {levels.get(key, 0)} at {key} but open "
                                     f"fulfillments hold {open_work.get(key, 0)}")
+            problems += await _lifecycle_problems(conn)
             unkeyed = (await conn.execute(sa.text(
                 "SELECT o.number FROM orders o LEFT JOIN idempotency_keys k ON k.order_id = o.id "
                 "WHERE k.key IS NULL"))).all()
             problems += [f"order without its idempotency record: {r[0]}" for r in unkeyed]
     finally:
         await db.dispose()
+    return problems + await _derived_status_problems(db_url)
+
+
+GONE = "('SHIPPED','IN_TRANSIT','OUT_FOR_DELIVERY','DELIVERY_FAILED','DELIVERED')"
+
+
+async def _lifecycle_problems(conn) -> list[str]:
+    """Units that left a location left the books exactly once; receipts hold their backorders."""
+    problems = []
+    sales = (await conn.execute(sa.text(
+        "SELECT sku, location, reason FROM inventory_ledger "
+        "WHERE reason IN ('SHIPPED','PICKED_UP') AND on_hand_delta != reserved_delta"))).all()
+    problems += [f"a sale that did not take onHand and reserved down together: {tuple(r)}"
+                 for r in sales]
+    consumed = {(r[0], r[1]): -r[2] for r in (await conn.execute(sa.text(
+        "SELECT sku, location, SUM(on_hand_delta) FROM inventory_ledger "
+        "WHERE reason IN ('SHIPPED','PICKED_UP') GROUP BY sku, location"))).all()}
+    gone = {(r[0], r[1]): r[2] for r in (await conn.execute(sa.text(
+        "SELECT fl.sku, f.location, SUM(fl.quantity) FROM fulfillment_lines fl "
+        f"JOIN fulfillments f ON f.id = fl.fulfillment_id WHERE f.status IN {GONE} "
+        "GROUP BY fl.sku, f.location"))).all()}
+    for key in set(consumed) | set(gone):
+        if consumed.get(key, 0) != gone.get(key, 0):
+            problems.append(f"{gone.get(key, 0)} units left {key} in parcels but the ledger "
+                            f"took {consumed.get(key, 0)} off onHand")
+    receipts = (await conn.execute(sa.text(
+        "SELECT i.id, i.allocated, COALESCE(SUM(ol.backordered), 0) FROM incoming i "
+        "LEFT JOIN order_lines ol ON ol.incoming_id = i.id WHERE i.received_at IS NULL "
+        "GROUP BY i.id, i.allocated HAVING i.allocated != COALESCE(SUM(ol.backordered), 0)"
+    ))).all()
+    problems += [f"receipt promises {r[1]} units but lines wait for {r[2]}: {r[0]}"
+                 for r in receipts]
+    return problems
+
+
+async def _derived_status_problems(db_url: str) -> list[str]:
+    """Stored line and order statuses are what the status machines derive from the units."""
+    from domain import lifecycle
+    from persistence.reads import SqlReader
+
+    db = Database(db_url)
+    try:
+        found = await SqlReader(db).orders_where(sa.true())
+    finally:
+        await db.dispose()
+    problems = []
+    for order in found:
+        units = lifecycle.line_units(order)
+        for line in order.lines:
+            u = units[line.id]
+            if u.unallocated < 0:
+                problems.append(f"{order.number} {line.sku}: more units placed than ordered")
+            if line.status != lifecycle.derive_line_status(u):
+                problems.append(f"{order.number} {line.sku}: line {line.status} but its units "
+                                f"say {lifecycle.derive_line_status(u)}")
+        derived = lifecycle.derive_order_status(lifecycle.order_units(order),
+                                                on_hold=order.hold_reason is not None)
+        if order.status != derived:
+            problems.append(f"{order.number} is {order.status} but its units say {derived}")
     return problems
 
 

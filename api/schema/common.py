@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
+from strawberry import relay
 
 from domain import catalog, orders
 from domain.catalog import Address as DomainAddress
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from domain.geo import GeoPoint
 from domain.money import Money as DomainMoney
 
@@ -21,6 +22,9 @@ FulfillmentStatus = strawberry.enum(orders.FulfillmentStatus,
                                     description="Fulfillment status (SPEC §2).")
 DeliveryMethod = strawberry.enum(orders.DeliveryMethod, description="Ship or pick up.")
 ServiceLevel = strawberry.enum(orders.ServiceLevel, description="Carrier service level.")
+TrackingStatus = strawberry.enum(orders.TrackingStatus,
+                                 description="Normalised carrier scan taxonomy.")
+OrderTag = strawberry.enum(orders.OrderTag, description="Labels agents put on orders.")
 
 MAX_PAGE = 100
 
@@ -100,3 +104,15 @@ def page_size(first: int | None, *, default: int = 20) -> int:
     if not 0 <= first <= MAX_PAGE:
         raise InvalidInput(f"first must be between 0 and {MAX_PAGE}", field=["first"])
     return first
+
+
+def node_id(value: str, type_name: str, *, field: list[str]) -> str:
+    """The database id inside a Relay global id of `type_name`; anything else is NOT_FOUND
+    (a refusal the client can show, not a crash)."""
+    try:
+        gid = relay.GlobalID.from_id(value)
+    except ValueError:
+        raise NotFound(f"{value!r} is not a {type_name} id", field=field) from None
+    if gid.type_name != type_name or not 0 < len(gid.node_id) <= 64:
+        raise NotFound(f"{value!r} is not a {type_name} id", field=field)
+    return gid.node_id

@@ -10,11 +10,12 @@ from strawberry import relay
 from api.context import Context
 from api.errors import UserError, attempt
 from api.schema.catalog import Location
-from api.schema.common import GeoPointInput
+from api.schema.common import GeoPointInput, node_id
 from domain import errors, inventory
 from domain.geo import GeoPoint
 from domain.services import availability as availability_service
 from domain.services import inventory as inventory_service
+from domain.services import receiving
 
 MAX_AVAILABILITY_SKUS = 250
 
@@ -51,6 +52,8 @@ class Incoming(relay.Node):
     location_code: strawberry.Private[str]
     quantity: int
     expected_at: datetime
+    received_at: datetime | None
+    received_quantity: int | None
 
     @strawberry.field
     async def location(self, info: strawberry.Info[Context, None]) -> Location:
@@ -59,7 +62,8 @@ class Incoming(relay.Node):
     @classmethod
     def from_domain(cls, x: inventory.Incoming) -> Incoming:
         return cls(id=x.id, sku=x.sku, location_code=x.location, quantity=x.quantity,
-                   expected_at=x.expected_at)
+                   expected_at=x.expected_at, received_at=x.received_at,
+                   received_quantity=x.received_quantity)
 
 
 @strawberry.type(description="A SKU's stock at one location of the channel.")
@@ -132,6 +136,28 @@ class ExpectIncomingPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input
+class ReceiveIncomingInput:
+    incoming_id: strawberry.ID = strawberry.field(description="`Incoming.id`.")
+    quantity: int | None = strawberry.field(
+        default=None, description="What really arrived; the expected quantity when omitted.")
+
+
+@strawberry.type(description="An order served from a receipt.")
+class BackorderAllocation:
+    order_number: str
+    quantity: int
+
+
+@strawberry.type
+class ReceiveIncomingPayload:
+    incoming: Incoming | None
+    level: InventoryLevel | None
+    allocations: list[BackorderAllocation] = strawberry.field(
+        description="Backorders served from the receipt, first come first served.")
+    user_errors: list[UserError]
+
+
 @strawberry.type
 class InventoryQuery:
     @strawberry.field(description="Availability of SKUs for a channel, per location, with "
@@ -198,3 +224,21 @@ class InventoryMutation:
             incoming=Incoming.from_domain(incoming) if incoming else None, user_errors=errs)
 
 
+
+    @strawberry.mutation(description="An expected receipt arrived: onHand goes up and waiting "
+                                     "backorders are allocated first come, first served, in "
+                                     "the same transaction.")
+    async def receive_incoming(self, info: strawberry.Info[Context, None],
+                               input: ReceiveIncomingInput) -> ReceiveIncomingPayload:
+        ctx = info.context
+        receipt, errs = await attempt(lambda: ctx.run(lambda: receiving.receive_incoming(
+            ctx.deps.uow, node_id(input.incoming_id, "Incoming", field=["incomingId"]),
+            quantity=input.quantity, principal=ctx.principal, clock=ctx.deps.clock)))
+        if receipt is None:
+            return ReceiveIncomingPayload(incoming=None, level=None, allocations=[],
+                                          user_errors=errs)
+        return ReceiveIncomingPayload(
+            incoming=Incoming.from_domain(receipt.incoming),
+            level=InventoryLevel.from_domain(receipt.level),
+            allocations=[BackorderAllocation(order_number=n, quantity=q)
+                         for n, q in receipt.allocated], user_errors=[])

@@ -8,24 +8,23 @@ import strawberry
 from strawberry import relay
 
 from api.context import Context
-from api.errors import UserError, attempt
 from api.schema.catalog import Location
 from api.schema.common import (
     Address,
-    AddressInput,
     DeliveryMethod,
     FulfillmentStatus,
     LineStatus,
     Money,
     OrderStatus,
+    OrderTag,
     PageInfo,
     ServiceLevel,
+    TrackingStatus,
     page_size,
 )
-from domain import access, errors, orders
+from domain import access, errors, fulfilling, orders
 from domain.access import Role
-from domain.ports import OrderSearch
-from domain.services import ordering
+from domain.ports import OrderSearch, Page
 
 
 @strawberry.type(description="Who the order is for.")
@@ -43,11 +42,13 @@ class OrderLine:
     status: LineStatus
     unit_price: Money
     backordered: int = strawberry.field(description="Units waiting for incoming stock.")
+    cancelled: int = strawberry.field(description="Units cancelled.")
 
     @classmethod
     def from_domain(cls, ln: orders.OrderLine) -> OrderLine:
         return cls(id=strawberry.ID(ln.id), sku=ln.sku, quantity=ln.quantity, status=ln.status,
-                   unit_price=Money.from_domain(ln.unit_price), backordered=ln.backordered)
+                   unit_price=Money.from_domain(ln.unit_price), backordered=ln.backordered,
+                   cancelled=ln.cancelled)
 
 
 @strawberry.type(description="Units of one SKU a fulfillment picks.")
@@ -56,15 +57,37 @@ class FulfillmentLine:
     quantity: int
 
 
+@strawberry.type(description="A carrier scan, as the carrier reported it.")
+class TrackingEvent:
+    status: TrackingStatus
+    at: datetime = strawberry.field(description="When the carrier says it happened.")
+    location: str | None
+    description: str | None
+    recorded_at: datetime = strawberry.field(description="When it reached us.")
+
+    @classmethod
+    def from_domain(cls, s: orders.TrackingScan) -> TrackingEvent:
+        return cls(status=s.status, at=s.at, location=s.location, description=s.description,
+                   recorded_at=s.recorded_at)
+
+
 @strawberry.type(description="The part of an order one location fulfils.")
 class Fulfillment(relay.Node):
     id: relay.NodeID[str]
     status: FulfillmentStatus
     location_code: strawberry.Private[str]
+    order_id: strawberry.Private[str]
+    order_ref: strawberry.Private[orders.Order | None]
     carrier: str | None
     tracking_number: str | None
     service_level: ServiceLevel | None
     lines: list[FulfillmentLine]
+    reason: str | None = strawberry.field(description="Why it was rejected or cancelled.")
+    shipped_at: datetime | None = strawberry.field(
+        description="Handed to the carrier, or to the customer at a pickup counter.")
+    delivered_at: datetime | None
+    tracking_events: list[TrackingEvent] = strawberry.field(
+        description="Carrier scans in carrier time order, late arrivals included.")
 
     @strawberry.field
     async def location(self, info: strawberry.Info[Context, None]) -> Location:
@@ -72,11 +95,31 @@ class Fulfillment(relay.Node):
         assert found is not None
         return Location.from_domain(found)
 
+    async def _order(self, info: strawberry.Info[Context, None]) -> orders.Order:
+        found = self.order_ref or await info.context.loaders.order.load(self.order_id)
+        assert found is not None, f"fulfillment {self.id} without its order"
+        return found
+
+    @strawberry.field(description="The order this work is for.")
+    async def order(self, info: strawberry.Info[Context, None]) -> Order:
+        return Order.from_domain(await self._order(info))
+
+    @strawberry.field(description="What this fulfillment may become next (SPEC §2); no "
+                                  "step forward while its order is on hold.")
+    async def next_statuses(self, info: strawberry.Info[Context, None]
+                            ) -> list[FulfillmentStatus]:
+        order = await self._order(info)
+        return list(fulfilling.next_steps(order, order.fulfillment(str(self.id))))
+
     @classmethod
-    def from_domain(cls, f: orders.Fulfillment) -> Fulfillment:
-        return cls(id=f.id, status=f.status, location_code=f.location, carrier=f.carrier,
+    def from_domain(cls, f: orders.Fulfillment, *, order_id: str,
+                    order: orders.Order | None = None) -> Fulfillment:
+        return cls(id=f.id, status=f.status, location_code=f.location, order_id=order_id,
+                   order_ref=order, carrier=f.carrier,
                    tracking_number=f.tracking_number, service_level=f.service_level,
-                   lines=[FulfillmentLine(sku=x.sku, quantity=x.quantity) for x in f.lines])
+                   lines=[FulfillmentLine(sku=x.sku, quantity=x.quantity) for x in f.lines],
+                   reason=f.reason, shipped_at=f.shipped_at, delivered_at=f.delivered_at,
+                   tracking_events=[TrackingEvent.from_domain(s) for s in f.tracking])
 
 
 @strawberry.type(description="Something that happened to an order.")
@@ -84,7 +127,26 @@ class TimelineEntry:
     at: datetime
     type: str
     message: str
-    actor: str
+    actor: str = strawberry.field(description="`role:subject`, `guest` or `system`.")
+    actor_role: str
+    before: str | None = strawberry.field(description="For edits: the value before.")
+    after: str | None = strawberry.field(description="For edits: the value after.")
+
+    @classmethod
+    def from_domain(cls, t: orders.TimelineEntry, *, public: bool = False) -> TimelineEntry:
+        if public:  # the customer's own view: plain words, no staff names
+            actor = t.role if t.role in ("customer", "guest") else "promessa"
+            return cls(at=t.at, type=t.type, message=t.public or "", actor=actor,
+                       actor_role=actor, before=None, after=None)
+        return cls(at=t.at, type=t.type, message=t.message, actor=t.actor, actor_role=t.role,
+                   before=t.before, after=t.after)
+
+
+@strawberry.type(description="An internal note on an order (staff only).")
+class OrderNote:
+    at: datetime
+    author: str
+    text: str
 
 
 @strawberry.type(description="When the customer was promised delivery.")
@@ -108,6 +170,11 @@ class Delivery:
         return Location.from_domain(found) if found else None
 
 
+def _staff(info: strawberry.Info[Context, None]) -> bool:
+    """Staff see everything; customers and guests (a guest's checkout answer) what is theirs."""
+    return info.context.principal.role not in (Role.CUSTOMER, Role.ANONYMOUS)
+
+
 @strawberry.type(description="A customer order.")
 class Order(relay.Node):
     id: relay.NodeID[str]
@@ -126,7 +193,31 @@ class Order(relay.Node):
     promised_delivery: DeliveryWindow | None
     placed_at: datetime
     placed_by: str
-    timeline: list[TimelineEntry]
+    entries: strawberry.Private[list[orders.TimelineEntry]]
+    tag_set: strawberry.Private[frozenset[orders.OrderTag]]
+    held_for: strawberry.Private[str | None]
+
+    @strawberry.field(description="Everything that happened, oldest first. Customers see "
+                                  "what concerns them, in plain words.")
+    def timeline(self, info: strawberry.Info[Context, None]) -> list[TimelineEntry]:
+        if _staff(info):
+            return [TimelineEntry.from_domain(t) for t in self.entries]
+        return [TimelineEntry.from_domain(t, public=True) for t in self.entries if t.public]
+
+    @strawberry.field(description="Agents' labels (staff only; empty for customers).")
+    def tags(self, info: strawberry.Info[Context, None]) -> list[OrderTag]:
+        return sorted(self.tag_set) if _staff(info) else []
+
+    @strawberry.field(description="Why the order is on hold (staff only).")
+    def hold_reason(self, info: strawberry.Info[Context, None]) -> str | None:
+        return self.held_for if _staff(info) else None
+
+    @strawberry.field(description="Internal notes, oldest first (staff only).")
+    def notes(self, info: strawberry.Info[Context, None]) -> list[OrderNote]:
+        if not _staff(info):
+            return []
+        return [OrderNote(at=t.at, author=t.actor, text=t.message) for t in self.entries
+                if t.type == "NOTE_ADDED"]
 
     @classmethod
     def from_domain(cls, o: orders.Order) -> Order:
@@ -136,15 +227,15 @@ class Order(relay.Node):
             customer=Customer(email=o.customer.email, name=o.customer.name,
                               phone=o.customer.phone),
             currency=o.currency, lines=[OrderLine.from_domain(ln) for ln in o.lines],
-            fulfillments=[Fulfillment.from_domain(f) for f in o.fulfillments],
+            fulfillments=[Fulfillment.from_domain(f, order_id=o.id, order=o)
+                          for f in o.fulfillments],
             delivery=Delivery(method=d.method, service_level=d.service_level,
                               address=Address.from_domain(d.address) if d.address else None,
                               pickup_location_code=d.pickup_location),
             subtotal=Money.from_domain(o.subtotal), shipping=Money.from_domain(o.shipping),
             tax=Money.from_domain(o.tax), total=Money.from_domain(o.total),
             promised_delivery=None, placed_at=o.placed_at, placed_by=o.placed_by,
-            timeline=[TimelineEntry(at=t.at, type=t.type, message=t.message, actor=t.actor)
-                      for t in o.timeline])
+            entries=o.timeline, tag_set=o.tags, held_for=o.hold_reason)
 
 
 @strawberry.type(description="A shipment as the customer sees it.")
@@ -153,6 +244,9 @@ class TrackedFulfillment:
     carrier: str | None
     tracking_number: str | None
     service_level: ServiceLevel | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    tracking_events: list[TrackingEvent]
 
 
 @strawberry.type(description="A timeline entry in plain words, for the customer.")
@@ -170,19 +264,22 @@ class TrackedOrder:
     lines: list[FulfillmentLine]
     promised_delivery: DeliveryWindow | None
     fulfillments: list[TrackedFulfillment]
-    timeline: list[TrackedEvent]
+    timeline: list[TrackedEvent] = strawberry.field(
+        description="What happened, in plain words; staff notes and reasons are left out.")
 
     @classmethod
     def from_domain(cls, o: orders.Order) -> TrackedOrder:
         return cls(number=o.number, status=o.status, placed_at=o.placed_at,
                    lines=[FulfillmentLine(sku=ln.sku, quantity=ln.quantity) for ln in o.lines],
                    promised_delivery=None,
-                   fulfillments=[TrackedFulfillment(status=f.status, carrier=f.carrier,
-                                                    tracking_number=f.tracking_number,
-                                                    service_level=f.service_level)
-                                 for f in o.fulfillments],
-                   timeline=[TrackedEvent(at=t.at, type=t.type, message=t.message)
-                             for t in o.timeline])
+                   fulfillments=[TrackedFulfillment(
+                       status=f.status, carrier=f.carrier, tracking_number=f.tracking_number,
+                       service_level=f.service_level, shipped_at=f.shipped_at,
+                       delivered_at=f.delivered_at,
+                       tracking_events=[TrackingEvent.from_domain(s) for s in f.tracking])
+                       for f in o.fulfillments],
+                   timeline=[TrackedEvent(at=t.at, type=t.type, message=t.public)
+                             for t in o.timeline if t.public])
 
 
 @strawberry.type
@@ -197,6 +294,14 @@ class OrderConnection:
     page_info: PageInfo
     edges: list[OrderEdge]
 
+    @classmethod
+    def from_page(cls, page: Page, *, after: str | None) -> OrderConnection:
+        return cls(total_count=page.total_count,
+                   page_info=PageInfo.of(page.cursors, has_next=page.has_next,
+                                         has_previous=bool(after)),
+                   edges=[OrderEdge(cursor=c, node=Order.from_domain(o))
+                          for c, o in zip(page.cursors, page.items, strict=True)])
+
 
 @strawberry.input
 class OrderFilter:
@@ -205,59 +310,6 @@ class OrderFilter:
     channel: str | None = None
     placed_from: datetime | None = None
     placed_to: datetime | None = None
-
-
-@strawberry.input
-class CustomerInput:
-    email: str
-    name: str | None = None
-    phone: str | None = None
-
-
-@strawberry.input
-class OrderLineInput:
-    sku: str
-    quantity: int
-
-
-@strawberry.input
-class DeliveryInput:
-    method: DeliveryMethod
-    service_level: ServiceLevel | None = None
-    address: AddressInput | None = None
-    pickup_location: str | None = None
-    promise_option_id: str | None = None
-
-
-@strawberry.input
-class PlaceOrderInput:
-    idempotency_key: str = strawberry.field(
-        description="Client-generated (a UUID); retries with the same key and input return "
-                    "the same order, with a different input IDEMPOTENCY_KEY_MISMATCH.")
-    channel: str
-    customer: CustomerInput
-    lines: list[OrderLineInput]
-    delivery: DeliveryInput
-    currency: str | None = strawberry.field(default=None,
-                                            description="Defaults to the channel's currency.")
-
-
-@strawberry.type
-class PlaceOrderPayload:
-    order: Order | None
-    user_errors: list[UserError]
-
-
-def _command(x: PlaceOrderInput) -> orders.PlaceOrder:
-    d = x.delivery
-    return orders.PlaceOrder(
-        idempotency_key=x.idempotency_key, channel=x.channel,
-        customer=orders.Customer(x.customer.email, x.customer.name, x.customer.phone),
-        lines=tuple(orders.LineRequest(ln.sku, ln.quantity) for ln in x.lines),
-        delivery=orders.Delivery(d.method, d.service_level,
-                                 d.address.to_domain() if d.address else None,
-                                 d.pickup_location, d.promise_option_id),
-        currency=x.currency)
 
 
 def _readable(ctx: Context, order: orders.Order) -> bool:
@@ -295,11 +347,7 @@ class OrderQuery:
             statuses=tuple(s.value for s in flt.status or ()), channel=flt.channel,
             placed_from=flt.placed_from, placed_to=flt.placed_to),
             first=page_size(first), after=after)
-        return OrderConnection(
-            total_count=page.total_count,
-            page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=bool(after)),
-            edges=[OrderEdge(cursor=c, node=Order.from_domain(o))
-                   for c, o in zip(page.cursors, page.items, strict=True)])
+        return OrderConnection.from_page(page, after=after)
 
     @strawberry.field(description="The guest self-service view: the same null for an unknown "
                                   "number and for a wrong email.")
@@ -309,17 +357,3 @@ class OrderQuery:
         if found is None or found.customer.email != email.strip().lower():
             return None
         return TrackedOrder.from_domain(found)
-
-
-@strawberry.type
-class OrderMutation:
-    @strawberry.mutation(description="Check out: validates, prices, sources and reserves "
-                                     "stock atomically, exactly once per idempotency key.")
-    async def place_order(self, info: strawberry.Info[Context, None],
-                          input: PlaceOrderInput) -> PlaceOrderPayload:
-        ctx = info.context
-        order, errs = await attempt(lambda: ctx.run(lambda: ordering.place_order(
-            ctx.deps.reader, ctx.deps.uow, _command(input), principal=ctx.principal,
-            clock=ctx.deps.clock, sourcer=ctx.deps.sourcer)))
-        return PlaceOrderPayload(order=Order.from_domain(order) if order else None,
-                                 user_errors=errs)

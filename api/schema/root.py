@@ -7,17 +7,22 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from api.errors import ErrorCodes
 from api.schema.catalog import CatalogMutation, CatalogQuery
+from api.schema.checkout import OrderMutation
+from api.schema.customers import CustomerQuery
+from api.schema.fulfillments import FulfillmentMutation, FulfillmentQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
-from api.schema.orders import OrderMutation, OrderQuery
+from api.schema.orders import OrderQuery
+from api.schema.service_desk import ServiceDeskMutation
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(CatalogQuery, InventoryQuery, OrderQuery):
+class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, CustomerQuery):
     pass
 
 
 @strawberry.type(description="Everything a client can change; refusals come as userErrors.")
-class Mutation(CatalogMutation, InventoryMutation, OrderMutation):
+class Mutation(CatalogMutation, InventoryMutation, OrderMutation, FulfillmentMutation,
+               ServiceDeskMutation):
     pass
 
 

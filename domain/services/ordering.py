@@ -33,6 +33,10 @@ from domain.sourcing import Candidate, Demand, Plan, Sourcer, eligible
 # A failed conditional reservation means another order took the units since our snapshot;
 # each retry re-reads and re-plans. Past this many, the caller is told to try again.
 MAX_ATTEMPTS = 8
+# What customers read on their timeline (migration 0002a gives older entries the same words).
+PLACED_WORDS = "We received your order"
+ALLOCATED_WORDS = "Your items are reserved for you"
+BACKORDERED_WORDS = "Some items are on backorder: we will send them as soon as they arrive"
 
 
 @dataclass(slots=True)
@@ -183,7 +187,8 @@ def _fulfillments(plan: Plan, demands: list[Demand], lines: list[OrderLine],
             service_level=delivery.service_level))
         line = lines[allocation.line]
         for part, per in demands[allocation.line].parts:
-            fulfillment.lines.append(FulfillmentLine(line.id, part, per * allocation.units))
+            fulfillment.lines.append(FulfillmentLine(line.id, part, per * allocation.units,
+                                                     allocation.units))
     return list(by_location.values())
 
 
@@ -195,16 +200,17 @@ def _record_placement(order: Order, draft: Draft, *,
     order.timeline.append(TimelineEntry(
         at, "ORDER_PLACED", f"Order {order.number} placed on {order.channel}{on_behalf}: "
         f"{sum(line.quantity for line in order.lines)} items, total {order.total.amount} "
-        f"{order.currency}", actor))
+        f"{order.currency}", actor, public=PLACED_WORDS))
     for f in order.fulfillments:
         units = sum(fl.quantity for fl in f.lines)
         order.timeline.append(TimelineEntry(
-            at, "ALLOCATED", f"{units} units allocated to {f.location}", "system"))
+            at, "ALLOCATED", f"{units} units allocated to {f.location}", "system",
+            public=ALLOCATED_WORDS))
     for b in draft.plan.backorders:
         sku = order.lines[b.line].sku
         order.timeline.append(TimelineEntry(
             at, "BACKORDERED", f"{b.units} × {sku} backordered against incoming stock at "
-            f"{b.location}", "system"))
+            f"{b.location}", "system", public=BACKORDERED_WORDS))
     order.events.append(events.order_placed(number=order.number, status=order.status, at=at))
     order.events.extend(events.fulfillment_created(number=order.number, fulfillment_id=f.id,
                                                    location=f.location, at=at)

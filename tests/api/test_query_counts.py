@@ -41,7 +41,7 @@ async def test_orders_page_costs_the_same_for_two_and_for_twelve_orders(api, tok
     await _place(api, 10, 2)
     many = await _count(api, ORDERS, token=tokens["agent"])
     assert few == many
-    assert many == 8  # count, page ids, 5 aggregate reads, one batched location read
+    assert many == 9  # count, page ids, 6 aggregate reads (with carrier scans), locations
 
 
 async def test_availability_costs_the_same_for_one_and_for_many_skus(api, tokens):
@@ -62,3 +62,85 @@ async def test_place_order_uses_a_handful_of_statements(api, tokens):
     assert len(writes) <= 11, writes
     statements = [s for s in seen if s.strip().upper() != "BEGIN"]
     assert len(statements) <= 21, statements
+
+
+ORDER = """query($n: String!) { order(number: $n) { number status holdReason tags
+  notes { text } lines { sku quantity status cancelled unitPrice { amount } }
+  fulfillments { id status location { code name } carrier trackingNumber nextStatuses
+                 lines { sku quantity } trackingEvents { status at }
+                 order { number status } }
+  delivery { address { city } pickupLocation { code } }
+  timeline { at type message actor actorRole before after } } }"""
+QUEUE = """query($l: String!) { fulfillments(location: $l, first: 50) { totalCount
+  edges { node { id status location { code } nextStatuses lines { sku quantity }
+                 trackingEvents { status } order { number lines { sku } } } } } }"""
+
+
+async def _ten_location_network(api, tokens) -> list[dict]:
+    """Ten warehouses, each the only one to stock five of fifty SKUs."""
+    from tests.conftest import load_operations
+
+    ops = load_operations()
+    location = {"type": "WAREHOUSE", "capabilities": ["SHIP"], "channels": ["web"],
+                "timeZone": "Europe/Rome", "cutoffTime": "15:00", "processingHours": 4,
+                "dailyCapacity": 5000}
+    locations = [{**location, "code": f"WH-{i:02d}", "name": f"Warehouse {i}", "address": {
+        "line1": f"Via {i}", "city": "Milano", "postalCode": "20141", "country": "IT",
+        "latitude": 45.4 + i / 100, "longitude": 9.2}} for i in range(10)]
+    skus = [{"sku": f"PART-{i:02d}", "name": f"Part {i}", "productGroup": "parts",
+             "handling": "STANDARD", "weightGrams": 100,
+             "prices": [{"amount": "1.00", "currency": "EUR"}]} for i in range(50)]
+    for name, payload in (("UpsertLocations", {"locations": locations}),
+                          ("UpsertSkus", {"skus": skus})):
+        done = await api.data(ops[name], {"input": payload}, token=tokens["admin"])
+        assert next(iter(done.values()))["userErrors"] == []
+    levels = ", ".join(f'{{sku: "PART-{i:02d}", location: "WH-{i // 5:02d}", onHand: 10}}'
+                       for i in range(50))
+    await api.data(f'mutation {{ setInventory(input: {{levels: [{levels}]}}) '
+                   f'{{ userErrors {{ code }} }} }}', token=tokens["admin"])
+    return [{"sku": f"PART-{i:02d}", "quantity": 1} for i in range(50)]
+
+
+async def test_an_order_of_ten_fulfillments_and_fifty_lines_costs_what_a_small_one_costs(
+        api, tokens):
+    await seed_contract_network(api, tokens)
+    big_lines = await _ten_location_network(api, tokens)
+    small = (await api.data(PLACE, {"input": order_input("count-small-01")}))["placeOrder"]
+    big = (await api.data(PLACE, {"input": order_input("count-big-0001", lines=big_lines)}))[
+        "placeOrder"]
+    assert big["userErrors"] == [] and len(big["order"]["fulfillments"]) == 10
+    for number in (small["order"]["number"], big["order"]["number"]):
+        for name in ("acceptFulfillment", "pickFulfillment"):  # some timeline to read too
+            got = await api.data(ORDER, {"n": number}, token=tokens["agent"])
+            fid = got["order"]["fulfillments"][0]["id"]
+            await api.data(f'mutation {{ {name}(input: {{fulfillmentId: "{fid}"}}) '
+                           f'{{ userErrors {{ code }} }} }}', token=tokens["admin"])
+
+    few = await _count(api, ORDER, {"n": small["order"]["number"]}, token=tokens["agent"])
+    many = await _count(api, ORDER, {"n": big["order"]["number"]}, token=tokens["agent"])
+
+    assert few == many == 7  # 6 aggregate reads, one batched location read
+
+
+async def test_a_work_queue_page_costs_the_same_for_two_and_for_twelve_fulfillments(
+        api, tokens):
+    await seed_contract_network(api, tokens)
+    await api.data("""mutation { setInventory(input: {levels: [
+        {sku: "TSHIRT-BLU-M", location: "ST-ROMA", onHand: 100}]}) { userErrors { code } } }""",
+                   token=tokens["admin"])
+
+    async def place(first: int, n: int) -> None:
+        for i in range(first, first + n):
+            result = await api.data(PLACE, {"input": order_input(
+                f"queue-count-{i:03d}", lines=[{"sku": "TSHIRT-BLU-M", "quantity": 1}])})
+            assert result["placeOrder"]["order"]["fulfillments"][0]["location"] == {
+                "code": "ST-ROMA"}
+
+    await place(0, 2)
+    few = await _count(api, QUEUE, {"l": "ST-ROMA"}, token=tokens["store_roma"])
+    await place(2, 10)
+    page = await api.data(QUEUE, {"l": "ST-ROMA"}, token=tokens["store_roma"])
+    many = await _count(api, QUEUE, {"l": "ST-ROMA"}, token=tokens["store_roma"])
+
+    assert page["fulfillments"]["totalCount"] == len(page["fulfillments"]["edges"]) == 12
+    assert few == many == 11  # count, page, lines, scans, 6 order reads, locations

@@ -32,12 +32,20 @@ def test_defaults_give_the_embedded_database_and_in_process_fan_out(tmp_path, mo
     ({"PROMESSA_DATABASE_URL": "mysql://x/y"}, "PROMESSA_DATABASE_URL"),
     ({"PROMESSA_BROADCAST_URL": "kafka://x"}, "PROMESSA_BROADCAST_URL"),
     ({"PROMESSA_DB_POOL_SIZE": "many"}, "PROMESSA_DB_POOL_SIZE"),
+    ({"PROMESSA_CUSTOMER_CANCEL_MINUTES": "half an hour"}, "PROMESSA_CUSTOMER_CANCEL_MINUTES"),
+    ({"PROMESSA_CUSTOMER_CANCEL_MINUTES": "-1"}, "0-10080"),
     ({"PROMESSA_ENV": "production", "PROMESSA_JWT_SECRET": settings.DEV_SECRET},
      "development JWT secret"),
 ])
 def test_unusable_settings_are_refused_with_what_to_change(env, message):
     with pytest.raises(settings.SettingsError, match=message):
         settings.load(env)
+
+
+def test_the_customer_cancel_window_is_a_setting_with_a_default_of_thirty_minutes():
+    assert settings.load({}).customer_cancel_minutes == 30
+    assert settings.load({"PROMESSA_CUSTOMER_CANCEL_MINUTES": " 0 "}).customer_cancel_minutes == 0
+    assert settings.load({"PROMESSA_CUSTOMER_CANCEL_MINUTES": "90"}).customer_cancel_minutes == 90
 
 
 def test_production_with_a_strong_secret_and_postgres_is_accepted():

@@ -1,0 +1,180 @@
+"""Locations and carriers: the work queue, the steps of a fulfillment, carrier scans."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import strawberry
+
+from api.context import Context
+from api.errors import UserError, attempt
+from api.schema.common import (
+    FulfillmentStatus,
+    PageInfo,
+    ServiceLevel,
+    TrackingStatus,
+    node_id,
+    page_size,
+)
+from api.schema.orders import Fulfillment, Order
+from domain import access, fulfilling, orders
+from domain.services import fulfillment as fulfillment_service
+
+FIELD = ["fulfillmentId"]
+
+
+@strawberry.type
+class FulfillmentEdge:
+    cursor: str
+    node: Fulfillment
+
+
+@strawberry.type
+class FulfillmentConnection:
+    total_count: int
+    page_info: PageInfo
+    edges: list[FulfillmentEdge]
+
+
+@strawberry.input(description="Names the fulfillment a step applies to.")
+class FulfillmentActionInput:
+    fulfillment_id: strawberry.ID = strawberry.field(description="`Fulfillment.id`.")
+
+
+@strawberry.input
+class RejectFulfillmentInput:
+    fulfillment_id: strawberry.ID
+    reason: str = strawberry.field(description="Why the location cannot fulfil it, e.g. "
+                                               "ITEM_NOT_FOUND, DAMAGED, NO_CAPACITY.")
+
+
+@strawberry.input
+class ShipFulfillmentInput:
+    fulfillment_id: strawberry.ID
+    carrier: str
+    tracking_number: str
+    service_level: ServiceLevel | None = strawberry.field(
+        default=None, description="Defaults to the service level the order chose.")
+
+
+@strawberry.input(description="One carrier scan; the same (fulfillment, status, at) twice is "
+                              "stored once.")
+class TrackingEventInput:
+    fulfillment_id: strawberry.ID
+    status: TrackingStatus
+    at: datetime = strawberry.field(description="When it happened, with a time zone.")
+    location: str | None = None
+    description: str | None = None
+
+
+@strawberry.type(description="The fulfillment after the step, and its order.")
+class FulfillmentPayload:
+    fulfillment: Fulfillment | None
+    order: Order | None
+    user_errors: list[UserError]
+
+
+Work = Callable[[], Awaitable[tuple[orders.Order, orders.Fulfillment]]]
+
+
+async def _payload(work: Work) -> FulfillmentPayload:
+    result, errs = await attempt(work)
+    if result is None:
+        return FulfillmentPayload(fulfillment=None, order=None, user_errors=errs)
+    order, f = result
+    return FulfillmentPayload(
+        fulfillment=Fulfillment.from_domain(f, order_id=order.id, order=order),
+        order=Order.from_domain(order), user_errors=[])
+
+
+async def _step(info: strawberry.Info[Context, None], fulfillment_id: str,
+                command: fulfilling.Command) -> FulfillmentPayload:
+    ctx = info.context
+
+    async def work() -> tuple[orders.Order, orders.Fulfillment]:
+        return await ctx.run(lambda: fulfillment_service.work_on(
+            ctx.deps.uow, node_id(fulfillment_id, "Fulfillment", field=FIELD), command,
+            principal=ctx.principal, clock=ctx.deps.clock))
+
+    return await _payload(work)
+
+
+@strawberry.type
+class FulfillmentQuery:
+    @strawberry.field(description="A location's work queue, oldest first. Store associates "
+                                  "see only their own locations.")
+    async def fulfillments(self, info: strawberry.Info[Context, None], location: str,
+                           status: list[FulfillmentStatus] | None = None,
+                           first: int | None = 20, after: str | None = None
+                           ) -> FulfillmentConnection:
+        ctx = info.context
+        access.require(ctx.principal, "fulfillments.read")
+        access.require_location(ctx.principal, location, field=["location"])
+        page = await ctx.deps.reader.fulfillment_page(
+            location, tuple(s.value for s in status or ()), first=page_size(first),
+            after=after)
+        return FulfillmentConnection(
+            total_count=page.total_count,
+            page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=bool(after)),
+            edges=[FulfillmentEdge(cursor=c, node=Fulfillment.from_domain(f, order_id=order_id))
+                for c, (order_id, f) in zip(page.cursors, page.items, strict=True)])
+
+
+@strawberry.type
+class FulfillmentMutation:
+    @strawberry.mutation(description="The location takes the work on.")
+    async def accept_fulfillment(self, info: strawberry.Info[Context, None],
+                                 input: FulfillmentActionInput) -> FulfillmentPayload:
+        return await _step(info, input.fulfillment_id, fulfilling.Accept())
+
+    @strawberry.mutation(description="The location cannot fulfil it: its reservation is "
+                                     "released and the order waits ON_HOLD for an agent.")
+    async def reject_fulfillment(self, info: strawberry.Info[Context, None],
+                                 input: RejectFulfillmentInput) -> FulfillmentPayload:
+        return await _step(info, input.fulfillment_id, fulfilling.Reject(input.reason))
+
+    @strawberry.mutation(description="Everything is picked from the shelves.")
+    async def pick_fulfillment(self, info: strawberry.Info[Context, None],
+                               input: FulfillmentActionInput) -> FulfillmentPayload:
+        return await _step(info, input.fulfillment_id, fulfilling.Pick())
+
+    @strawberry.mutation(description="Packed, ready to ship or to hand over.")
+    async def pack_fulfillment(self, info: strawberry.Info[Context, None],
+                               input: FulfillmentActionInput) -> FulfillmentPayload:
+        return await _step(info, input.fulfillment_id, fulfilling.Pack())
+
+    @strawberry.mutation(description="Handed to the carrier: the reservation becomes a sale "
+                                     "(onHand and reserved go down together, in the ledger).")
+    async def ship_fulfillment(self, info: strawberry.Info[Context, None],
+                               input: ShipFulfillmentInput) -> FulfillmentPayload:
+        return await _step(info, input.fulfillment_id, fulfilling.Ship(
+            input.carrier, input.tracking_number, input.service_level))
+
+    @strawberry.mutation(description="A pickup parcel is on the counter shelf; its units stay "
+                                     "reserved until the customer collects it.")
+    async def mark_ready_for_pickup(self, info: strawberry.Info[Context, None],
+                                    input: FulfillmentActionInput) -> FulfillmentPayload:
+        return await _step(info, input.fulfillment_id, fulfilling.MarkReadyForPickup())
+
+    @strawberry.mutation(description="The customer collected the parcel: DELIVERED, and the "
+                                     "reservation becomes a sale.")
+    async def confirm_pickup(self, info: strawberry.Info[Context, None],
+                             input: FulfillmentActionInput) -> FulfillmentPayload:
+        return await _step(info, input.fulfillment_id, fulfilling.ConfirmPickup())
+
+    @strawberry.mutation(description="A carrier scan (integration role). Duplicates change "
+                                     "nothing; a scan older than the newest never moves the "
+                                     "status back.")
+    async def record_tracking_event(self, info: strawberry.Info[Context, None],
+                                    input: TrackingEventInput) -> FulfillmentPayload:
+        ctx = info.context
+
+        async def work() -> tuple[orders.Order, orders.Fulfillment]:
+            return await ctx.run(lambda: fulfillment_service.record_tracking_event(
+                ctx.deps.uow, node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
+                status=orders.TrackingStatus(input.status), at=input.at,
+                location=input.location, description=input.description,
+                principal=ctx.principal, clock=ctx.deps.clock))
+
+        return await _payload(work)

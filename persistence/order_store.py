@@ -1,0 +1,203 @@
+"""Order aggregates: loaded whole in a constant number of statements, written back as a diff.
+
+The unit of work remembers what it loaded (`Loaded`); `save` writes only what changed since:
+changed rows as one batched UPDATE per table, new rows as one INSERT, and timeline entries and
+carrier scans appended after the ones that were loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.orders import Fulfillment, Order
+from persistence import mapping
+from persistence.tables import (
+    FulfillmentLineRow,
+    FulfillmentRow,
+    IncomingRow,
+    OrderLineRow,
+    OrderRow,
+    TimelineRow,
+    TrackingEventRow,
+)
+
+ORDER_EDITABLE = ("status", "hold_reason", "tags", "service_level", "ship_line1", "ship_line2",
+                  "ship_city", "ship_postal_code", "ship_country", "ship_region",
+                  "ship_latitude", "ship_longitude")
+LINE_EDITABLE = ("status", "backordered", "cancelled")
+FULFILLMENT_EDITABLE = ("status", "service_level", "carrier", "tracking_number", "reason",
+                        "shipped_at", "delivered_at")
+
+
+async def load_orders(conn: AsyncConnection, where, *, lock: bool = False) -> list[Order]:
+    """Whole order aggregates in six statements, however many orders match.
+
+    With `lock`, the order rows are locked (in id order) until the transaction ends, so two
+    writers of one order take turns and the second sees what the first committed.
+    """
+    stmt = sa.select(OrderRow).where(where)
+    if lock:
+        stmt = stmt.order_by(OrderRow.id).with_for_update()
+    rows = (await conn.execute(stmt)).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    lines = (await conn.execute(sa.select(OrderLineRow).where(
+        OrderLineRow.order_id.in_(ids)).order_by(OrderLineRow.position))).all()
+    fulfillments = (await conn.execute(sa.select(FulfillmentRow).where(
+        FulfillmentRow.order_id.in_(ids)).order_by(
+        FulfillmentRow.created_at, FulfillmentRow.location, FulfillmentRow.id))).all()
+    work = await load_fulfillments(conn, fulfillments)
+    timeline = (await conn.execute(sa.select(TimelineRow).where(
+        TimelineRow.order_id.in_(ids)).order_by(TimelineRow.id))).all()
+    by_order: dict[str, tuple[list, list, list]] = {i: ([], [], []) for i in ids}
+    for ln in lines:
+        by_order[ln.order_id][0].append(ln)
+    for f in fulfillments:
+        by_order[f.order_id][1].append(work[f.id])
+    for t in timeline:
+        by_order[t.order_id][2].append(t)
+    return [mapping.order_from_rows(r, *by_order[r.id]) for r in rows]
+
+
+async def load_fulfillments(conn: AsyncConnection, rows: list[Any]) -> dict[str, Fulfillment]:
+    """Fulfillment rows completed with their lines and carrier scans: two statements."""
+    ids = [f.id for f in rows]
+    if not ids:
+        return {}
+    f_lines = (await conn.execute(sa.select(FulfillmentLineRow).where(
+        FulfillmentLineRow.fulfillment_id.in_(ids)).order_by(FulfillmentLineRow.id))).all()
+    scans = (await conn.execute(sa.select(TrackingEventRow).where(
+        TrackingEventRow.fulfillment_id.in_(ids)).order_by(
+        TrackingEventRow.at, TrackingEventRow.id))).all()
+    line_map: dict[str, list] = {}
+    for fl in f_lines:
+        line_map.setdefault(fl.fulfillment_id, []).append(fl)
+    scan_map: dict[str, list] = {}
+    for sc in scans:
+        scan_map.setdefault(sc.fulfillment_id, []).append(sc)
+    return {f.id: mapping.fulfillment_from_rows(f, line_map.get(f.id, []),
+                                                scan_map.get(f.id, [])) for f in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """An order as it was read, to tell what a save must write."""
+
+    order: dict[str, Any]
+    lines: dict[str, dict[str, Any]]
+    fulfillments: dict[str, dict[str, Any]]
+    fulfillment_lines: frozenset[tuple[str, str, str]]
+    timeline: int
+    scans: dict[str, int]
+
+
+def _pick(values: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: values[k] for k in keys}
+
+
+def _fulfillment_state(order: Order, f) -> dict[str, Any]:
+    return _pick(mapping.fulfillment_values(order.id, f, None), FULFILLMENT_EDITABLE)
+
+
+def remember(order: Order) -> Loaded:
+    return Loaded(
+        order=_pick(mapping.order_values(order), ORDER_EDITABLE),
+        lines={ln.id: _pick(mapping.line_values(order.id, 0, ln), LINE_EDITABLE)
+               for ln in order.lines},
+        fulfillments={f.id: _fulfillment_state(order, f) for f in order.fulfillments},
+        fulfillment_lines=frozenset((f.id, fl.order_line_id, fl.sku)
+                                    for f in order.fulfillments for fl in f.lines),
+        timeline=len(order.timeline),
+        scans={f.id: len(f.tracking) for f in order.fulfillments})
+
+
+async def insert_order(conn: AsyncConnection, order: Order) -> None:
+    """A new order with everything it has (placement)."""
+    await conn.execute(sa.insert(OrderRow.__table__), [mapping.order_values(order)])
+    await conn.execute(sa.insert(OrderLineRow.__table__), [
+        mapping.line_values(order.id, i, ln) for i, ln in enumerate(order.lines)])
+    await _insert_work(conn, order, order.fulfillments, now=order.placed_at)
+    await _insert(conn, TimelineRow, [mapping.timeline_values(order.id, t)
+                                      for t in order.timeline])
+
+
+async def _insert_work(conn: AsyncConnection, order: Order, fulfillments: list,
+                       *, now: datetime) -> None:
+    await _insert(conn, FulfillmentRow, [mapping.fulfillment_values(order.id, f, now)
+                                         for f in fulfillments])
+    await _insert(conn, FulfillmentLineRow, [mapping.fulfillment_line_values(f.id, fl)
+                                             for f in fulfillments for fl in f.lines])
+
+
+async def _insert(conn: AsyncConnection, table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(sa.insert(table.__table__), rows)
+
+
+async def save_order(conn: AsyncConnection, order: Order, loaded: Loaded, *,
+                     now: datetime) -> None:
+    """Write what changed in `order` since it was `loaded`."""
+    await conn.execute(sa.update(OrderRow.__table__).where(OrderRow.id == order.id).values(
+        **_pick(mapping.order_values(order), ORDER_EDITABLE), updated_at=now))
+    lines = [mapping.line_values(order.id, 0, ln) for ln in order.lines]
+    await _update(conn, OrderLineRow, [v for v in lines
+                                       if _pick(v, LINE_EDITABLE) != loaded.lines[v["id"]]],
+                  LINE_EDITABLE)
+    new = [f for f in order.fulfillments if f.id not in loaded.fulfillments]
+    await _insert_work(conn, order, new, now=now)
+    changed = [mapping.fulfillment_values(order.id, f, now) for f in order.fulfillments
+               if f.id in loaded.fulfillments
+               and _fulfillment_state(order, f) != loaded.fulfillments[f.id]]
+    await _update(conn, FulfillmentRow, changed, (*FULFILLMENT_EDITABLE, "updated_at"))
+    await _save_fulfillment_lines(conn, order, loaded)
+    await _insert(conn, TimelineRow, [mapping.timeline_values(order.id, t)
+                                      for t in order.timeline[loaded.timeline:]])
+    await _insert(conn, TrackingEventRow, [
+        mapping.tracking_values(f.id, s) for f in order.fulfillments
+        for s in f.tracking[loaded.scans.get(f.id, 0):]])
+
+
+async def _save_fulfillment_lines(conn: AsyncConnection, order: Order, loaded: Loaded) -> None:
+    """Rows of lines taken out of a fulfillment are deleted (the timeline keeps the story)."""
+    kept = {(f.id, fl.order_line_id, fl.sku) for f in order.fulfillments for fl in f.lines}
+    gone = sorted(loaded.fulfillment_lines - kept)
+    if gone:
+        c = FulfillmentLineRow.__table__.c
+        await conn.execute(sa.delete(FulfillmentLineRow.__table__).where(
+            c.fulfillment_id == sa.bindparam("k_f"), c.order_line_id == sa.bindparam("k_l"),
+            c.sku == sa.bindparam("k_s")), [{"k_f": f, "k_l": ln, "k_s": s}
+                                             for f, ln, s in gone])
+    await _insert(conn, FulfillmentLineRow, [
+        mapping.fulfillment_line_values(f.id, fl) for f in order.fulfillments
+        if f.id in loaded.fulfillments for fl in f.lines
+        if (f.id, fl.order_line_id, fl.sku) not in loaded.fulfillment_lines])
+
+
+async def _update(conn: AsyncConnection, table, rows: list[dict[str, Any]],
+                  columns: tuple[str, ...]) -> None:
+    """One batched UPDATE by id of `columns` for each row."""
+    if not rows:
+        return
+    t = table.__table__
+    await conn.execute(
+        sa.update(t).where(t.c.id == sa.bindparam("k_id"))
+        .values({c: sa.bindparam(f"k_{c}") for c in columns}),
+        [{"k_id": r["id"], **{f"k_{c}": r[c] for c in columns}} for r in rows])
+
+
+def waiting_backorders(sku: str, location: str):
+    """Order ids and lines with units backordered against receipts of `sku` at `location`,
+    first come first served."""
+    return (sa.select(OrderLineRow.order_id, OrderLineRow.id, OrderLineRow.backordered)
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .join(IncomingRow, IncomingRow.id == OrderLineRow.incoming_id)
+            .where(OrderLineRow.backordered > 0, IncomingRow.sku == sku,
+                   IncomingRow.location == location)
+            # numbers are handed out in placement order: they break ties of the clock
+            .order_by(OrderRow.placed_at, sa.func.length(OrderRow.number), OrderRow.number))
