@@ -83,3 +83,37 @@ class Conflict(DomainError):
     """A write raced with another and could not be completed after retries."""
 
     code = "CONFLICT"
+
+
+class SourcingConstraints(DomainError):
+    """Stock exists, but no plan satisfies the sourcing policy (split limit, ship together)."""
+
+    code = "SOURCING_CONSTRAINTS"
+
+
+class PromiseInvalid(DomainError):
+    code = "PROMISE_INVALID"
+
+
+class PromiseExpired(DomainError):
+    code = "PROMISE_EXPIRED"
+
+
+class PromiseMismatch(DomainError):
+    """The promise option was made for another cart, destination or delivery method."""
+
+    code = "PROMISE_MISMATCH"
+
+
+class PromiseNoLongerAvailable(DomainError):
+    code = "PROMISE_NO_LONGER_AVAILABLE"
+
+
+class IllegalTransition(DomainError):
+    code = "ILLEGAL_TRANSITION"
+
+    def __init__(self, message: str, *, current: str, allowed: tuple[str, ...] = (),
+                 field: list[str] | None = None) -> None:
+        super().__init__(message, field=field)
+        self.current = current
+        self.allowed = allowed
