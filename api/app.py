@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,8 +21,8 @@ from api.context import Context, Dependencies, make_loaders
 from api.fanout import Fanout
 from api.schema.root import build_schema
 from api.settings import Settings
+from domain.engine import SourcingEngine
 from domain.ports import Clock
-from domain.sourcing import FewestLocationsSourcer
 from persistence import migrate
 from persistence.db import Database, retrying
 from persistence.reads import SqlReader
@@ -61,8 +62,14 @@ async def open_dependencies(settings: Settings, *, clock: Clock) -> tuple[Databa
         await db.dispose()
         raise
     deps = Dependencies(reader=SqlReader(db), uow=lambda: SqlUnitOfWork(db, clock), clock=clock,
-                        sourcer=FewestLocationsSourcer(), retrying=retrying)
+                        sourcer=SourcingEngine(), retrying=retrying,
+                        promise_key=promise_key(settings.jwt_secret))
     return db, deps
+
+
+def promise_key(secret: str) -> bytes:
+    """The key delivery-promise option ids are sealed with, derived from the server secret."""
+    return hashlib.sha256(b"promessa/delivery-promise/v1\x00" + secret.encode()).digest()
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from domain import access
 from domain.access import Principal
 from domain.catalog import Location
 from domain.ports import Clock, UnitOfWorkFactory
@@ -25,6 +26,7 @@ class Dependencies:
     clock: Clock
     sourcer: Sourcer
     retrying: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+    promise_key: bytes = b""  # seals delivery-promise option ids (see domain/promise.py)
 
 
 @dataclass
@@ -50,6 +52,10 @@ class Context:
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def require(self, capability: str) -> None:
+        """Refuse early (before parsing input into domain objects) unless allowed."""
+        access.require(self.principal, capability)
 
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run a write use case, again from the start on a transient database conflict."""

@@ -110,12 +110,14 @@ def plan_from(prepared: Prepared, result: Result) -> Plan:
         if not waiting:
             continue
         receipt = next((r for r in prepared.receipts[i] if r.unallocated >= waiting), None)
-        for k, _, per in item.members:
+        for k, component, per in item.members:
+            sku = component or demands[k].sku.sku
             if receipt is None:
-                plan.backorders.append(Backorder(demands[k].line, None, None, waiting * per))
+                plan.backorders.append(Backorder(demands[k].line, None, None, waiting * per,
+                                                 None, sku))
             else:
                 plan.backorders.append(Backorder(demands[k].line, receipt.id, receipt.location,
-                                                 waiting * per, receipt.expected_at))
+                                                 waiting * per, receipt.expected_at, sku))
     return plan
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
@@ -42,7 +42,7 @@ def decision(prepared: Prepared, plan: Plan, *, promised: bool) -> Decision:
                                                 if a.location == code], prepared)
                       for code in plan.locations())
     windows = [(s.earliest, s.latest) for s in shipments]
-    windows += [_backorder_window(b, prepared, by_code) for b in plan.backorders]
+    windows += [_utc(_backorder_window(b, prepared, by_code)) for b in plan.backorders]
     dated = [w for w in windows if w is not None]
     complete = len(dated) == len(windows) and dated
     return Decision(
@@ -74,11 +74,17 @@ def _shipment(site: Site, allocations: list[Allocation], prepared: Prepared) -> 
     for a in allocations:
         key = (a.line, a.component or skus[a.line])
         lines[key] = lines.get(key, 0) + a.units
-    assert site.window is not None
+    window = _utc(site.window)
+    assert window is not None
     return Shipment(site.code, tuple((line, sku, n) for (line, sku), n in lines.items()),
-                    cost.quantize(CENT, rounding=ROUND_HALF_UP), co2, site.window[0],
-                    site.window[1], None if site.distance is None else round(site.distance, 1),
+                    cost.quantize(CENT, rounding=ROUND_HALF_UP), co2, window[0], window[1],
+                    None if site.distance is None else round(site.distance, 1),
                     request.pickup if site.transfer else None)
+
+
+def _utc(window: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
+    """Dates are worked out in each location's zone and handed on in UTC."""
+    return None if window is None else (window[0].astimezone(UTC), window[1].astimezone(UTC))
 
 
 def _backorder_window(b: Backorder, prepared: Prepared,

@@ -100,6 +100,7 @@ class Backorder:
     location: str | None
     units: int
     expected_at: datetime | None = None
+    sku: str | None = None  # for reading the decision later
 
 
 @dataclass(slots=True)

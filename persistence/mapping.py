@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import time
 from decimal import Decimal
 from typing import Any
@@ -94,12 +95,22 @@ def order_values(order: orders.Order) -> dict[str, Any]:
         "ship_country": a.country if a else None, "ship_region": a.region if a else None,
         "ship_latitude": a.point.latitude if a and a.point else None,
         "ship_longitude": a.point.longitude if a and a.point else None,
-        "pickup_location": d.pickup_location, "promise_option_id": d.promise_option_id,
+        "pickup_location": d.pickup_location,
+        "promise_option_id": promise_reference(d.promise_option_id),
         "status": order.status.value, "subtotal_minor": to_minor(order.subtotal.amount),
         "shipping_minor": to_minor(order.shipping.amount), "tax_minor": to_minor(order.tax.amount),
         "total_minor": to_minor(order.total.amount), "placed_at": order.placed_at,
         "placed_by": order.placed_by, "updated_at": order.placed_at,
+        "promised_earliest": order.promised_earliest, "promised_latest": order.promised_latest,
     }
+
+
+def promise_reference(option_id: str | None) -> str | None:
+    """What is kept of a promise option id: the id is the sealed plan (long); the order keeps
+    a digest of it, and the plan itself in its sourcing decision."""
+    if option_id is None:
+        return None
+    return "sha256:" + hashlib.sha256(option_id.encode()).hexdigest()[:40]
 
 
 def order_from_rows(row: Any, lines: list[Any], fulfillments: list[Any],
@@ -128,10 +139,11 @@ def order_from_rows(row: Any, lines: list[Any], fulfillments: list[Any],
             [orders.FulfillmentLine(fl.order_line_id, fl.sku, fl.quantity)
              for fl in fulfillment_lines.get(f.id, [])],
             orders.ServiceLevel(f.service_level) if f.service_level else None,
-            f.carrier, f.tracking_number) for f in fulfillments],
+            f.carrier, f.tracking_number, f.transfer_to) for f in fulfillments],
         subtotal=Money(from_minor(row.subtotal_minor), currency),
         shipping=Money(from_minor(row.shipping_minor), currency),
         tax=Money(from_minor(row.tax_minor), currency),
         total=Money(from_minor(row.total_minor), currency),
         placed_at=row.placed_at, placed_by=row.placed_by,
+        promised_earliest=row.promised_earliest, promised_latest=row.promised_latest,
         timeline=[orders.TimelineEntry(t.at, t.type, t.message, t.actor) for t in timeline])

@@ -172,6 +172,23 @@ class SqlInventoryRepository:
                                          row.safety_stock))
         return levels
 
+    async def release(self, wants: list[tuple[str, str, int]]) -> list[InventoryLevel] | None:
+        # The mirror of `reserve`: conditional, sorted, all or nothing.
+        stmt = (sa.update(InventoryLevelRow.__table__)
+                .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"),
+                       L.reserved >= sa.bindparam("k_units"))
+                .values(reserved=L.reserved - sa.bindparam("k_units"), updated_at=self.now)
+                .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
+        levels = []
+        for sku, location, units in sorted(wants):
+            row = (await self.conn.execute(
+                stmt, {"k_sku": sku, "k_location": location, "k_units": units})).first()
+            if row is None:
+                return None
+            levels.append(InventoryLevel(row.sku, row.location, row.on_hand, row.reserved,
+                                         row.safety_stock))
+        return levels
+
     async def append_ledger(self, entries: list[LedgerEntry]) -> None:
         if entries:
             await self.conn.execute(sa.insert(LedgerRow.__table__), [
@@ -223,6 +240,7 @@ class SqlOrderRepository:
                  "status": f.status.value,
                  "service_level": f.service_level.value if f.service_level else None,
                  "carrier": f.carrier, "tracking_number": f.tracking_number,
+                 "transfer_to": f.transfer_to,
                  "created_at": order.placed_at, "updated_at": order.placed_at}
                 for f in order.fulfillments])
             await self.conn.execute(sa.insert(FulfillmentLineRow.__table__), [

@@ -65,6 +65,7 @@ class Fulfillment(relay.Node):
     tracking_number: str | None
     service_level: ServiceLevel | None
     lines: list[FulfillmentLine]
+    transfer_to_code: strawberry.Private[str | None] = None
 
     @strawberry.field
     async def location(self, info: strawberry.Info[Context, None]) -> Location:
@@ -72,11 +73,19 @@ class Fulfillment(relay.Node):
         assert found is not None
         return Location.from_domain(found)
 
+    @strawberry.field(description="The pickup store this stock travels to first, if any.")
+    async def transfer_to(self, info: strawberry.Info[Context, None]) -> Location | None:
+        if self.transfer_to_code is None:
+            return None
+        found = await info.context.loaders.location.load(self.transfer_to_code)
+        return Location.from_domain(found) if found else None
+
     @classmethod
     def from_domain(cls, f: orders.Fulfillment) -> Fulfillment:
         return cls(id=f.id, status=f.status, location_code=f.location, carrier=f.carrier,
                    tracking_number=f.tracking_number, service_level=f.service_level,
-                   lines=[FulfillmentLine(sku=x.sku, quantity=x.quantity) for x in f.lines])
+                   lines=[FulfillmentLine(sku=x.sku, quantity=x.quantity) for x in f.lines],
+                   transfer_to_code=f.transfer_to)
 
 
 @strawberry.type(description="Something that happened to an order.")
@@ -91,6 +100,12 @@ class TimelineEntry:
 class DeliveryWindow:
     earliest: datetime
     latest: datetime
+
+    @classmethod
+    def of(cls, o: orders.Order) -> DeliveryWindow | None:
+        if o.promised_earliest is None or o.promised_latest is None:
+            return None
+        return cls(earliest=o.promised_earliest, latest=o.promised_latest)
 
 
 @strawberry.type(description="How the order reaches the customer.")
@@ -142,7 +157,7 @@ class Order(relay.Node):
                               pickup_location_code=d.pickup_location),
             subtotal=Money.from_domain(o.subtotal), shipping=Money.from_domain(o.shipping),
             tax=Money.from_domain(o.tax), total=Money.from_domain(o.total),
-            promised_delivery=None, placed_at=o.placed_at, placed_by=o.placed_by,
+            promised_delivery=DeliveryWindow.of(o), placed_at=o.placed_at, placed_by=o.placed_by,
             timeline=[TimelineEntry(at=t.at, type=t.type, message=t.message, actor=t.actor)
                       for t in o.timeline])
 
@@ -176,7 +191,7 @@ class TrackedOrder:
     def from_domain(cls, o: orders.Order) -> TrackedOrder:
         return cls(number=o.number, status=o.status, placed_at=o.placed_at,
                    lines=[FulfillmentLine(sku=ln.sku, quantity=ln.quantity) for ln in o.lines],
-                   promised_delivery=None,
+                   promised_delivery=DeliveryWindow.of(o),
                    fulfillments=[TrackedFulfillment(status=f.status, carrier=f.carrier,
                                                     tracking_number=f.tracking_number,
                                                     service_level=f.service_level)
@@ -320,6 +335,6 @@ class OrderMutation:
         ctx = info.context
         order, errs = await attempt(lambda: ctx.run(lambda: ordering.place_order(
             ctx.deps.reader, ctx.deps.uow, _command(input), principal=ctx.principal,
-            clock=ctx.deps.clock, sourcer=ctx.deps.sourcer)))
+            clock=ctx.deps.clock, sourcer=ctx.deps.sourcer, promise_key=ctx.deps.promise_key)))
         return PlaceOrderPayload(order=Order.from_domain(order) if order else None,
                                  user_errors=errs)

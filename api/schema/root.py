@@ -9,15 +9,17 @@ from api.errors import ErrorCodes
 from api.schema.catalog import CatalogMutation, CatalogQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.orders import OrderMutation, OrderQuery
+from api.schema.promise import PromiseQuery
+from api.schema.sourcing import SourcingMutation, SourcingQuery
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(CatalogQuery, InventoryQuery, OrderQuery):
+class Query(CatalogQuery, InventoryQuery, OrderQuery, PromiseQuery, SourcingQuery):
     pass
 
 
 @strawberry.type(description="Everything a client can change; refusals come as userErrors.")
-class Mutation(CatalogMutation, InventoryMutation, OrderMutation):
+class Mutation(CatalogMutation, InventoryMutation, OrderMutation, SourcingMutation):
     pass
 
 

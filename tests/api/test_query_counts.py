@@ -57,8 +57,12 @@ async def test_place_order_uses_a_handful_of_statements(api, tokens):
     seen.clear()
     await _place(api, 1, 1)
     writes = [s for s in seen if not s.lstrip().upper().startswith(("SELECT", "BEGIN"))]
-    # claim key, one reservation, order number (SQLite: counter row; PostgreSQL: a SELECT of
-    # nextval), 5 inserts, ledger, stream counters, outbox
-    assert len(writes) <= 11, writes
+    # claim key, one reservation, the location's daily capacity, order number (SQLite:
+    # counter row; PostgreSQL: a SELECT of nextval), 5 inserts, ledger, sourcing decision,
+    # stream counters, outbox
+    assert len(writes) <= 13, writes
     statements = [s for s in seen if s.strip().upper() != "BEGIN"]
-    assert len(statements) <= 21, statements
+    # reads: idempotency key, then the snapshot (channel, kit parts, SKUs ×2, locations,
+    # levels, receipts, policy, downtime, today's load); SQLite's BEGIN IMMEDIATE; the
+    # writes; the response's batched location read
+    assert len(statements) <= 26, statements

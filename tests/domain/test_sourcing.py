@@ -257,7 +257,7 @@ def test_re_sourcing_may_leave_units_waiting_for_stock_nobody_announced() -> Non
     result = decide([(A, 3)], [at(location("WH-1"), A=1)], unsourced=True)
 
     assert result.plan.allocations == [Allocation("WH-1", 0, 1)]
-    assert result.plan.backorders == [Backorder(0, None, None, 2)]
+    assert result.plan.backorders == [Backorder(0, None, None, 2, None, "A")]
     assert result.window() is None  # no date can be promised for those
 
 
