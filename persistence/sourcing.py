@@ -29,6 +29,7 @@ from persistence.tables import (
     SourcingDecisionRow,
     SourcingPolicyRow,
     TimelineRow,
+    UtcDateTime,
 )
 
 P = SourcingPolicyRow.__table__.c
@@ -101,7 +102,7 @@ class SourcingReads:
                           SourcingDecisionRow.body)
                 .join(OrderRow, OrderRow.id == SourcingDecisionRow.order_id)
                 .where(OrderRow.number == number)
-                .order_by(D.decided_at.desc(), D.id))).all()
+                .order_by(D.sequence.desc()))).all()
         return [RecordedDecision(r.id, number, r.kind, codec.decision_from_json(r.body))
                 for r in rows]
 
@@ -147,12 +148,18 @@ class SqlSourcingRepository:
         raise RuntimeError("could not number the policy version")
 
     async def save_decision(self, *, order_id: str, kind: str, decision: Decision) -> str:
+        # numbered per order in the same statement: 1 for the placement, then one more each time
         decision_id = str(uuid.uuid4())
-        await self.conn.execute(sa.insert(SourcingDecisionRow.__table__).values(
-            id=decision_id, order_id=order_id, kind=kind,
-            policy_channel=decision.policy_channel, policy_version=decision.policy_version,
-            strategy=decision.strategy.value, body=codec.decision_to_json(decision),
-            decided_at=decision.decided_at))
+        following = sa.select(
+            sa.literal(decision_id), sa.literal(order_id),
+            sa.func.coalesce(sa.func.max(D.sequence), 0) + 1, sa.literal(kind),
+            sa.literal(decision.policy_channel), sa.literal(decision.policy_version),
+            sa.literal(decision.strategy.value), sa.literal(codec.decision_to_json(decision)),
+            sa.literal(decision.decided_at, UtcDateTime()),
+        ).where(D.order_id == order_id)
+        await self.conn.execute(sa.insert(SourcingDecisionRow.__table__).from_select(
+            ["id", "order_id", "sequence", "kind", "policy_channel", "policy_version",
+             "strategy", "body", "decided_at"], following))
         return decision_id
 
     async def claim_capacity(self, location: str, day: str, capacity: int) -> bool:

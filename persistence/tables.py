@@ -283,9 +283,10 @@ class SourcingDecisionRow(SQLModel, table=True):
     """Why an order (or a re-sourced part of it) is fulfilled where it is."""
 
     __tablename__ = "sourcing_decisions"
-    __table_args__ = (sa.Index("ix_sourcing_decisions_order", "order_id", "decided_at"),)
+    __table_args__ = (sa.UniqueConstraint("order_id", "sequence", name="uq_sourcing_decisions"),)
     id: str = Field(primary_key=True, max_length=36)
     order_id: str = Field(foreign_key="orders.id", max_length=36)
+    sequence: int  # 1 for the placement, then each re-sourcing
     kind: str = Field(max_length=16)
     policy_channel: str = Field(max_length=64)
     policy_version: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain import access, errors, orders, promise
 from domain.access import Principal
@@ -124,7 +124,7 @@ def pickup_stores(snapshot: SourcingSnapshot, address: Address) -> list[Location
 
 def _expiry(decision: Decision, snapshot: SourcingSnapshot, now: datetime) -> datetime:
     cutoffs = [next_cutoff(snapshot.locations[s.location], now) for s in decision.shipments]
-    return min([now + PROMISE_TTL, *cutoffs])
+    return min([now + PROMISE_TTL, *cutoffs]).astimezone(UTC)
 
 
 def _unavailable(lines: list[LineRequest], refusals: list[errors.DomainError]

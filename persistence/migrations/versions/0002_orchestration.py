@@ -27,6 +27,7 @@ def upgrade() -> None:
     op.create_table('sourcing_decisions',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('order_id', sa.String(length=36), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('policy_channel', sa.String(length=64), nullable=False),
     sa.Column('policy_version', sa.Integer(), nullable=False),
@@ -34,10 +35,9 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('order_id', 'sequence', name='uq_sourcing_decisions')
     )
-    op.create_index('ix_sourcing_decisions_order', 'sourcing_decisions',
-                    ['order_id', 'decided_at'], unique=False)
     op.create_table('location_downtime',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('location', sa.String(length=64), nullable=False),
@@ -73,6 +73,5 @@ def downgrade() -> None:
     op.drop_table('location_load')
     op.drop_index('ix_location_downtime_ends', table_name='location_downtime')
     op.drop_table('location_downtime')
-    op.drop_index('ix_sourcing_decisions_order', table_name='sourcing_decisions')
     op.drop_table('sourcing_decisions')
     op.drop_table('sourcing_policies')
