@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from domain import errors, explain
 from domain.inventory import Incoming
-from domain.network import Item, Site, backorder_site, items_for, sites_for
+from domain.network import Item, Site, backorder_site, items_for, site_cover, sites_for
 from domain.scoring import scoring
 from domain.search import Problem, Result, solve
 from domain.sourcing import Allocation, Backorder, Decision, Plan, Reason, SourcingRequest
@@ -24,6 +25,7 @@ class Prepared:
     items: list[Item]
     sites: list[Site]
     covers: list[list[tuple[int, Reason | None]]]  # [item][site]
+    metrics: list[list[tuple[int, int, int]]]  # [item][site]: one unit's (transfer, cost, co2)
     live: list[int]  # sites in the search, by problem index
     receipts: list[list[Incoming]]  # per item, eligible receipts, earliest first
     problem: Problem
@@ -33,26 +35,52 @@ class Prepared:
 
 
 class SourcingEngine:
-    """Implements `domain.sourcing.Sourcer`."""
+    """Implements `domain.sourcing.Sourcer`.
 
-    def decide(self, request: SourcingRequest) -> Decision:
-        prepared = prepare(request)
+    A delivery promise asks once per way of delivering with the same demand and stock; what
+    does not depend on the way (items and what each location holds of them) is kept for the
+    few most recent (candidates, demands, policy) — the same objects, held, so never stale.
+    """
+
+    KEPT = 8
+
+    def __init__(self) -> None:
+        self._recent: OrderedDict[tuple, tuple] = OrderedDict()
+
+    def _stocked(self, request: SourcingRequest) -> tuple[list[Item], list[list]]:
+        key = (id(request.candidates), id(request.demands), request.policy)
+        hit = self._recent.get(key)
+        if hit is not None and hit[0] is request.candidates and hit[1] is request.demands:
+            self._recent.move_to_end(key)
+            return hit[2], hit[3]
+        items = items_for(request.demands, request.policy)
+        holds = [[site_cover(item, c) for c in request.candidates] for item in items]
+        self._recent[key] = (request.candidates, request.demands, items, holds)
+        while len(self._recent) > self.KEPT:
+            self._recent.popitem(last=False)
+        return items, holds
+
+    def decide(self, request: SourcingRequest, *, explained: bool = True) -> Decision:
+        prepared = prepare(request, stocked=self._stocked(request))
         result = solve(prepared.problem)
         if result is None:
             raise failure(prepared)
-        return explain.decision(prepared, plan_from(prepared, result), promised=False)
+        return explain.decision(prepared, plan_from(prepared, result), promised=False,
+                                explained=explained, proven=result.complete)
 
     def honour(self, request: SourcingRequest, plan: Plan) -> Decision:
-        prepared = prepare(request)
+        prepared = prepare(request, stocked=self._stocked(request))
         check(prepared, plan)
         return explain.decision(prepared, plan, promised=True)
 
 
-def prepare(request: SourcingRequest) -> Prepared:
+def prepare(request: SourcingRequest, *, stocked: tuple | None = None) -> Prepared:
     policy = request.policy
-    items = items_for(request.demands, policy)
+    items, covers = stocked or (items_for(request.demands, policy), None)
     sites = sites_for(request)
-    covers = [[site.cover(item, policy) for site in sites] for item in items]
+    if covers is None:
+        covers = [[site_cover(item, site.candidate) for site in sites] for item in items]
+    metrics = [[site.unit_metrics(item.weight) for site in sites] for item in items]
     live = [s for s, site in enumerate(sites)
             if not site.reasons and any(row[s][0] > 0 for row in covers)]
     receipts = [_receipts(item, covers[i], sites, request) for i, item in enumerate(items)]
@@ -62,11 +90,11 @@ def prepare(request: SourcingRequest) -> Prepared:
     problem = Problem(
         units=[item.units for item in items], splittable=[item.splittable for item in items],
         bo_cap=bo_cap, cover=[[row[s][0] for s in live] for row in covers],
-        per_unit=[[sites[s].unit_metrics(item.weight) for s in live] for item in items],
+        per_unit=[[row[s] for s in live] for row in metrics],
         fixed=[sites[s].fixed_mc for s in live], speed=[sites[s].speed for s in live],
         scoring=scoring(policy), max_locations=policy.max_shipments,
         **_shared_stock(items, [sites[s] for s in live]))
-    return Prepared(request, items, sites, covers, live, receipts, problem)
+    return Prepared(request, items, sites, covers, metrics, live, receipts, problem)
 
 
 def _receipts(item: Item, covers: list[tuple[int, Reason | None]], sites: list[Site],

@@ -34,7 +34,9 @@ MC_PER_EUR = Decimal(100_000)
 CENT = Decimal("0.01")
 
 
-def decision(prepared: Prepared, plan: Plan, *, promised: bool) -> Decision:
+def decision(prepared: Prepared, plan: Plan, *, promised: bool, explained: bool = True,
+             proven: bool = True) -> Decision:
+    """The plan costed and dated; with `explained`, a verdict on every location too."""
     request = prepared.request
     policy = request.policy
     by_code = {site.code: site for site in prepared.sites}
@@ -49,11 +51,12 @@ def decision(prepared: Prepared, plan: Plan, *, promised: bool) -> Decision:
         policy_channel=policy.channel, policy_version=policy.version, strategy=policy.strategy,
         method=request.method, service_level=request.service_level, pickup=request.pickup,
         plan=plan, shipments=shipments,
-        candidates=verdicts(prepared, plan.locations(), promised=promised),
+        candidates=verdicts(prepared, plan.locations(), promised=promised) if explained else (),
         cost=sum((s.cost for s in shipments), Decimal("0.00")),
         co2_grams=sum(s.co2_grams for s in shipments),
         earliest=max(w[0] for w in dated) if complete else None,
-        latest=max(w[1] for w in dated) if complete else None, decided_at=request.now)
+        latest=max(w[1] for w in dated) if complete else None, decided_at=request.now,
+        proven_optimal=proven)
 
 
 def _weight(a: Allocation, prepared: Prepared) -> int:
@@ -114,7 +117,11 @@ def _backorder_window(b: Backorder, prepared: Prepared,
 def verdicts(prepared: Prepared, chosen: list[str], *, promised: bool) -> tuple[Verdict, ...]:
     """Every location of the channel: chosen, or the reasons it was not."""
     picked = set(chosen)
-    out = [_verdict(s, prepared, picked, promised=promised)
+    demands = prepared.request.demands
+    lines = [[(demands[k].line, demands[k].sku.sku) for k in item.demand_indices]
+             for item in prepared.items]
+    per = [sum(p for _, _, p in item.members) for item in prepared.items]
+    out = [_verdict(s, prepared, picked, lines, per, promised=promised)
            for s in range(len(prepared.sites))]
     order = {code: i for i, code in enumerate(chosen)}
     out.sort(key=lambda v: (not v.chosen, order.get(v.location, 0), bool(v.reasons) and (
@@ -122,18 +129,18 @@ def verdicts(prepared: Prepared, chosen: list[str], *, promised: bool) -> tuple[
     return tuple(out)
 
 
-def _verdict(s: int, prepared: Prepared, chosen: set[str], *, promised: bool) -> Verdict:
-    site, request = prepared.sites[s], prepared.request
-    demands = request.demands
+def _verdict(s: int, prepared: Prepared, chosen: set[str], lines: list[list[tuple[int, str]]],
+             per: list[int], *, promised: bool) -> Verdict:
+    site = prepared.sites[s]
     notes = []
     available = 0
     for i, item in enumerate(prepared.items):
         units, why = prepared.covers[i][s]
-        available += min(units, item.units) * sum(per for _, _, per in item.members)
-        if why is not None:
-            notes.extend(LineNote(demands[k].line, demands[k].sku.sku, why)
-                         for k in item.demand_indices)
-    cost, days, co2, score = _solo(site, prepared)
+        if why is None:
+            available += min(units, item.units) * per[i]
+        else:
+            notes.extend(LineNote(line, sku, why) for line, sku in lines[i])
+    cost, days, co2, score = _solo(s, site, prepared)
     reasons = _reasons(s, site, prepared, chosen, notes, available, promised=promised)
     return Verdict(site.code, site.code in chosen, score, reasons, tuple(notes), available,
                    cost, days, co2,
@@ -157,14 +164,14 @@ def _reasons(s: int, site: Site, prepared: Prepared, chosen: set[str], notes: li
     return (Reason.HIGHER_SCORE,)
 
 
-def _solo(site: Site, prepared: Prepared) -> tuple[Decimal | None, float | None, int | None,
-                                                    float | None]:
+def _solo(s: int, site: Site, prepared: Prepared
+          ) -> tuple[Decimal | None, float | None, int | None, float | None]:
     """(cost, days, CO2 g, score) of this location shipping the whole order alone."""
     if site.window is None:
         return None, None, None, None
     cost_mc, co2_mg = site.fixed_mc, 0
-    for item in prepared.items:
-        _, unit_cost, unit_co2 = site.unit_metrics(item.weight)
+    for item, row in zip(prepared.items, prepared.metrics, strict=True):
+        _, unit_cost, unit_co2 = row[s]
         cost_mc += unit_cost * item.units
         co2_mg += unit_co2 * item.units
     measure = prepared.problem.scoring.measure(cost_mc, site.speed, co2_mg)

@@ -40,6 +40,7 @@ class Item:
     handling: frozenset[HandlingClass]
     groups: frozenset[str]
     backorder_sku: Sku | None = None  # a plain line that may wait for a receipt
+    allowed_types: frozenset[LocationType] = frozenset(LocationType)  # by the policy's rules
 
     @property
     def demand_indices(self) -> list[int]:
@@ -68,7 +69,10 @@ def items_for(demands: list[Demand], policy: SourcingPolicy) -> list[Item]:
             out.append(item)
         else:
             bundles.setdefault(g, []).append(item)
-    return out + [_bundle(members) for _, members in sorted(bundles.items())]
+    out += [_bundle(members) for _, members in sorted(bundles.items())]
+    for item in out:
+        item.allowed_types = policy.allowed_types(item.groups, item.handling)
+    return out
 
 
 def _bundle(items: list[Item]) -> Item:
@@ -111,20 +115,24 @@ class Site:
         co2 = round(weight_grams * self.km * self.location.carbon_factor)
         return self.transfer, self.per_kg_cents * weight_grams, co2
 
-    def cover(self, item: Item, policy: SourcingPolicy) -> tuple[int, Reason | None]:
-        """Units of `item` this location could supply, or why none."""
-        loc = self.location
-        if not all(loc.accepts(h) for h in item.handling):
-            return 0, Reason.HANDLING_CLASS
-        if loc.type not in policy.allowed_types(item.groups, item.handling):
-            return 0, Reason.LOCATION_TYPE
-        stock = self.candidate.available
+def site_cover(item: Item, candidate: Candidate) -> tuple[int, Reason | None]:
+    """Units of `item` this location could supply, or why none."""
+    loc = candidate.location
+    if not item.handling <= loc.handling_classes:
+        return 0, Reason.HANDLING_CLASS
+    if loc.type not in item.allowed_types:
+        return 0, Reason.LOCATION_TYPE
+    stock = candidate.available
+    if len(item.parts) == 1:
+        sku, per = item.parts[0]
+        units = stock.get(sku, 0) // per
+    else:
         units = min(stock.get(sku, 0) // per for sku, per in item.parts)
-        if units > 0:
-            return units, None
-        if len(item.members) > 1 and any(stock.get(sku, 0) for sku, _ in item.parts):
-            return 0, Reason.SHIP_TOGETHER  # has some of a group that must leave together
-        return 0, Reason.NO_STOCK
+    if units > 0:
+        return units, None
+    if len(item.members) > 1 and any(stock.get(sku, 0) for sku, _ in item.parts):
+        return 0, Reason.SHIP_TOGETHER  # has some of a group that must leave together
+    return 0, Reason.NO_STOCK
 
 
 def sites_for(request: SourcingRequest) -> list[Site]:

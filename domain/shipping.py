@@ -117,11 +117,10 @@ def _at(day: date, clock_time: time, tz: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, clock_time, tzinfo=tz)
 
 
-def _next_open_day(location: Location, day: date, windows, tz) -> date | None:
+def _next_open_day(days: frozenset[int], cutoff: time, day: date, windows, tz) -> date | None:
     """`day` or the first working day after it whose cut-off is not inside a downtime."""
-    days = working_days(location)
     for _ in range(MAX_LOOKAHEAD_DAYS):
-        if day.weekday() in days and not down_at(windows, _at(day, location.cutoff_time, tz)):
+        if day.weekday() in days and not down_at(windows, _at(day, cutoff, tz)):
             return day
         day += timedelta(days=1)
     return None
@@ -129,23 +128,39 @@ def _next_open_day(location: Location, day: date, windows, tz) -> date | None:
 
 def accepted_day(location: Location, now: datetime, windows=()) -> date | None:
     """The working day whose cut-off an order placed at `now` makes (None: never)."""
-    tz = zone(location.time_zone)
-    local = now.astimezone(tz)
-    day = local.date()
-    if local.time() >= location.cutoff_time:
-        day += timedelta(days=1)
-    return _next_open_day(location, day, windows, tz)
+    return _accepted(working_days(location), location.cutoff_time, location.time_zone, now,
+                     tuple(windows))
 
 
 def dispatch_at(location: Location, now: datetime, windows=()) -> datetime | None:
     """When the carrier collects an order placed at `now` (None: not within the look-ahead)."""
-    tz = zone(location.time_zone)
-    day = accepted_day(location, now, windows)
-    for _ in range(location.processing_hours // 24):
+    return _dispatch(working_days(location), location.cutoff_time, location.time_zone,
+                     location.processing_hours, now, tuple(windows))
+
+
+# Pure functions of small values, asked for again and again by one delivery promise (every
+# option looks at every location): memoised.
+@functools.lru_cache(maxsize=4096)
+def _accepted(days: frozenset[int], cutoff: time, zone_name: str, now: datetime,
+              windows: tuple[Downtime, ...]) -> date | None:
+    tz = zone(zone_name)
+    local = now.astimezone(tz)
+    day = local.date()
+    if local.time() >= cutoff:
+        day += timedelta(days=1)
+    return _next_open_day(days, cutoff, day, windows, tz)
+
+
+@functools.lru_cache(maxsize=4096)
+def _dispatch(days: frozenset[int], cutoff: time, zone_name: str, hours: int, now: datetime,
+              windows: tuple[Downtime, ...]) -> datetime | None:
+    tz = zone(zone_name)
+    day = _accepted(days, cutoff, zone_name, now, windows)
+    for _ in range(hours // 24):
         if day is None:
             return None
-        day = _next_open_day(location, day + timedelta(days=1), windows, tz)
-    return None if day is None else _at(day, location.cutoff_time, tz)
+        day = _next_open_day(days, cutoff, day + timedelta(days=1), windows, tz)
+    return None if day is None else _at(day, cutoff, tz)
 
 
 def add_carrier_days(day: date, count: int) -> date:
@@ -158,6 +173,7 @@ def add_carrier_days(day: date, count: int) -> date:
     return day
 
 
+@functools.lru_cache(maxsize=4096)
 def arrival(dispatched: datetime, rate: Rate) -> tuple[datetime, datetime]:
     """Delivery window of a parcel the carrier collected at `dispatched` (its time zone)."""
     tz = dispatched.tzinfo

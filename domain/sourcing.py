@@ -204,6 +204,7 @@ class Decision:
     earliest: datetime | None
     latest: datetime | None
     decided_at: datetime
+    proven_optimal: bool = True  # False: the search budget ran out; the best plan found
 
     def window(self) -> tuple[datetime, datetime] | None:
         if self.earliest is None or self.latest is None:
@@ -212,8 +213,9 @@ class Decision:
 
 
 class Sourcer(Protocol):
-    def decide(self, request: SourcingRequest) -> Decision:
-        """The best plan under the request's policy, explained; raise when there is none."""
+    def decide(self, request: SourcingRequest, *, explained: bool = True) -> Decision:
+        """The best plan under the request's policy (explained: with a verdict on every
+        location); raise when there is none."""
 
     def honour(self, request: SourcingRequest, plan: Plan) -> Decision:
         """Explain a plan fixed in advance (a promise), or raise when it no longer holds."""

@@ -52,7 +52,7 @@ def decision_to_json(d: Decision) -> str:
             "units": v.units_available, "cost": _d(v.cost), "days": v.days, "co2": v.co2_grams,
             "distanceKm": v.distance_km} for v in d.candidates],
         "cost": _d(d.cost), "co2": d.co2_grams, "earliest": _t(d.earliest),
-        "latest": _t(d.latest), "decidedAt": _t(d.decided_at),
+        "latest": _t(d.latest), "decidedAt": _t(d.decided_at), "proven": d.proven_optimal,
     }
     return json.dumps(body, separators=(",", ":"))
 
@@ -76,4 +76,4 @@ def decision_from_json(text: str) -> Decision:
         channel, version, Strategy(b["strategy"]), DeliveryMethod(b["method"]),
         ServiceLevel(b["serviceLevel"]) if b["serviceLevel"] else None, b["pickup"], plan,
         shipments, candidates, Decimal(b["cost"]), b["co2"], _dt(b["earliest"]),
-        _dt(b["latest"]), _dt(b["decidedAt"]))  # type: ignore[arg-type]
+        _dt(b["latest"]), _dt(b["decidedAt"]), b.get("proven", True))  # type: ignore[arg-type]

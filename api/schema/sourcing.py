@@ -232,6 +232,9 @@ class SourcingDecision:
     co2_grams: int
     earliest_delivery: datetime | None
     latest_delivery: datetime | None
+    proven_optimal: bool = strawberry.field(
+        description="False when the search stopped at its work budget (very large networks): "
+                    "the plan is then the best found, not proven the best.")
 
     @strawberry.field
     async def pickup_location(self, info: strawberry.Info[Context, None]) -> Location | None:
@@ -261,7 +264,7 @@ class SourcingDecision:
                 units_available=v.units_available, cost=_money(v.cost), days=v.days,
                 co2_grams=v.co2_grams, distance_km=v.distance_km) for v in d.candidates],
             cost=_money(d.cost), co2_grams=d.co2_grams, earliest_delivery=d.earliest,
-            latest_delivery=d.latest)  # type: ignore[arg-type]
+            latest_delivery=d.latest, proven_optimal=d.proven_optimal)  # type: ignore[arg-type]
 
     @classmethod
     def from_record(cls, r: RecordedDecision) -> SourcingDecision:

@@ -92,7 +92,7 @@ def options(snapshot: SourcingSnapshot, lines: list[LineRequest], *, address: Ad
         try:
             decision = sourcer.decide(request_for(
                 snapshot, demands, now=now, address=address, service_level=level,
-                pickup=store, stock=stock))
+                pickup=store, stock=stock), explained=False)
         except (errors.InsufficientStock, errors.SourcingConstraints) as refused:
             refusals.append(refused)
             continue

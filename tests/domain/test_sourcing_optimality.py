@@ -149,6 +149,7 @@ def test_engine_matches_exhaustive_search_on_random_small_networks(limited: bool
         best = exhaustive(problem)
         found = solve(problem)
         assert (found.key if found else None) == best, f"instance {seed}"
+        assert found is None or found.complete  # small instances never hit the work budget
         try:
             decision = SourcingEngine().decide(req)
         except (errors.InsufficientStock, errors.SourcingConstraints):
@@ -194,3 +195,24 @@ def test_the_exhaustive_search_itself_finds_a_known_optimum() -> None:
     assert exhaustive(p) == (0, 0, 160, 60, 0, 1)
     assert exhaustive(replace(p, fixed=[10, 10], order=[], rank=[], sequence=[])) == (
         0, 0, 40, 60, 0, 2)
+
+
+def test_a_search_too_big_for_its_budget_returns_the_best_plan_found_not_proven() -> None:
+    # given 60 interchangeable stores each holding one unit of each of 12 lines of 3 units:
+    # every cover needs 3 stores and there are tens of thousands of equally good ones
+    from domain.policy import BUILT_IN
+    from domain.scoring import scoring
+
+    rng = random.Random(3)
+    size, items = 60, 12
+    p = Problem(units=[3] * items, splittable=[True] * items, bo_cap=[0] * items,
+                cover=[[1] * size for _ in range(items)],
+                per_unit=[[(0, rng.randint(100, 120), 0) for _ in range(size)]
+                          for _ in range(items)],
+                fixed=[690_000] * size, speed=[600] * size, scoring=scoring(BUILT_IN))
+
+    found = solve(p)
+
+    assert found is not None and not found.complete
+    assert found.used.bit_count() == 3  # still as few shipments as possible
+    assert all(sum(k for _, k in fill) == 3 for fill in found.fills)
