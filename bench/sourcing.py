@@ -114,8 +114,8 @@ def main() -> int:
             request = request_for(snap, demands_for(snap, lines), now=now, address=to,
                                   service_level=None, pickup=None)
             decisions.append(timed(lambda r=request: engine.decide(r)))
-            promises.append(timed(lambda ls=lines, a=to, t=now: options(
-                snap, ls, address=a, now=t, sourcer=engine, key=KEY)))
+            promises.append(timed(lambda sn=snap, ls=lines, a=to, t=now: options(
+                sn, ls, address=a, now=t, sourcer=engine, key=KEY)))
         print(f"{strategy.value:<17} decision  {summary(decisions)}")
         print(f"{'':<17} promise   {summary(promises)}")
     return 0
