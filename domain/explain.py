@@ -142,6 +142,8 @@ def _verdict(s: int, prepared: Prepared, chosen: set[str], lines: list[list[tupl
             notes.extend(LineNote(line, sku, why) for line, sku in lines[i])
     cost, days, co2, score = _solo(s, site, prepared)
     reasons = _reasons(s, site, prepared, chosen, notes, available, promised=promised)
+    if available == 0 and all(n.reason is Reason.NO_STOCK for n in notes):
+        notes = []  # "NO_STOCK" for the location says it; decisions are kept per order
     return Verdict(site.code, site.code in chosen, score, reasons, tuple(notes), available,
                    cost, days, co2,
                    None if site.distance is None else round(site.distance, 1))

@@ -181,11 +181,15 @@ class SqlSourcingRepository:
     async def lock_fulfillment(self, fulfillment_id: str) -> Order | None:
         from persistence.reads import _load_orders  # reads builds on this module
 
-        order_id = (await self.conn.execute(
-            sa.select(FulfillmentRow.order_id).where(FulfillmentRow.id == fulfillment_id)
-            .with_for_update())).scalar_one_or_none()
+        # the order first, then its fulfillment: one order's changes queue up behind each other
+        order_id = (await self.conn.execute(sa.select(FulfillmentRow.order_id).where(
+            FulfillmentRow.id == fulfillment_id))).scalar_one_or_none()
         if order_id is None:
             return None
+        await self.conn.execute(sa.select(OrderRow.id).where(OrderRow.id == order_id)
+                                .with_for_update())
+        await self.conn.execute(sa.select(FulfillmentRow.id).where(
+            FulfillmentRow.id == fulfillment_id).with_for_update())
         found = await _load_orders(self.conn, OrderRow.id == order_id)
         return found[0] if found else None
 

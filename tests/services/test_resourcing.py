@@ -195,3 +195,21 @@ async def test_two_concurrent_rejections_of_one_fulfillment_move_it_once(network
     assert (len(done), len(refused)) == (1, 3), outcomes
     assert (await stock(db_url))[("TSHIRT-BLU-M", "WH-MIL")] == (120, 2)
     assert await violations(db_url) == []
+
+
+async def test_two_locations_rejecting_one_order_at_once_are_queued_not_lost(network, db_url):
+    # given 119 T-shirts: 6 from the Rome store, 113 from Milan
+    number = await place(network, "resource-008", [("TSHIRT-BLU-M", 119)])
+    rome, milan = (await work_at(network, number, "ST-ROMA"),
+                   await work_at(network, number, "WH-MIL"))
+
+    await asyncio.gather(resource(network, rome, ROMA_STORE),
+                         resource(network, milan, MILAN_WH))
+
+    order = await network.app.state.deps.reader.order_by_number(number)
+    open_units = sum(fl.quantity for f in order.fulfillments
+                     if f.status is FulfillmentStatus.ASSIGNED for fl in f.lines)
+    assert open_units + order.lines[0].backordered == 119
+    decisions = await network.app.state.deps.reader.sourcing_decisions(number)
+    assert [d.kind for d in decisions] == ["RESOURCING", "RESOURCING", "PLACEMENT"]
+    assert await violations(db_url) == []
