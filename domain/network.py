@@ -136,10 +136,12 @@ def site_cover(item: Item, candidate: Candidate) -> tuple[int, Reason | None]:
 
 
 def sites_for(request: SourcingRequest) -> list[Site]:
-    return [_site(c, request) for c in request.candidates]
+    store = next((c.location for c in request.candidates if c.location.code == request.pickup),
+                 None)
+    return [_site(c, request, store) for c in request.candidates]
 
 
-def _site(candidate: Candidate, request: SourcingRequest) -> Site:
+def _site(candidate: Candidate, request: SourcingRequest, store: Location | None) -> Site:
     loc = candidate.location
     site = Site(candidate)
     site.reasons = _screen(loc, request)
@@ -161,13 +163,12 @@ def _site(candidate: Candidate, request: SourcingRequest) -> Site:
         rate = RATES[ServiceLevel.STANDARD][bnd]
     if level is ServiceLevel.SAME_DAY:
         site.window = same_day_window(loc, request.now, windows)
-        if site.window is None and Reason.OUT_OF_RANGE not in site.reasons:
+        if site.window is None and not site.reasons:
             site.reasons.append(Reason.CUTOFF)
     else:
         dispatched = dispatch_at(loc, request.now, windows)
         site.window = None if dispatched is None else arrival(dispatched, rate)
-    if site.window is not None and request.pickup is not None:
-        store = next(c.location for c in request.candidates if c.location.code == request.pickup)
+    if site.window is not None and store is not None:
         site.window = ready_after_transfer(store, site.window)
         site.transfer = 1
     if site.window is None and not site.reasons:

@@ -261,3 +261,12 @@ async def test_checkout_with_a_promise_is_idempotent_like_any_other(network):
     again = await network.data(PLACE, {"input": variables})
 
     assert first == again and first["placeOrder"]["userErrors"] == []
+
+
+@pytest.mark.parametrize("role", ["anonymous", "ada", "agent", "store_roma", "integration",
+                                  "admin"])
+async def test_anyone_may_ask_for_a_delivery_promise(network, tokens, role):
+    result = await network.post(PROMISE, cart(("TSHIRT-BLU-M", 1)), token=tokens.get(role))
+
+    assert "errors" not in result
+    assert len(result["data"]["deliveryPromise"]["options"]) == 4
