@@ -26,7 +26,7 @@ class Dependencies:
     clock: Clock
     sourcer: Sourcer
     retrying: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
-    promise_key: bytes = b""  # seals delivery-promise option ids (see domain/promise.py)
+    promise_key: bytes  # seals delivery-promise option ids (see domain/promise.py)
 
 
 @dataclass
