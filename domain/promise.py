@@ -29,7 +29,7 @@ from domain.sourcing import Allocation, Backorder, Decision, Plan
 
 PROMISE_TTL = timedelta(minutes=30)
 PREFIX = "p1"
-MAX_TOKEN = 8000
+MAX_TOKEN = 16_000
 MAX_PAYLOAD = 64_000
 TAG_BYTES = 16
 
