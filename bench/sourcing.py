@@ -75,10 +75,11 @@ def for_cart(snapshot: SourcingSnapshot, lines: list[LineRequest], policy) -> So
         key: level for key, level in snapshot.levels.items() if key[0] in wanted})
 
 
-def timed(work) -> float:
+def timed(work, into: list[float]):
     started = time.perf_counter()
-    work()
-    return (time.perf_counter() - started) * 1000
+    result = work()
+    into.append((time.perf_counter() - started) * 1000)
+    return result
 
 
 def summary(samples: list[float]) -> str:
@@ -102,7 +103,7 @@ def main() -> int:
           f"{args.runs} runs each")
     for strategy in Strategy:
         policy = replace(BUILT_IN, strategy=strategy)
-        decisions, promises = [], []
+        decisions, promises, unproven = [], [], 0
         for run in range(args.runs):
             lines = [LineRequest(code, rng.randint(1, 3))
                      for code in rng.sample(sorted(snapshot.skus), args.lines)]
@@ -113,10 +114,12 @@ def main() -> int:
             now = NOW + timedelta(minutes=17 * run)
             request = request_for(snap, demands_for(snap, lines), now=now, address=to,
                                   service_level=None, pickup=None)
-            decisions.append(timed(lambda r=request: engine.decide(r)))
-            promises.append(timed(lambda sn=snap, ls=lines, a=to, t=now: options(
-                sn, ls, address=a, now=t, sourcer=engine, key=KEY)))
-        print(f"{strategy.value:<17} decision  {summary(decisions)}")
+            decision = timed(lambda r=request: engine.decide(r), decisions)
+            unproven += not decision.proven_optimal
+            timed(lambda sn=snap, ls=lines, a=to, t=now: options(
+                sn, ls, address=a, now=t, sourcer=engine, key=KEY), promises)
+        print(f"{strategy.value:<17} decision  {summary(decisions)}   "
+              f"proven optimal {args.runs - unproven}/{args.runs}")
         print(f"{'':<17} promise   {summary(promises)}")
     return 0
 
