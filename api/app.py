@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,9 +22,9 @@ from api.context import Context, Dependencies, make_loaders
 from api.fanout import Fanout
 from api.schema.root import build_schema
 from api.settings import Settings
+from domain.engine import SourcingEngine
 from domain.ports import Clock
 from domain.service_desk import Policy
-from domain.sourcing import FewestLocationsSourcer
 from persistence import migrate
 from persistence.db import Database, retrying
 from persistence.reads import SqlReader
@@ -64,8 +65,14 @@ async def open_dependencies(settings: Settings, *, clock: Clock) -> tuple[Databa
         raise
     policy = Policy(customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes))
     deps = Dependencies(reader=SqlReader(db), uow=lambda: SqlUnitOfWork(db, clock), clock=clock,
-                        sourcer=FewestLocationsSourcer(), retrying=retrying, policy=policy)
+                        sourcer=SourcingEngine(), retrying=retrying,
+                        promise_key=promise_key(settings.jwt_secret), policy=policy)
     return db, deps
+
+
+def promise_key(secret: str) -> bytes:
+    """The key delivery-promise option ids are sealed with, derived from the server secret."""
+    return hashlib.sha256(b"promessa/delivery-promise/v1\x00" + secret.encode()).digest()
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from domain import access
 from domain.access import Principal
 from domain.catalog import Location
 from domain.orders import Order
@@ -27,6 +28,7 @@ class Dependencies:
     clock: Clock
     sourcer: Sourcer
     retrying: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+    promise_key: bytes  # seals delivery-promise option ids (see domain/promise.py)
     policy: Policy = field(default_factory=Policy)
 
 
@@ -59,6 +61,10 @@ class Context:
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def require(self, capability: str) -> None:
+        """Refuse early (before parsing input into domain objects) unless allowed."""
+        access.require(self.principal, capability)
 
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run a write use case, again from the start on a transient database conflict."""

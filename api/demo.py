@@ -8,15 +8,24 @@ from decimal import Decimal
 
 from api import demo_data
 from api.context import Dependencies
-from domain import catalog
+from domain import catalog, policy
 from domain.access import Principal, Role
 from domain.catalog import Address
 from domain.geo import GeoPoint
 from domain.services import catalog as catalog_service
 from domain.services import inventory as inventory_service
+from domain.services import sourcing as sourcing_service
 
 log = logging.getLogger("promessa.demo")
 SEEDER = Principal(Role.ADMIN, subject="demo-seed")
+# Every channel: cheapest plan; hazardous goods only from warehouses, oversized never from a
+# store, furniture ordered together leaves together.
+DEMO_POLICY = policy.new_policy(
+    channel="*", strategy="LOWEST_COST", weights=None, max_shipments=None,
+    ship_together=[["furniture"]],
+    rules=[(None, "HAZMAT", ["WAREHOUSE"]),
+           (None, "OVERSIZED", ["WAREHOUSE", "SUPPLIER", "THIRD_PARTY"])],
+    ship_from_store=True, split_lines=True, split_kits=False, pickup_transfers=True)
 
 
 def _location(i: int, x: dict) -> catalog.Location:
@@ -69,6 +78,7 @@ async def seed(deps: Dependencies) -> bool:
             deps.uow, sku=x["sku"], location=x["location"], quantity=x["quantity"],
             expected_at=datetime.fromisoformat(x["expectedAt"]), reference="DEMO-PO",
             principal=SEEDER, clock=clock)
+    await sourcing_service.upsert_policy(deps.uow, DEMO_POLICY, principal=SEEDER, clock=clock)
     log.info("demo network seeded: %d locations, %d skus, %d stock rows",
              len(demo_data.locations()), len(skus), len(rows))
     return True

@@ -53,6 +53,16 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "fulfillments.read": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.STORE}),
     "fulfillments.work": frozenset({Role.STORE, Role.ADMIN, Role.INTEGRATION}),
     "tracking.record": frozenset({Role.INTEGRATION, Role.ADMIN}),
+    "promise.read": frozenset(Role),
+    "sourcing.read": frozenset({Role.AGENT, Role.ADMIN}),
+    "sourcing.simulate": frozenset({Role.AGENT, Role.ADMIN}),
+    "sourcing.policies.read": frozenset({Role.ADMIN}),
+    "sourcing.policies.write": frozenset({Role.ADMIN}),
+    "network.downtime": frozenset({Role.ADMIN, Role.INTEGRATION, Role.STORE}),
+    "network.downtime.read": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION,
+                                        Role.STORE}),
+    "fulfillments.resource": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION,
+                                        Role.STORE}),
 }
 STAFF = frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION})
 

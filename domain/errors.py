@@ -106,3 +106,25 @@ class CancellationWindowClosed(DomainError):
     """A customer may cancel only shortly after ordering, and before work has started."""
 
     code = "CANCELLATION_WINDOW_CLOSED"
+class SourcingConstraints(DomainError):
+    """Stock exists, but no plan satisfies the sourcing policy (split limit, ship together)."""
+
+    code = "SOURCING_CONSTRAINTS"
+
+
+class PromiseInvalid(DomainError):
+    code = "PROMISE_INVALID"
+
+
+class PromiseExpired(DomainError):
+    code = "PROMISE_EXPIRED"
+
+
+class PromiseMismatch(DomainError):
+    """The promise option was made for another cart, destination or delivery method."""
+
+    code = "PROMISE_MISMATCH"
+
+
+class PromiseNoLongerAvailable(DomainError):
+    code = "PROMISE_NO_LONGER_AVAILABLE"

@@ -174,6 +174,7 @@ class Fulfillment:
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     tracking: list[TrackingScan] = field(default_factory=list)
+    transfer_to: str | None = None  # a pickup store this stock travels to first
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,8 @@ class Order:
     tags: frozenset[OrderTag] = frozenset()
     timeline: list[TimelineEntry] = field(default_factory=list)
     events: list[events.Event] = field(default_factory=list)
+    promised_earliest: datetime | None = None
+    promised_latest: datetime | None = None
 
     def fulfillment(self, fulfillment_id: str) -> Fulfillment:
         found = next((f for f in self.fulfillments if f.id == fulfillment_id), None)
@@ -305,7 +308,12 @@ def price_lines(lines: list[LineRequest], *, skus: dict[str, Sku],
 
 
 def check_currency(command: PlaceOrder, channel: Channel) -> str:
-    currency = command.currency or channel.default_currency
+    return currency_for(command.currency, channel)
+
+
+def currency_for(requested: str | None, channel: Channel) -> str:
+    """The currency asked for (default: the channel's), if the channel sells in it."""
+    currency = requested or channel.default_currency
     if currency not in channel.currencies:
         raise errors.UnsupportedCurrency(
             f"channel {channel.code} sells in {', '.join(channel.currencies)}, not {currency}",
@@ -316,19 +324,29 @@ def check_currency(command: PlaceOrder, channel: Channel) -> str:
 def totals(prices: list[Money], lines: list[LineRequest], *, delivery: Delivery,
            destination_country: str, currency: str) -> tuple[Money, Money, Money, Money]:
     """(subtotal, shipping, tax, total) for the priced lines and the delivery choice."""
-    subtotal = Money.zero(currency)
-    for price, line in zip(prices, lines, strict=True):
-        subtotal = subtotal + price.times(line.quantity)
-    fee = Decimal("0.00")
-    if delivery.method is DeliveryMethod.SHIP and delivery.service_level is not None:
-        fee = SHIPPING_FEE[delivery.service_level]
-        if (delivery.service_level is ServiceLevel.STANDARD
-                and subtotal.amount >= FREE_STANDARD_SHIPPING_FROM):
-            fee = Decimal("0.00")
+    subtotal = subtotal_of(prices, lines, currency=currency)
+    fee = shipping_fee(delivery.service_level if delivery.method is DeliveryMethod.SHIP
+                       else None, subtotal.amount)
     shipping = Money(fee, currency)
     tax_amount, added = tax.tax_for(destination_country, subtotal.amount + fee)
     total = Money(subtotal.amount + fee + added, currency)
     return subtotal, shipping, Money(tax_amount, currency), total
+
+
+def subtotal_of(prices: list[Money], lines: list[LineRequest], *, currency: str) -> Money:
+    subtotal = Money.zero(currency)
+    for price, line in zip(prices, lines, strict=True):
+        subtotal = subtotal + price.times(line.quantity)
+    return subtotal
+
+
+def shipping_fee(service_level: ServiceLevel | None, subtotal: Decimal) -> Decimal:
+    """What the customer pays for delivery (pickups: None, free)."""
+    if service_level is None:
+        return Decimal("0.00")
+    if service_level is ServiceLevel.STANDARD and subtotal >= FREE_STANDARD_SHIPPING_FROM:
+        return Decimal("0.00")
+    return SHIPPING_FEE[service_level]
 
 
 def status_after_placement(lines: list[OrderLine]) -> OrderStatus:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, Self
 
 from domain import events
 from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
-from domain.orders import Order
+from domain.orders import Fulfillment, FulfillmentStatus, Order, OrderLine, TimelineEntry
+from domain.policy import BUILT_IN, SourcingPolicy
+from domain.shipping import Downtime
+from domain.sourcing import Decision
 
 LevelKey = tuple[str, str]  # (sku, location)
 
@@ -35,6 +38,19 @@ class SourcingSnapshot:
     locations: dict[str, Location]
     levels: dict[LevelKey, InventoryLevel]
     incoming: dict[str, list[Incoming]]
+    policy: SourcingPolicy = BUILT_IN  # the channel's current policy
+    downtime: dict[str, list[Downtime]] = field(default_factory=dict)  # not yet over
+    load: dict[str, int] = field(default_factory=dict)  # fulfillments assigned today
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    """A sourcing decision as kept for an order (placement, then each re-sourcing)."""
+
+    id: str
+    order_number: str
+    kind: str  # PLACEMENT | RESOURCING
+    decision: Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +104,9 @@ class InventoryRepository(Protocol):
 
     async def release_incoming(self, incoming_id: str, units: int) -> bool: ...
 
+    async def release(self, wants: list[tuple[str, str, int]]) -> list[InventoryLevel] | None:
+        """Give back reserved units per (sku, location, units); all or nothing (None)."""
+
 
 class OrderRepository(Protocol):
     async def next_number(self) -> str: ...
@@ -113,6 +132,30 @@ class IdempotencyRepository(Protocol):
         """Record the key; return the existing record instead if the key is taken."""
 
 
+class SourcingRepository(Protocol):
+    async def save_policy(self, policy: SourcingPolicy) -> SourcingPolicy:
+        """Store the next version of the channel's policy and return it, numbered."""
+
+    async def save_decision(self, *, order_id: str, kind: str, decision: Decision) -> str: ...
+
+    async def claim_capacity(self, location: str, day: str, capacity: int) -> bool:
+        """Count one more fulfillment at `location` on local `day` if under `capacity`."""
+
+    async def add_downtime(self, window: Downtime, *, actor: str) -> None: ...
+
+    async def lock_fulfillment(self, fulfillment_id: str) -> Order | None:
+        """The order holding the fulfillment, its fulfillment row locked until commit."""
+
+    async def set_fulfillment_status(self, fulfillment_id: str,
+                                     status: FulfillmentStatus) -> None: ...
+
+    async def add_fulfillments(self, order: Order, fulfillments: list[Fulfillment]) -> None: ...
+
+    async def update_order(self, order: Order, lines: list[OrderLine],
+                           timeline: list[TimelineEntry]) -> None:
+        """Save the order's status, the given lines' status/backorders and new timeline."""
+
+
 class UnitOfWork(Protocol):
     """One write transaction: nothing is kept unless `commit` is called."""
 
@@ -120,6 +163,7 @@ class UnitOfWork(Protocol):
     inventory: InventoryRepository
     orders: OrderRepository
     idempotency: IdempotencyRepository
+    sourcing: SourcingRepository
 
     def emit(self, *new: events.Event) -> None: ...
     async def commit(self) -> None: ...
@@ -134,6 +178,18 @@ class UnitOfWorkFactory(Protocol):
 class Reader(Protocol):
     """Reads without a write lock, for decisions that are re-checked when writing."""
 
-    async def sourcing_snapshot(self, *, channel: str, skus: list[str]) -> SourcingSnapshot: ...
+    async def sourcing_snapshot(self, *, channel: str, skus: list[str],
+                                now: datetime | None = None) -> SourcingSnapshot:
+        """Catalog, channel locations, stock, receipts, and — as of `now` — the channel's
+        policy, downtime not yet over and today's load per location."""
+
     async def idempotency(self, key: str) -> IdempotencyRecord | None: ...
     async def order_by_id(self, order_id: str) -> Order | None: ...
+    async def order_by_fulfillment(self, fulfillment_id: str) -> Order | None: ...
+    async def order_by_number(self, number: str) -> Order | None: ...
+    async def fulfillments_at(self, location: str,
+                              statuses: tuple[FulfillmentStatus, ...]) -> list[str]: ...
+    async def downtime(self, location: str, *, now: datetime) -> list[Downtime]: ...
+    async def sourcing_policies(self, *, channel: str | None,
+                                history: bool) -> list[SourcingPolicy]: ...
+    async def sourcing_decisions(self, number: str) -> list[RecordedDecision]: ...

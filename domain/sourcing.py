@@ -1,22 +1,46 @@
-"""Sourcing: which locations fulfil an order. A first rule behind a small interface.
+"""Sourcing: which locations fulfil an order, and why — the vocabulary.
 
-Rule: one location that can ship everything (nearest first); otherwise the fewest locations,
-taking at each step the location that covers the most remaining units (nearest on ties). A
-kit unit takes all its components from one location. What stock cannot cover is backordered
-against incoming stock when the SKU allows it; otherwise the order is refused.
+The engine (`domain/engine.py`) turns a `SourcingRequest` — the demand, every location of the
+channel with its stock, the policy, the clock and the network's state (downtime, today's load)
+— into a `Decision`: the plan, what it costs, when it arrives, and a verdict on every location
+it considered. Everything here is pre-loaded; the engine never reads anything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
-from domain import errors
-from domain.catalog import Capability, HandlingClass, Location, LocationType, Sku
+from domain.catalog import HandlingClass, Location, Sku
+from domain.geo import GeoPoint
 from domain.inventory import Incoming
+from domain.orders import DeliveryMethod, ServiceLevel
+from domain.policy import SourcingPolicy, Strategy
+from domain.shipping import Downtime
 
-TYPE_RANK = {LocationType.WAREHOUSE: 0, LocationType.THIRD_PARTY: 1, LocationType.STORE: 2,
-             LocationType.SUPPLIER: 3}
+
+class Reason(StrEnum):
+    """Why a location was not used (for all of the order, or for one line)."""
+
+    NO_STOCK = "NO_STOCK"
+    DOWNTIME = "DOWNTIME"
+    CAPACITY = "CAPACITY"
+    HANDLING_CLASS = "HANDLING_CLASS"
+    LOCATION_TYPE = "LOCATION_TYPE"
+    SPLIT_LIMIT = "SPLIT_LIMIT"
+    SHIP_TOGETHER = "SHIP_TOGETHER"
+    SHIP_FROM_STORE_DISABLED = "SHIP_FROM_STORE_DISABLED"
+    TRANSFERS_DISABLED = "TRANSFERS_DISABLED"
+    CANNOT_SHIP = "CANNOT_SHIP"
+    INACTIVE = "INACTIVE"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    CUTOFF = "CUTOFF"
+    EXCLUDED = "EXCLUDED"
+    HIGHER_SCORE = "HIGHER_SCORE"
+    PROMISED_ELSEWHERE = "PROMISED_ELSEWHERE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,25 +52,35 @@ class Demand:
     units: int
     parts: tuple[tuple[str, int], ...]
     handling: frozenset[HandlingClass] = frozenset()  # of a kit's components too
+    weight_grams: int = 0  # of one unit (a kit: its components)
+    part_weights: tuple[int, ...] = ()  # per part, aligned with `parts`
+    part_handling: tuple[HandlingClass, ...] = ()
 
-    def accepted_by(self, location: Location) -> bool:
-        return all(location.accepts(h) for h in self.handling or {self.sku.handling})
+    @property
+    def handling_classes(self) -> frozenset[HandlingClass]:
+        return self.handling or frozenset({self.sku.handling})
+
+
+def demand_for(line: int, sku: Sku, units: int, catalog: dict[str, Sku]) -> Demand:
+    """A line as sourcing sees it: a kit needs each component and all their handling."""
+    if not sku.is_kit:
+        return Demand(line, sku, units, ((sku.sku, 1),), frozenset({sku.handling}),
+                      sku.weight_grams, (sku.weight_grams,), (sku.handling,))
+    parts = tuple((c.sku, c.quantity) for c in sku.components)
+    found = [catalog.get(c.sku) for c in sku.components]
+    weights = tuple(p.weight_grams if p else 0 for p in found)
+    handling = tuple(p.handling if p else sku.handling for p in found)
+    weight = sku.weight_grams or sum(w * q for w, (_, q) in zip(weights, parts, strict=True))
+    return Demand(line, sku, units, parts, frozenset({sku.handling, *handling}), weight,
+                  weights, handling)
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """A location of the channel and its available units per SKU."""
+
     location: Location
-    distance_km: float | None
     available: dict[str, int]
-
-    def units_of(self, demand: Demand) -> int:
-        if not demand.accepted_by(self.location):
-            return 0
-        return min(self.available.get(part, 0) // per for part, per in demand.parts)
-
-    def rank(self) -> tuple[float, int, str]:
-        distance = float("inf") if self.distance_km is None else self.distance_km
-        return (distance, TYPE_RANK[self.location.type], self.location.code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +88,19 @@ class Allocation:
     location: str
     line: int
     units: int
+    component: str | None = None  # a split kit's component: `units` of it, not of the kit
 
 
 @dataclass(frozen=True, slots=True)
 class Backorder:
+    """Units waiting for stock: a receipt (`incoming_id`), or none announced yet (None)."""
+
     line: int
-    incoming_id: str
-    location: str
+    incoming_id: str | None
+    location: str | None
     units: int
+    expected_at: datetime | None = None
+    sku: str | None = None  # for reading the decision later
 
 
 @dataclass(slots=True)
@@ -74,95 +113,109 @@ class Plan:
         by_line = {d.line: d for d in demands}
         out: dict[tuple[str, str], int] = {}
         for a in self.allocations:
-            for part, per in by_line[a.line].parts:
+            parts = ((a.component, 1),) if a.component else by_line[a.line].parts
+            for part, per in parts:
                 key = (part, a.location)
                 out[key] = out.get(key, 0) + per * a.units
         return out
 
+    def locations(self) -> list[str]:
+        return list(dict.fromkeys(a.location for a in self.allocations))
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    point: GeoPoint | None
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourcingRequest:
+    demands: list[Demand]
+    candidates: list[Candidate]  # every location of the channel
+    policy: SourcingPolicy
+    now: datetime
+    destination: Destination  # for pickups: the pickup store's address
+    service_level: ServiceLevel | None = ServiceLevel.STANDARD  # None for pickups
+    pickup: str | None = None
+    incoming: dict[str, list[Incoming]] = field(default_factory=dict)
+    downtime: dict[str, list[Downtime]] = field(default_factory=dict)
+    load: dict[str, int] = field(default_factory=dict)  # fulfillments assigned today
+    exclude: frozenset[str] = frozenset()  # e.g. the location that rejected the work
+    unsourced_backorders: bool = False  # units nobody has wait for stock instead of refusing
+
+    @property
+    def method(self) -> DeliveryMethod:
+        return DeliveryMethod.SHIP if self.pickup is None else DeliveryMethod.PICKUP
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """One fulfillment of the plan: what leaves a location, what it costs, when it arrives."""
+
+    location: str
+    lines: tuple[tuple[int, str, int], ...]  # (line, sku, units); a kit line names the kit
+    cost: Decimal
+    co2_grams: int
+    earliest: datetime
+    latest: datetime
+    distance_km: float | None
+    transfer_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineNote:
+    """Why one line could not come from a location that may have served others."""
+
+    line: int
+    sku: str
+    reason: Reason
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The explanation for one location considered."""
+
+    location: str
+    chosen: bool
+    score: float | None  # the strategy's measure of this location shipping everything alone
+    reasons: tuple[Reason, ...]  # empty when chosen
+    notes: tuple[LineNote, ...] = ()
+    units_available: int = 0  # of the order's units this location could supply
+    cost: Decimal | None = None
+    days: float | None = None
+    co2_grams: int | None = None
+    distance_km: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    policy_channel: str
+    policy_version: int
+    strategy: Strategy
+    method: DeliveryMethod
+    service_level: ServiceLevel | None
+    pickup: str | None
+    plan: Plan
+    shipments: tuple[Shipment, ...]
+    candidates: tuple[Verdict, ...]
+    cost: Decimal
+    co2_grams: int
+    earliest: datetime | None
+    latest: datetime | None
+    decided_at: datetime
+    proven_optimal: bool = True  # False: the search budget ran out; the best plan found
+
+    def window(self) -> tuple[datetime, datetime] | None:
+        if self.earliest is None or self.latest is None:
+            return None
+        return self.earliest, self.latest
+
 
 class Sourcer(Protocol):
-    def plan(self, demands: list[Demand], candidates: list[Candidate], *,
-             incoming: dict[str, list[Incoming]], pickup: str | None) -> Plan: ...
+    def decide(self, request: SourcingRequest, *, explained: bool = True) -> Decision:
+        """The best plan under the request's policy (explained: with a verdict on every
+        location); raise when there is none."""
 
-
-def eligible(location: Location, *, channel: str, pickup: str | None) -> bool:
-    """Can this location fulfil for the channel and delivery method at all?"""
-    if not location.active or channel not in location.channels:
-        return False
-    if pickup is not None:
-        return location.code == pickup
-    return bool(location.capabilities & {Capability.SHIP, Capability.SHIP_FROM_STORE})
-
-
-class FewestLocationsSourcer:
-    """The first rule of SPEC §1 sourcing; the orchestration engine replaces it later."""
-
-    def plan(self, demands: list[Demand], candidates: list[Candidate], *,
-             incoming: dict[str, list[Incoming]], pickup: str | None) -> Plan:
-        ranked = sorted(candidates, key=Candidate.rank)
-        stock = {c.location.code: dict(c.available) for c in ranked}
-        remaining = {d.line: d.units for d in demands}
-        plan = Plan()
-        # Greedy cover: the location whose stock covers the most remaining units, nearest on
-        # ties (max() keeps the first of equals and `ranked` is nearest first). A location
-        # that has everything covers all, so it wins when there is one.
-        while any(remaining.values()) and ranked:
-            fills = [(c, self._fill(c, demands, remaining, stock[c.location.code]))
-                     for c in ranked]
-            best, fill = max(fills, key=lambda x: sum(units for _, units in x[1]))
-            if not fill:
-                break
-            for demand, units in fill:
-                plan.allocations.append(Allocation(best.location.code, demand.line, units))
-                remaining[demand.line] -= units
-                for part, per in demand.parts:
-                    stock[best.location.code][part] -= per * units
-        eligible_for = {d.line: {c.location.code for c in ranked if d.accepted_by(c.location)}
-                        for d in demands}
-        self._backorder(demands, remaining, incoming, plan, eligible_for)
-        return plan
-
-    @staticmethod
-    def _fill(candidate: Candidate, demands: list[Demand], remaining: dict[int, int],
-              stock: dict[str, int]) -> list[tuple[Demand, int]]:
-        """What this location would take, line by line, from what it has left."""
-        left = dict(stock)
-        fill = []
-        for demand in demands:
-            units = min(remaining[demand.line],
-                        Candidate(candidate.location, candidate.distance_km, left).units_of(demand))
-            if units > 0:
-                fill.append((demand, units))
-                for part, per in demand.parts:
-                    left[part] = left.get(part, 0) - per * units
-        return fill
-
-    @staticmethod
-    def _backorder(demands: list[Demand], remaining: dict[int, int],
-                   incoming: dict[str, list[Incoming]], plan: Plan,
-                   eligible_for: dict[int, set[str]]) -> None:
-        """Backorder what stock cannot cover against receipts at locations that could ship
-        the line (for pickup: the pickup store itself), earliest first."""
-        short = []
-        for demand in demands:
-            units = remaining[demand.line]
-            if units == 0:
-                continue
-            sku = demand.sku
-            receipt = None
-            if (sku.backorderable or sku.preorderable) and not sku.is_kit:
-                receipt = next((r for r in sorted(incoming.get(sku.sku, ()),
-                                                  key=lambda r: (r.expected_at, r.id))
-                                if r.unallocated >= units
-                                and r.location in eligible_for[demand.line]), None)
-            if receipt is None:
-                short.append(demand)
-                continue
-            plan.backorders.append(Backorder(demand.line, receipt.id, receipt.location, units))
-            remaining[demand.line] = 0
-        if short:
-            names = ", ".join(d.sku.sku for d in short)
-            raise errors.InsufficientStock(
-                f"not enough stock for {names}", field=["lines", str(short[0].line)],
-                skus=tuple(d.sku.sku for d in short))
-
+    def honour(self, request: SourcingRequest, plan: Plan) -> Decision:
+        """Explain a plan fixed in advance (a promise), or raise when it no longer holds."""

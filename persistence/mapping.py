@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import time
 from decimal import Decimal
 from typing import Any
@@ -95,12 +96,14 @@ def order_values(order: orders.Order) -> dict[str, Any]:
         "ship_country": a.country if a else None, "ship_region": a.region if a else None,
         "ship_latitude": a.point.latitude if a and a.point else None,
         "ship_longitude": a.point.longitude if a and a.point else None,
-        "pickup_location": d.pickup_location, "promise_option_id": d.promise_option_id,
+        "pickup_location": d.pickup_location,
+        "promise_option_id": promise_reference(d.promise_option_id),
         "status": order.status.value, "subtotal_minor": to_minor(order.subtotal.amount),
         "shipping_minor": to_minor(order.shipping.amount), "tax_minor": to_minor(order.tax.amount),
         "total_minor": to_minor(order.total.amount), "placed_at": order.placed_at,
         "placed_by": order.placed_by, "updated_at": order.placed_at,
         "hold_reason": order.hold_reason, "tags": ",".join(sorted(order.tags)),
+        "promised_earliest": order.promised_earliest, "promised_latest": order.promised_latest,
     }
 
 
@@ -115,8 +118,8 @@ def fulfillment_values(order_id: str, f: orders.Fulfillment, now) -> dict[str, A
     return {"id": f.id, "order_id": order_id, "location": f.location, "status": f.status.value,
             "service_level": f.service_level.value if f.service_level else None,
             "carrier": f.carrier, "tracking_number": f.tracking_number, "reason": f.reason,
-            "shipped_at": f.shipped_at, "delivered_at": f.delivered_at, "created_at": now,
-            "updated_at": now}
+            "shipped_at": f.shipped_at, "delivered_at": f.delivered_at,
+            "transfer_to": f.transfer_to, "created_at": now, "updated_at": now}
 
 
 def fulfillment_line_values(fulfillment_id: str, fl: orders.FulfillmentLine) -> dict[str, Any]:
@@ -156,7 +159,15 @@ def fulfillment_from_rows(f: Any, lines: list[Any], scans: list[Any]) -> orders.
         orders.ServiceLevel(f.service_level) if f.service_level else None,
         f.carrier, f.tracking_number, f.reason, f.shipped_at, f.delivered_at,
         [orders.TrackingScan(orders.TrackingStatus(s.status), s.at, s.recorded_at, s.location,
-                             s.description) for s in scans])
+                             s.description) for s in scans], transfer_to=f.transfer_to)
+
+
+def promise_reference(option_id: str | None) -> str | None:
+    """What is kept of a promise option id: the id is the sealed plan (long); the order keeps
+    a digest of it, and the plan itself in its sourcing decision."""
+    if option_id is None:
+        return None
+    return "sha256:" + hashlib.sha256(option_id.encode()).hexdigest()[:40]
 
 
 def order_from_rows(row: Any, lines: list[Any], fulfillments: list[orders.Fulfillment],
@@ -182,5 +193,6 @@ def order_from_rows(row: Any, lines: list[Any], fulfillments: list[orders.Fulfil
         total=Money(from_minor(row.total_minor), currency),
         placed_at=row.placed_at, placed_by=row.placed_by, hold_reason=row.hold_reason,
         tags=frozenset(orders.OrderTag(t) for t in split(row.tags)),
+        promised_earliest=row.promised_earliest, promised_latest=row.promised_latest,
         timeline=[orders.TimelineEntry(t.at, t.type, t.message, t.actor, t.before, t.after,
                                        t.public_message) for t in timeline])

@@ -19,6 +19,7 @@ from persistence import mapping
 from persistence.db import Database
 from persistence.order_store import load_fulfillments, load_orders
 from persistence.repositories import load_locations, load_skus
+from persistence.sourcing import SourcingReads, sourcing_state
 from persistence.tables import (
     ChannelRow,
     FulfillmentRow,
@@ -46,7 +47,7 @@ def decode_cursor(cursor: str) -> list[str]:
         raise errors.InvalidInput("malformed cursor", field=["after"]) from None
 
 
-class SqlReader:
+class SqlReader(SourcingReads):
     """Every read the API and the services make, each in its own short transaction."""
 
     def __init__(self, db: Database) -> None:
@@ -56,7 +57,8 @@ class SqlReader:
         return self.db.reader.begin()
 
     # --- for placing orders -------------------------------------------------------------------
-    async def sourcing_snapshot(self, *, channel: str, skus: list[str]) -> SourcingSnapshot:
+    async def sourcing_snapshot(self, *, channel: str, skus: list[str],
+                                now: datetime | None = None) -> SourcingSnapshot:
         async with self._connect() as conn:
             row = (await conn.execute(
                 sa.select(ChannelRow).where(ChannelRow.code == channel))).first()
@@ -71,12 +73,13 @@ class SqlReader:
                 L.sku, L.location, L.on_hand, L.reserved, L.safety_stock).where(
                 L.sku.in_(stocked), L.location.in_(in_channel)))).all()
             incoming = await _open_incoming(conn, stocked)
+            policy, downtime, load = await sourcing_state(conn, channel, locations, now)
         return SourcingSnapshot(
             channel=mapping.channel_from_row(row) if row else None, skus=catalog,
             locations=locations,
             levels={(r.sku, r.location): InventoryLevel(r.sku, r.location, r.on_hand, r.reserved,
                                                         r.safety_stock) for r in levels},
-            incoming=incoming)
+            incoming=incoming, policy=policy, downtime=downtime, load=load)
 
     async def idempotency(self, key: str) -> IdempotencyRecord | None:
         async with self._connect() as conn:

@@ -194,6 +194,10 @@ class SqlInventoryRepository:
                                          row.safety_stock))
         return levels
 
+    async def release(self, wants: list[tuple[str, str, int]]) -> list[InventoryLevel] | None:
+        """The mirror of `reserve`: conditional, sorted, all or nothing."""
+        return await self.move([(sku, location, 0, -units) for sku, location, units in wants])
+
     async def append_ledger(self, entries: list[LedgerEntry]) -> None:
         if entries:
             await self.conn.execute(sa.insert(LedgerRow.__table__), [

@@ -182,6 +182,8 @@ class OrderRow(SQLModel, table=True):
     updated_at: datetime = utc()
     hold_reason: str | None = Field(default=None, max_length=200)
     tags: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    promised_earliest: datetime | None = utc(default=None, nullable=True)
+    promised_latest: datetime | None = utc(default=None, nullable=True)
 
 
 class OrderLineRow(SQLModel, table=True):
@@ -214,6 +216,7 @@ class FulfillmentRow(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=200)
     shipped_at: datetime | None = utc(default=None, nullable=True)
     delivered_at: datetime | None = utc(default=None, nullable=True)
+    transfer_to: str | None = Field(default=None, max_length=64)
 
 
 class FulfillmentLineRow(SQLModel, table=True):
@@ -289,6 +292,56 @@ class CounterRow(SQLModel, table=True):
     __tablename__ = "counters"
     name: str = Field(primary_key=True, max_length=64)
     value: int = Field(sa_type=sa.BigInteger)
+
+
+class SourcingPolicyRow(SQLModel, table=True):
+    """Every version of every channel's sourcing policy; the highest version is in force."""
+
+    __tablename__ = "sourcing_policies"
+    channel: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    strategy: str = Field(max_length=32)
+    body: str = Field(sa_type=sa.Text)  # domain.policy.to_dict as JSON
+    created_at: datetime = utc()
+    created_by: str = Field(max_length=200)
+
+
+class SourcingDecisionRow(SQLModel, table=True):
+    """Why an order (or a re-sourced part of it) is fulfilled where it is."""
+
+    __tablename__ = "sourcing_decisions"
+    __table_args__ = (sa.UniqueConstraint("order_id", "sequence", name="uq_sourcing_decisions"),)
+    id: str = Field(primary_key=True, max_length=36)
+    order_id: str = Field(foreign_key="orders.id", max_length=36)
+    sequence: int  # 1 for the placement, then each re-sourcing
+    kind: str = Field(max_length=16)
+    policy_channel: str = Field(max_length=64)
+    policy_version: int
+    strategy: str = Field(max_length=32)
+    body: str = Field(sa_type=sa.Text)  # the explanation as JSON
+    decided_at: datetime = utc()
+
+
+class LocationDowntimeRow(SQLModel, table=True):
+    __tablename__ = "location_downtime"
+    __table_args__ = (sa.Index("ix_location_downtime_ends", "ends_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    location: str = Field(foreign_key="locations.code", max_length=64)
+    starts_at: datetime = utc()
+    ends_at: datetime = utc()
+    reason: str = Field(max_length=200)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = utc()
+
+
+class LocationLoadRow(SQLModel, table=True):
+    """Fulfillments assigned per location and local day, counted against daily capacity."""
+
+    __tablename__ = "location_load"
+    __table_args__ = (sa.CheckConstraint("assigned >= 0", name="ck_location_load"),)
+    location: str = Field(primary_key=True, foreign_key="locations.code", max_length=64)
+    day: str = Field(primary_key=True, max_length=10)  # ISO date in the location's zone
+    assigned: int
 
 
 METADATA = SQLModel.metadata

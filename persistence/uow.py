@@ -20,6 +20,7 @@ from persistence.repositories import (
     SqlOrderRepository,
     insert_for,
 )
+from persistence.sourcing import SqlSourcingRepository
 from persistence.tables import OutboxRow, OutboxStreamRow
 
 
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.inventory = SqlInventoryRepository(self._conn, now)
         self.orders = SqlOrderRepository(self._conn, now)
         self.idempotency = SqlIdempotencyRepository(self._conn, now)
+        self.sourcing = SqlSourcingRepository(self._conn, now)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -88,6 +88,7 @@ class Fulfillment(relay.Node):
     delivered_at: datetime | None
     tracking_events: list[TrackingEvent] = strawberry.field(
         description="Carrier scans in carrier time order, late arrivals included.")
+    transfer_to_code: strawberry.Private[str | None] = None
 
     @strawberry.field
     async def location(self, info: strawberry.Info[Context, None]) -> Location:
@@ -110,6 +111,12 @@ class Fulfillment(relay.Node):
                             ) -> list[FulfillmentStatus]:
         order = await self._order(info)
         return list(fulfilling.next_steps(order, order.fulfillment(str(self.id))))
+    @strawberry.field(description="The pickup store this stock travels to first, if any.")
+    async def transfer_to(self, info: strawberry.Info[Context, None]) -> Location | None:
+        if self.transfer_to_code is None:
+            return None
+        found = await info.context.loaders.location.load(self.transfer_to_code)
+        return Location.from_domain(found) if found else None
 
     @classmethod
     def from_domain(cls, f: orders.Fulfillment, *, order_id: str,
@@ -119,7 +126,8 @@ class Fulfillment(relay.Node):
                    tracking_number=f.tracking_number, service_level=f.service_level,
                    lines=[FulfillmentLine(sku=x.sku, quantity=x.quantity) for x in f.lines],
                    reason=f.reason, shipped_at=f.shipped_at, delivered_at=f.delivered_at,
-                   tracking_events=[TrackingEvent.from_domain(s) for s in f.tracking])
+                   tracking_events=[TrackingEvent.from_domain(s) for s in f.tracking],
+                   transfer_to_code=f.transfer_to)
 
 
 @strawberry.type(description="Something that happened to an order.")
@@ -153,6 +161,12 @@ class OrderNote:
 class DeliveryWindow:
     earliest: datetime
     latest: datetime
+
+    @classmethod
+    def of(cls, o: orders.Order) -> DeliveryWindow | None:
+        if o.promised_earliest is None or o.promised_latest is None:
+            return None
+        return cls(earliest=o.promised_earliest, latest=o.promised_latest)
 
 
 @strawberry.type(description="How the order reaches the customer.")
@@ -234,7 +248,7 @@ class Order(relay.Node):
                               pickup_location_code=d.pickup_location),
             subtotal=Money.from_domain(o.subtotal), shipping=Money.from_domain(o.shipping),
             tax=Money.from_domain(o.tax), total=Money.from_domain(o.total),
-            promised_delivery=None, placed_at=o.placed_at, placed_by=o.placed_by,
+            promised_delivery=DeliveryWindow.of(o), placed_at=o.placed_at, placed_by=o.placed_by,
             entries=o.timeline, tag_set=o.tags, held_for=o.hold_reason)
 
 
@@ -271,7 +285,7 @@ class TrackedOrder:
     def from_domain(cls, o: orders.Order) -> TrackedOrder:
         return cls(number=o.number, status=o.status, placed_at=o.placed_at,
                    lines=[FulfillmentLine(sku=ln.sku, quantity=ln.quantity) for ln in o.lines],
-                   promised_delivery=None,
+                   promised_delivery=DeliveryWindow.of(o),
                    fulfillments=[TrackedFulfillment(
                        status=f.status, carrier=f.carrier, tracking_number=f.tracking_number,
                        service_level=f.service_level, shipped_at=f.shipped_at,

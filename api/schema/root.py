@@ -12,17 +12,20 @@ from api.schema.customers import CustomerQuery
 from api.schema.fulfillments import FulfillmentMutation, FulfillmentQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.orders import OrderQuery
+from api.schema.promise import PromiseQuery
 from api.schema.service_desk import ServiceDeskMutation
+from api.schema.sourcing import SourcingMutation, SourcingQuery
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, CustomerQuery):
+class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, CustomerQuery,
+            PromiseQuery, SourcingQuery):
     pass
 
 
 @strawberry.type(description="Everything a client can change; refusals come as userErrors.")
 class Mutation(CatalogMutation, InventoryMutation, OrderMutation, FulfillmentMutation,
-               ServiceDeskMutation):
+               ServiceDeskMutation, SourcingMutation):
     pass
 
 

@@ -9,11 +9,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import access, errors, events, orders
+from domain import access, errors, events, orders, promise
 from domain.access import Principal, Role
-from domain.catalog import Sku
-from domain.geo import GeoPoint, distance_km
-from domain.inventory import LedgerEntry
+from domain.inventory import InventoryLevel, LedgerEntry
 from domain.orders import (
     Customer,
     Delivery,
@@ -27,8 +25,16 @@ from domain.orders import (
     PlaceOrder,
     TimelineEntry,
 )
-from domain.ports import Clock, IdempotencyRecord, Reader, SourcingSnapshot, UnitOfWorkFactory
-from domain.sourcing import Candidate, Demand, Plan, Sourcer, eligible
+from domain.ports import (
+    Clock,
+    IdempotencyRecord,
+    Reader,
+    SourcingSnapshot,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from domain.services.sourcing import demands_for, local_day, request_for
+from domain.sourcing import Decision, Demand, Plan, Sourcer
 
 # A failed conditional reservation means another order took the units since our snapshot;
 # each retry re-reads and re-plans. Past this many, the caller is told to try again.
@@ -45,7 +51,11 @@ class Draft:
 
     order: Order
     demands: list[Demand]
-    plan: Plan
+    decision: Decision
+
+    @property
+    def plan(self) -> Plan:
+        return self.decision.plan
 
 
 def fingerprint(command: PlaceOrder, principal: Principal) -> str:
@@ -55,8 +65,13 @@ def fingerprint(command: PlaceOrder, principal: Principal) -> str:
 
 
 async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrder, *,
-                      principal: Principal, clock: Clock, sourcer: Sourcer) -> Order:
-    """Place an order, or return the one this idempotency key already placed."""
+                      principal: Principal, clock: Clock, sourcer: Sourcer,
+                      promise_key: bytes) -> Order:
+    """Place an order, or return the one this idempotency key already placed.
+
+    With `delivery.promiseOptionId` the order is sourced with exactly the promised plan and
+    gets the promised window, or is refused (PROMISE_EXPIRED, PROMISE_NO_LONGER_AVAILABLE…).
+    """
     access.require(principal, "orders.place")
     key = orders.check_idempotency_key(command.idempotency_key)
     email = orders.check_email(command.customer.email, field=["customer", "email"])
@@ -67,23 +82,19 @@ async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrde
     if existing is not None:
         return await _replay(reader, existing, print_)
     for _ in range(MAX_ATTEMPTS):
+        now = clock.now()
         snapshot = await reader.sourcing_snapshot(channel=command.channel,
-                                                  skus=[line.sku for line in lines])
-        draft = _draft(snapshot, command, lines, email, principal=principal, now=clock.now(),
-                       sourcer=sourcer)
+                                                  skus=[line.sku for line in lines], now=now)
+        draft = _draft(snapshot, command, lines, email, principal=principal, now=now,
+                       sourcer=sourcer, promise_key=promise_key)
         async with uow() as tx:
             taken = await tx.idempotency.claim(IdempotencyRecord(key, print_, draft.order.id))
             if taken is not None:
                 break
-            wants = sorted((sku, loc, n) for (sku, loc), n in
-                           draft.plan.reservations(draft.demands).items())
-            levels = await tx.inventory.reserve(wants)
-            if levels is None:
+            reserved = await _reserve(tx, draft, snapshot, now)
+            if reserved is None:
                 continue
-            backordered = [await tx.inventory.allocate_incoming(b.incoming_id, b.units)
-                           for b in draft.plan.backorders]
-            if not all(backordered):
-                continue
+            wants, levels = reserved
             order = draft.order
             order.number = await tx.orders.next_number()
             _record_placement(order, draft, levels_events=[
@@ -95,12 +106,34 @@ async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrde
             await tx.inventory.append_ledger(
                 [LedgerEntry(sku, loc, 0, n, "ORDER_RESERVED", order.number, principal.actor,
                              order.placed_at) for sku, loc, n in wants])
+            await tx.sourcing.save_decision(order_id=order.id, kind="PLACEMENT",
+                                            decision=draft.decision)
             tx.emit(*order.events)
             await tx.commit()
             return order
     else:
         raise errors.Conflict("stock kept changing while placing the order; try again")
     return await _replay(reader, taken, print_)
+
+
+async def _reserve(tx: UnitOfWork, draft: Draft, snapshot: SourcingSnapshot, now: datetime
+                   ) -> tuple[list[tuple[str, str, int]], list[InventoryLevel]] | None:
+    """Reserve the plan's stock, receipts and capacity conditionally; None: lost a race."""
+    wants = sorted((sku, loc, n) for (sku, loc), n in
+                   draft.plan.reservations(draft.demands).items())
+    levels = await tx.inventory.reserve(wants)
+    if levels is None:
+        return None
+    for b in draft.plan.backorders:
+        if b.incoming_id is not None and not await tx.inventory.allocate_incoming(
+                b.incoming_id, b.units):
+            return None
+    for code in sorted(draft.plan.locations()):
+        capacity = snapshot.locations[code].daily_capacity
+        if capacity is not None and not await tx.sourcing.claim_capacity(
+                code, local_day(snapshot, code, now), capacity):
+            return None
+    return wants, levels
 
 
 async def _replay(reader: Reader, record: IdempotencyRecord, print_: str) -> Order:
@@ -114,31 +147,30 @@ async def _replay(reader: Reader, record: IdempotencyRecord, print_: str) -> Ord
 
 
 def _draft(snapshot: SourcingSnapshot, command: PlaceOrder, lines: list[LineRequest],
-           email: str, *, principal: Principal, now: datetime, sourcer: Sourcer) -> Draft:
+           email: str, *, principal: Principal, now: datetime, sourcer: Sourcer,
+           promise_key: bytes) -> Draft:
     channel = snapshot.channel
     if channel is None:
         raise errors.UnknownChannel(f"unknown channel {command.channel!r}", field=["channel"])
     currency = orders.check_currency(command, channel)
     prices = orders.price_lines(lines, skus=snapshot.skus, currency=currency)
-    delivery = orders.check_delivery(command.delivery, channel=channel.code,
-                                     locations=snapshot.locations)
+    delivery = orders.check_delivery(_promised_level(command.delivery, promise_key),
+                                     channel=channel.code, locations=snapshot.locations)
     if delivery.method is DeliveryMethod.SHIP:
         assert delivery.address is not None
-        country, point = delivery.address.country, delivery.address.point
+        country = delivery.address.country
     else:
-        pickup = snapshot.locations[delivery.pickup_location or ""]
-        country, point = pickup.address.country, pickup.point
+        country = snapshot.locations[delivery.pickup_location or ""].address.country
     subtotal, shipping, tax, total = orders.totals(prices, lines, delivery=delivery,
                                                    destination_country=country,
                                                    currency=currency)
-    demands = [_demand(i, snapshot.skus[line.sku], line.quantity, snapshot.skus)
-               for i, line in enumerate(lines)]
-    plan = sourcer.plan(demands, _candidates(snapshot, channel.code, delivery, point),
-                        incoming=snapshot.incoming, pickup=delivery.pickup_location)
+    demands = demands_for(snapshot, lines)
+    decision, window = _source(snapshot, demands, lines, delivery, now=now, sourcer=sourcer,
+                               promise_key=promise_key)
     order_lines = [OrderLine(str(uuid.uuid4()), line.sku, line.quantity, price,
                              orders.LineStatus.ALLOCATED)
                    for line, price in zip(lines, prices, strict=True)]
-    for b in plan.backorders:
+    for b in decision.plan.backorders:
         order_lines[b.line].backordered += b.units
         order_lines[b.line].incoming_id = b.incoming_id
     for line in order_lines:
@@ -148,45 +180,61 @@ def _draft(snapshot: SourcingSnapshot, command: PlaceOrder, lines: list[LineRequ
         customer=Customer(email, command.customer.name, command.customer.phone),
         currency=currency, delivery=delivery,
         status=orders.status_after_placement(order_lines), lines=order_lines,
-        fulfillments=_fulfillments(plan, demands, order_lines, delivery),
+        fulfillments=fulfillments_for(decision.plan, demands, order_lines, delivery),
         subtotal=subtotal, shipping=shipping, tax=tax, total=total, placed_at=now,
-        placed_by=principal.actor)
-    return Draft(order, demands, plan)
+        placed_by=principal.actor, promised_earliest=window[0] if window else None,
+        promised_latest=window[1] if window else None)
+    return Draft(order, demands, decision)
 
 
-def _demand(line: int, sku: Sku, units: int, catalog: dict[str, Sku]) -> Demand:
-    """A line as sourcing sees it: a kit needs each component and all their handling."""
-    if not sku.is_kit:
-        return Demand(line, sku, units, ((sku.sku, 1),), frozenset({sku.handling}))
-    parts = tuple((c.sku, c.quantity) for c in sku.components)
-    handling = {sku.handling} | {catalog[c.sku].handling for c in sku.components
-                                 if c.sku in catalog}
-    return Demand(line, sku, units, parts, frozenset(handling))
+def _promised_level(delivery: Delivery, promise_key: bytes) -> Delivery:
+    """A promised shipment need not repeat its service level: the option knows it."""
+    if (delivery.promise_option_id is None or delivery.method is not DeliveryMethod.SHIP
+            or delivery.service_level is not None):
+        return delivery
+    level = promise.service_level_of(delivery.promise_option_id, promise_key)
+    return dataclasses.replace(delivery, service_level=level)
 
 
-def _candidates(snapshot: SourcingSnapshot, channel: str, delivery: Delivery,
-                point: GeoPoint | None) -> list[Candidate]:
-    out = []
-    for location in snapshot.locations.values():
-        if not eligible(location, channel=channel, pickup=delivery.pickup_location):
-            continue
-        available = {sku: level.available for (sku, loc), level in snapshot.levels.items()
-                     if loc == location.code}
-        distance = (distance_km(point, location.point)
-                    if point is not None and location.point is not None else None)
-        out.append(Candidate(location, distance, available))
-    return out
+def _source(snapshot: SourcingSnapshot, demands: list[Demand], lines: list[LineRequest],
+            delivery: Delivery, *, now: datetime, sourcer: Sourcer, promise_key: bytes
+            ) -> tuple[Decision, tuple[datetime, datetime] | None]:
+    """The engine's best plan — or the promised one, re-checked against current stock."""
+    request = request_for(snapshot, demands, now=now, address=delivery.address,
+                          service_level=delivery.service_level, pickup=delivery.pickup_location)
+    if delivery.promise_option_id is None:
+        decision = sourcer.decide(request)
+        return decision, decision.window()
+    assert snapshot.channel is not None
+    promised = promise.redeem(
+        delivery.promise_option_id, promise_key, now=now, channel=snapshot.channel.code,
+        lines=lines, method=delivery.method, service_level=delivery.service_level,
+        pickup=delivery.pickup_location, address=delivery.address)
+    return sourcer.honour(request, promised.plan), (promised.earliest, promised.latest)
 
 
-def _fulfillments(plan: Plan, demands: list[Demand], lines: list[OrderLine],
-                  delivery: Delivery) -> list[Fulfillment]:
+def fulfillments_for(plan: Plan, demands: list[Demand], lines: list[OrderLine],
+                     delivery: Delivery) -> list[Fulfillment]:
+    """One fulfillment per location of the plan; kits picked as their components."""
     by_location: dict[str, Fulfillment] = {}
+    by_line = {d.line: d for d in demands}
     for allocation in plan.allocations:
-        fulfillment = by_location.setdefault(allocation.location, Fulfillment(
-            str(uuid.uuid4()), allocation.location, FulfillmentStatus.ASSIGNED, [],
-            service_level=delivery.service_level))
+        code = allocation.location
+        transfer = delivery.pickup_location if delivery.pickup_location not in (None, code) \
+            else None
+        fulfillment = by_location.setdefault(code, Fulfillment(
+            str(uuid.uuid4()), code, FulfillmentStatus.ASSIGNED, [],
+            service_level=delivery.service_level, transfer_to=transfer))
         line = lines[allocation.line]
-        for part, per in demands[allocation.line].parts:
+        if allocation.component:
+            # a split kit's component: `units` counts the component; the kit units it makes
+            # are rounded up (kit splitting is off unless a policy allows it)
+            per = dict(by_line[allocation.line].parts)[allocation.component]
+            fulfillment.lines.append(FulfillmentLine(line.id, allocation.component,
+                                                     allocation.units,
+                                                     -(-allocation.units // per)))
+            continue
+        for part, per in by_line[allocation.line].parts:
             fulfillment.lines.append(FulfillmentLine(line.id, part, per * allocation.units,
                                                      allocation.units))
     return list(by_location.values())
@@ -203,8 +251,9 @@ def _record_placement(order: Order, draft: Draft, *,
         f"{order.currency}", actor, public=PLACED_WORDS))
     for f in order.fulfillments:
         units = sum(fl.quantity for fl in f.lines)
+        transfer = f" for transfer to {f.transfer_to}" if f.transfer_to else ""
         order.timeline.append(TimelineEntry(
-            at, "ALLOCATED", f"{units} units allocated to {f.location}", "system",
+            at, "ALLOCATED", f"{units} units allocated to {f.location}{transfer}", "system",
             public=ALLOCATED_WORDS))
     for b in draft.plan.backorders:
         sku = order.lines[b.line].sku

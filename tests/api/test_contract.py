@@ -12,9 +12,9 @@ from tests.invariants import violations
 
 pytestmark = pytest.mark.anyio
 
-# Owned by later issues (delivery promise, real time); they must not be missing from the
-# contract, only from this test until they land.
-LATER = {"DeliveryPromise", "SourcingDecision", "OrderEvents", "InventoryEvents",
+# Owned by a later issue (real time); they must not be missing from the contract, only from
+# this test until they land.
+LATER = {"OrderEvents", "InventoryEvents",
          "FulfillmentEvents"}
 LIFECYCLE = {"LocationQueue", "AcceptFulfillment", "RejectFulfillment", "PickFulfillment",
              "PackFulfillment", "ShipFulfillment", "RecordTrackingEvent", "CancelOrder"}
@@ -35,7 +35,8 @@ def test_every_contract_operation_is_covered_or_scheduled(contract):
     ops, examples = contract
     assert set(ops) == set(examples), "each operation has its example variables"
     covered = {"UpsertLocations", "UpsertSkus", "SetInventory", "AdjustInventory",
-               "ExpectIncoming", "Availability", "PlaceOrder", "TrackOrder", "Order", "Orders"}
+               "ExpectIncoming", "Availability", "PlaceOrder", "TrackOrder", "Order", "Orders",
+               "DeliveryPromise", "SourcingDecision"}
     assert set(ops) == covered | LIFECYCLE | LATER
     assert contract_dir().is_dir()
 
@@ -153,3 +154,52 @@ async def test_lifecycle_documents_run_unchanged(api, tokens, contract, db_url):
     assert cancelled["cancelOrder"] == {"order": {"number": second, "status": "CANCELLED"},
                                         "userErrors": []}
     assert await violations(db_url) == []
+async def test_delivery_promise_and_sourcing_decision_documents_run_unchanged(
+        api, tokens, contract):
+    ops, ex = contract
+    await seed_contract_network(api, tokens)
+    for name in ("AdjustInventory", "ExpectIncoming"):
+        await api.data(ops[name], ex[name], token=tokens["integration"])
+
+    # Wednesday 2 January 2030, 10:30 in Rome (the test clock); anonymous, as a storefront
+    options = (await api.data(ops["DeliveryPromise"], ex["DeliveryPromise"])
+               )["deliveryPromise"]["options"]
+    by_kind = {(o["method"], o["serviceLevel"]): o for o in options}
+    # no SAME_DAY: the lamp is only in Milan; fastest first
+    assert list(by_kind) == [("SHIP", "EXPRESS"), ("PICKUP", None), ("SHIP", "STANDARD")]
+    standard, express = by_kind[("SHIP", "STANDARD")], by_kind[("SHIP", "EXPRESS")]
+    # one parcel from Milan (leaves at its 15:00 cut-off today), 2-3 days national
+    assert standard["shipments"] == 1
+    assert (standard["earliestDelivery"], standard["latestDelivery"]) == (
+        "2030-01-04T08:00:00+00:00", "2030-01-07T17:00:00+00:00")
+    assert standard["cost"] == {"amount": "0.00", "currency": "EUR"}  # free from 49.00
+    assert express["cost"] == {"amount": "9.90", "currency": "EUR"}
+    assert express["latestDelivery"] == "2030-01-04T17:00:00+00:00"
+    assert standard["co2Grams"] == express["co2Grams"] > 0
+    assert standard["lines"] == [
+        {"sku": "TSHIRT-BLU-M", "quantity": 2, "availableOn": "2030-01-02T09:30:00+00:00"},
+        {"sku": "LAMP-ARCO", "quantity": 1, "availableOn": "2030-01-02T09:30:00+00:00"}]
+    # pickup at the Rome store: its own T-shirts, the lamp transferred from Milan
+    pickup = by_kind[("PICKUP", None)]
+    assert pickup["pickupLocation"] == {"code": "ST-ROMA", "name": "Roma Via del Corso"}
+    assert pickup["shipments"] == 2 and pickup["cost"]["amount"] == "0.00"
+    assert pickup["earliestDelivery"] == "2030-01-04T10:00:00+00:00"  # opens 9:00 + 2 h
+
+    placed = (await api.data(ops["PlaceOrder"], ex["PlaceOrder"]))["placeOrder"]
+    assert placed["userErrors"] == []
+    assert placed["order"]["promisedDelivery"] == {"earliest": "2030-01-03T08:00:00+00:00",
+                                                   "latest": "2030-01-04T17:00:00+00:00"}
+    number = placed["order"]["number"]
+
+    decision = (await api.data(ops["SourcingDecision"], {"orderNumber": number},
+                               token=tokens["agent"]))["sourcingDecision"]
+    assert decision == {
+        "strategy": "LOWEST_COST",
+        "chosen": [{"location": {"code": "ST-ROMA"},
+                    "lines": [{"sku": "TSHIRT-BLU-M", "quantity": 2}]}],
+        "candidates": [
+            # 5.00 + 0.50/kg × 0.4 kg, no carrier surcharge locally
+            {"location": {"code": "ST-ROMA"}, "score": 5.2, "rejectedBecause": []},
+            # 5.00 + 2.50 national + 0.70/kg × 0.4 kg
+            {"location": {"code": "WH-MIL"}, "score": 7.78,
+             "rejectedBecause": ["HIGHER_SCORE"]}]}

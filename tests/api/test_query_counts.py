@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.api.test_place_order import PLACE, order_input
@@ -57,11 +59,15 @@ async def test_place_order_uses_a_handful_of_statements(api, tokens):
     seen.clear()
     await _place(api, 1, 1)
     writes = [s for s in seen if not s.lstrip().upper().startswith(("SELECT", "BEGIN"))]
-    # claim key, one reservation, order number (SQLite: counter row; PostgreSQL: a SELECT of
-    # nextval), 5 inserts, ledger, stream counters, outbox
-    assert len(writes) <= 11, writes
+    # claim key, one reservation, the location's daily capacity, order number (SQLite:
+    # counter row; PostgreSQL: a SELECT of nextval), 5 inserts, ledger, sourcing decision,
+    # stream counters, outbox
+    assert len(writes) <= 13, writes
     statements = [s for s in seen if s.strip().upper() != "BEGIN"]
-    assert len(statements) <= 21, statements
+    # reads: idempotency key, then the snapshot (channel, kit parts, SKUs ×2, locations,
+    # levels, receipts, policy, downtime, today's load); SQLite's BEGIN IMMEDIATE; the
+    # writes; the response's batched location read
+    assert len(statements) <= 26, statements
 
 
 ORDER = """query($n: String!) { order(number: $n) { number status holdReason tags
@@ -144,3 +150,76 @@ async def test_a_work_queue_page_costs_the_same_for_two_and_for_twelve_fulfillme
 
     assert page["fulfillments"]["totalCount"] == len(page["fulfillments"]["edges"]) == 12
     assert few == many == 11  # count, page, lines, scans, 6 order reads, locations
+
+
+DECISION = """query($n: String!) { sourcingDecision(orderNumber: $n) { strategy
+  chosen { location { code name } transferTo { code } lines { sku quantity } }
+  candidates { location { code name type } score rejectedBecause notes { sku reason } } } }"""
+PROMISE = """query($input: DeliveryPromiseInput!) { deliveryPromise(input: $input) {
+  options { id method pickupLocation { code name } lines { sku availableOn } } } }"""
+
+
+async def _more_stores(api, tokens, count: int) -> None:
+    stores = ", ".join(
+        f'{{code: "ST-ROMA-{i}", name: "Roma {i}", type: STORE, address: {{line1: "Via {i}", '
+        f'city: "Roma", postalCode: "00184", country: "IT", latitude: 41.9{i}, '
+        f'longitude: 12.4{i}}}, capabilities: [SHIP_FROM_STORE, PICKUP], channels: ["web"]}}'
+        for i in range(count))
+    result = await api.data(f"mutation {{ upsertLocations(input: {{locations: [{stores}]}}) "
+                            "{ userErrors { code } } }", token=tokens["admin"])
+    assert result["upsertLocations"]["userErrors"] == []
+    levels = ", ".join(f'{{sku: "TSHIRT-BLU-M", location: "ST-ROMA-{i}", onHand: 1}}'
+                       for i in range(count))
+    await api.data(f'mutation {{ setInventory(input: {{reason: "COUNT", levels: [{levels}]}}) '
+                   "{ userErrors { code } } }", token=tokens["integration"])
+
+
+async def test_sourcing_decision_costs_the_same_for_two_and_for_eight_candidates(
+        api, tokens, clock):
+    await seed_contract_network(api, tokens)
+    await _place(api, 1, 1)
+    few = await _count(api, DECISION, {"n": await _latest(api, tokens)}, token=tokens["agent"])
+    await _more_stores(api, tokens, 6)
+    clock.current += timedelta(minutes=1)  # the newest order is the one with 8 candidates
+    await _place(api, 1, 2)
+    number = await _latest(api, tokens)
+    many = await _count(api, DECISION, {"n": number}, token=tokens["agent"])
+    assert few == many == 2  # the decisions, one batched location read
+    found = await api.data(DECISION, {"n": number}, token=tokens["agent"])
+    assert len(found["sourcingDecision"]["candidates"]) == 8
+
+
+async def _latest(api, tokens) -> str:
+    found = await api.data("query { orders(first: 1) { edges { node { number } } } }",
+                           token=tokens["agent"])
+    number = found["orders"]["edges"][0]["node"]["number"]
+    decision = await api.data("query($n: String!) { sourcingDecision(orderNumber: $n) { "
+                              "candidates { rejectedBecause } } }", {"n": number},
+                              token=tokens["agent"])
+    assert decision["sourcingDecision"] is not None
+    return number
+
+
+async def test_delivery_promise_costs_the_same_for_one_and_for_three_pickup_stores(api, tokens):
+    await seed_contract_network(api, tokens)
+    variables = {"input": {"channel": "web", "lines": [{"sku": "TSHIRT-BLU-M", "quantity": 1}],
+                           "destination": {"line1": "Via Nazionale 10", "city": "Roma",
+                                           "postalCode": "00184", "country": "IT",
+                                           "latitude": 41.90, "longitude": 12.49}}}
+    one = await _count(api, PROMISE, variables)
+    await _more_stores(api, tokens, 4)
+    three = await _count(api, PROMISE, variables)
+    found = (await api.data(PROMISE, variables))["deliveryPromise"]["options"]
+    assert len([o for o in found if o["method"] == "PICKUP"]) == 3
+    assert one == three == 11  # the snapshot (10 reads), one batched location read
+
+
+async def test_sourcing_policies_are_one_read(api, tokens):
+    for strategy in ("FASTEST", "LOWEST_COST"):
+        for channel in ("web", "store", "*"):
+            await api.data("""mutation($input: SourcingPolicyInput!) {
+                upsertSourcingPolicy(input: $input) { userErrors { code } } }""",
+                           {"input": {"channel": channel, "strategy": strategy}},
+                           token=tokens["admin"])
+    assert await _count(api, "query { sourcingPolicies(history: true) { version } }",
+                        token=tokens["admin"]) == 1

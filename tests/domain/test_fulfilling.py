@@ -13,7 +13,7 @@ from domain.orders import LineStatus as L
 from domain.orders import OrderStatus as O
 from domain.orders import TrackingScan
 from domain.orders import TrackingStatus as T
-from tests.domain.builders import later, order
+from tests.domain.order_builders import later, order
 
 
 def shipped_order():

@@ -13,7 +13,7 @@ from domain.orders import DeliveryMethod as M
 from domain.orders import FulfillmentStatus as F
 from domain.orders import LineStatus as L
 from domain.orders import OrderStatus as O
-from tests.domain.builders import order
+from tests.domain.order_builders import order
 
 SHIP, PICKUP = WorkContext(M.SHIP), WorkContext(M.PICKUP)
 

@@ -16,7 +16,7 @@ import pytest
 from domain import errors, fulfilling, lifecycle, service_desk
 from domain.orders import DeliveryMethod, Order, TrackingScan, TrackingStatus
 from domain.orders import OrderStatus as O
-from tests.domain.builders import later, order
+from tests.domain.order_builders import later, order
 
 # the scans that can move a status (the others are stored only)
 SCANS = [TrackingStatus.PICKED_UP, TrackingStatus.OUT_FOR_DELIVERY,

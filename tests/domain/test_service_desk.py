@@ -14,7 +14,7 @@ from domain.orders import DeliveryMethod, OrderTag
 from domain.orders import FulfillmentStatus as F
 from domain.orders import LineStatus as L
 from domain.orders import OrderStatus as O
-from tests.domain.builders import AT, later, order
+from tests.domain.order_builders import AT, later, order
 
 POLICY = service_desk.Policy(customer_cancel_window=timedelta(minutes=30))
 

@@ -1,0 +1,226 @@
+"""Carriers and calendars: distance bands, rates, transit times, cut-offs, working days, downtime.
+
+Every date rule is a pure function of a `now` passed in. Dates are worked out in the location's
+own time zone: a 16:05 order in Rome misses a 16:00 Rome cut-off whatever the server's zone.
+
+The model, in the words a retailer uses:
+- An order is *accepted* on the first working day of the location (stores Monday–Saturday,
+  everyone else Monday–Friday) whose cut-off it beats and on which the location is not down:
+  before the cut-off today, or else the next working day.
+- It leaves with the carrier at the cut-off of the accepted day; processing longer than a day
+  (a drop-ship supplier's 72 h) adds whole working days. Shorter processing fits within the
+  day: that is what the location's cut-off is set for.
+- Carriers move and deliver Monday–Friday; transit takes the service level's working days for
+  the distance band, as a (fastest, slowest) range, delivered between 09:00 and 18:00.
+- SAME_DAY needs the location within 50 km of the destination and the order ready (now plus
+  processing hours) before today's cut-off; it arrives from an hour after that until 21:00.
+- A pickup at the store itself is ready `processing_hours` after the order (after opening, on
+  the accepted day). Stock transferred to a pickup store travels as STANDARD and is ready
+  `processing_hours` after the store opens on the day it arrives.
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from domain.catalog import Location, LocationType
+from domain.orders import ServiceLevel
+
+OPENING = time(9, 0)
+DELIVERY_FROM = time(9, 0)
+DELIVERY_TO = time(18, 0)
+SAME_DAY_UNTIL = time(21, 0)
+SAME_DAY_RADIUS_KM = 50.0
+MAX_LOOKAHEAD_DAYS = 60  # a location down for longer than this is treated as never dispatching
+STORE_DAYS = frozenset(range(6))  # Monday..Saturday
+WEEK_DAYS = frozenset(range(5))  # Monday..Friday
+CARRIER_DAYS = WEEK_DAYS
+
+
+class Band(StrEnum):
+    LOCAL = "LOCAL"  # up to 50 km
+    REGIONAL = "REGIONAL"  # up to 250 km
+    NATIONAL = "NATIONAL"  # up to 1000 km, same country
+    INTERNATIONAL = "INTERNATIONAL"  # farther, or across a border
+
+
+BAND_LIMITS_KM = ((Band.LOCAL, 50.0), (Band.REGIONAL, 250.0), (Band.NATIONAL, 1000.0))
+# Distance assumed when a location or destination has no coordinates.
+NOMINAL_KM = {Band.LOCAL: 25.0, Band.REGIONAL: 150.0, Band.NATIONAL: 600.0,
+              Band.INTERNATIONAL: 1500.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """What the carrier adds to the location's own cost, and how long it takes."""
+
+    per_shipment_cents: int
+    per_kg_cents: int
+    transit_days: tuple[int, int]  # fastest, slowest (carrier working days)
+
+
+RATES: dict[ServiceLevel, dict[Band, Rate]] = {
+    ServiceLevel.STANDARD: {
+        Band.LOCAL: Rate(0, 0, (1, 2)), Band.REGIONAL: Rate(100, 10, (1, 2)),
+        Band.NATIONAL: Rate(250, 20, (2, 3)), Band.INTERNATIONAL: Rate(900, 60, (3, 6))},
+    ServiceLevel.EXPRESS: {
+        Band.LOCAL: Rate(400, 10, (1, 1)), Band.REGIONAL: Rate(550, 25, (1, 1)),
+        Band.NATIONAL: Rate(800, 45, (1, 2)), Band.INTERNATIONAL: Rate(2200, 120, (2, 3))},
+    ServiceLevel.SAME_DAY: {Band.LOCAL: Rate(900, 20, (0, 0))},
+}
+
+
+def band(distance_km: float | None, *, same_country: bool) -> Band:
+    """The carrier's distance band; unknown distances count as national (or international)."""
+    if not same_country:
+        return Band.INTERNATIONAL
+    if distance_km is None:
+        return Band.NATIONAL
+    for name, limit in BAND_LIMITS_KM:
+        if distance_km <= limit:
+            return name
+    return Band.INTERNATIONAL
+
+
+@dataclass(frozen=True, slots=True)
+class Downtime:
+    """A scheduled window when a location fulfils nothing (stock take, holiday, outage)."""
+
+    id: str
+    location: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+    def covers(self, moment: datetime) -> bool:
+        return self.starts_at <= moment < self.ends_at
+
+
+@functools.lru_cache(maxsize=256)
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
+
+
+def down_at(windows: tuple[Downtime, ...] | list[Downtime], moment: datetime) -> bool:
+    return any(w.covers(moment) for w in windows)
+
+
+def working_days(location: Location) -> frozenset[int]:
+    return STORE_DAYS if location.type is LocationType.STORE else WEEK_DAYS
+
+
+def _at(day: date, clock_time: time, tz: zoneinfo.ZoneInfo) -> datetime:
+    return datetime.combine(day, clock_time, tzinfo=tz)
+
+
+def _next_open_day(days: frozenset[int], cutoff: time, day: date, windows, tz) -> date | None:
+    """`day` or the first working day after it whose cut-off is not inside a downtime."""
+    for _ in range(MAX_LOOKAHEAD_DAYS):
+        if day.weekday() in days and not down_at(windows, _at(day, cutoff, tz)):
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def accepted_day(location: Location, now: datetime, windows=()) -> date | None:
+    """The working day whose cut-off an order placed at `now` makes (None: never)."""
+    return _accepted(working_days(location), location.cutoff_time, location.time_zone, now,
+                     tuple(windows))
+
+
+def dispatch_at(location: Location, now: datetime, windows=()) -> datetime | None:
+    """When the carrier collects an order placed at `now` (None: not within the look-ahead)."""
+    return _dispatch(working_days(location), location.cutoff_time, location.time_zone,
+                     location.processing_hours, now, tuple(windows))
+
+
+# Pure functions of small values, asked for again and again by one delivery promise (every
+# option looks at every location): memoised.
+@functools.lru_cache(maxsize=4096)
+def _accepted(days: frozenset[int], cutoff: time, zone_name: str, now: datetime,
+              windows: tuple[Downtime, ...]) -> date | None:
+    tz = zone(zone_name)
+    local = now.astimezone(tz)
+    day = local.date()
+    if local.time() >= cutoff:
+        day += timedelta(days=1)
+    return _next_open_day(days, cutoff, day, windows, tz)
+
+
+@functools.lru_cache(maxsize=4096)
+def _dispatch(days: frozenset[int], cutoff: time, zone_name: str, hours: int, now: datetime,
+              windows: tuple[Downtime, ...]) -> datetime | None:
+    tz = zone(zone_name)
+    day = _accepted(days, cutoff, zone_name, now, windows)
+    for _ in range(hours // 24):
+        if day is None:
+            return None
+        day = _next_open_day(days, cutoff, day + timedelta(days=1), windows, tz)
+    return None if day is None else _at(day, cutoff, tz)
+
+
+def add_carrier_days(day: date, count: int) -> date:
+    while day.weekday() not in CARRIER_DAYS:
+        day += timedelta(days=1)
+    for _ in range(count):
+        day += timedelta(days=1)
+        while day.weekday() not in CARRIER_DAYS:
+            day += timedelta(days=1)
+    return day
+
+
+@functools.lru_cache(maxsize=4096)
+def arrival(dispatched: datetime, rate: Rate) -> tuple[datetime, datetime]:
+    """Delivery window of a parcel the carrier collected at `dispatched` (its time zone)."""
+    tz = dispatched.tzinfo
+    fastest, slowest = rate.transit_days
+    day = dispatched.date()
+    return (datetime.combine(add_carrier_days(day, fastest), DELIVERY_FROM, tzinfo=tz),
+            datetime.combine(add_carrier_days(day, slowest), DELIVERY_TO, tzinfo=tz))
+
+
+def same_day_window(location: Location, now: datetime,
+                    windows=()) -> tuple[datetime, datetime] | None:
+    """The SAME_DAY delivery window from this location, or None when it cannot make it."""
+    tz = zone(location.time_zone)
+    local = now.astimezone(tz)
+    if accepted_day(location, now, windows) != local.date():
+        return None
+    ready = local + timedelta(hours=location.processing_hours)
+    if ready > _at(local.date(), location.cutoff_time, tz):
+        return None
+    earliest, latest = ready + timedelta(hours=1), _at(local.date(), SAME_DAY_UNTIL, tz)
+    return (earliest, latest) if earliest <= latest else None
+
+
+def ready_for_pickup(location: Location, now: datetime, windows=()) -> datetime | None:
+    """When an order placed at `now` from the store's own stock can be collected."""
+    tz = zone(location.time_zone)
+    day = accepted_day(location, now, windows)
+    if day is None:
+        return None
+    local = now.astimezone(tz)
+    start = local if day == local.date() else _at(day, OPENING, tz)
+    return start + timedelta(hours=location.processing_hours)
+
+
+def ready_after_transfer(store: Location, window: tuple[datetime, datetime],
+                         ) -> tuple[datetime, datetime]:
+    """When stock arriving at a pickup store within `window` is ready to collect."""
+    tz = zone(store.time_zone)
+    hours = timedelta(hours=store.processing_hours)
+    return tuple(_at(moment.astimezone(tz).date(), OPENING, tz) + hours  # type: ignore[return-value]
+                 for moment in window)
+
+
+def next_cutoff(location: Location, now: datetime) -> datetime:
+    """The next moment this location's cut-off passes (after which dates move on)."""
+    tz = zone(location.time_zone)
+    local = now.astimezone(tz)
+    today = _at(local.date(), location.cutoff_time, tz)
+    return today if local < today else _at(local.date() + timedelta(days=1),
+                                           location.cutoff_time, tz)

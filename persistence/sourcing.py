@@ -1,0 +1,230 @@
+"""Sourcing storage: policies (versioned), decisions (as JSON), downtime, daily load, and the
+writes re-sourcing makes to an order inside the unit of work."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain import policy as policies
+from domain.catalog import Location
+from domain.orders import Fulfillment, FulfillmentStatus, Order, OrderLine, TimelineEntry
+from domain.policy import ANY_CHANNEL, BUILT_IN, SourcingPolicy
+from domain.ports import RecordedDecision
+from domain.shipping import Downtime, zone
+from domain.sourcing import Decision
+from persistence import codec
+from persistence.repositories import insert_for
+from persistence.tables import (
+    FulfillmentLineRow,
+    FulfillmentRow,
+    LocationDowntimeRow,
+    LocationLoadRow,
+    OrderLineRow,
+    OrderRow,
+    SourcingDecisionRow,
+    SourcingPolicyRow,
+    TimelineRow,
+    UtcDateTime,
+)
+
+P = SourcingPolicyRow.__table__.c
+D = SourcingDecisionRow.__table__.c
+W = LocationDowntimeRow.__table__.c
+LOAD = LocationLoadRow.__table__.c
+SAVE_POLICY_ATTEMPTS = 5
+
+
+def _policy(row) -> SourcingPolicy:
+    return policies.from_dict(json.loads(row.body), channel=row.channel, version=row.version,
+                              created_at=row.created_at, created_by=row.created_by)
+
+
+def _current(channels: list[str]):
+    latest = sa.select(P.channel, sa.func.max(P.version).label("version")).where(
+        P.channel.in_(channels)).group_by(P.channel).subquery()
+    return sa.select(SourcingPolicyRow).join(
+        latest, sa.and_(P.channel == latest.c.channel, P.version == latest.c.version))
+
+
+async def sourcing_state(conn: AsyncConnection, channel: str, locations: dict[str, Location],
+                         now: datetime | None
+                         ) -> tuple[SourcingPolicy, dict[str, list[Downtime]], dict[str, int]]:
+    """The channel's policy, downtime not over at `now`, and today's load per location."""
+    rows = {r.channel: r for r in (await conn.execute(
+        _current([channel, ANY_CHANNEL]))).all()}
+    found = rows.get(channel) or rows.get(ANY_CHANNEL)
+    codes = sorted(locations)
+    where = [W.location.in_(codes)] + ([W.ends_at > now] if now is not None else [])
+    downtime: dict[str, list[Downtime]] = {}
+    for r in (await conn.execute(sa.select(LocationDowntimeRow).where(*where).order_by(
+            W.starts_at))).all():
+        downtime.setdefault(r.location, []).append(
+            Downtime(r.id, r.location, r.starts_at, r.ends_at, r.reason))
+    load: dict[str, int] = {}
+    keys = [(code, now.astimezone(zone(loc.time_zone)).date().isoformat())
+            for code, loc in locations.items()
+            if loc.daily_capacity is not None] if now is not None else []
+    if keys:
+        load = {r.location: r.assigned for r in (await conn.execute(
+            sa.select(LOAD.location, LOAD.assigned).where(
+                sa.tuple_(LOAD.location, LOAD.day).in_(keys)))).all()}
+    return (_policy(found) if found else BUILT_IN), downtime, load
+
+
+class SourcingReads:
+    """Read queries of the sourcing area, mixed into `persistence.reads.SqlReader`."""
+
+    def _connect(self): ...  # provided by SqlReader
+
+    async def order_by_id(self, order_id: str) -> Order | None: ...  # provided by SqlReader
+
+    async def sourcing_policies(self, *, channel: str | None,
+                                history: bool) -> list[SourcingPolicy]:
+        async with self._connect() as conn:
+            if history:
+                where = [P.channel == channel] if channel else []
+                stmt = sa.select(SourcingPolicyRow).where(*where)
+            else:
+                names = [channel] if channel else sa.select(P.channel).distinct()
+                stmt = _current(names)  # type: ignore[arg-type]
+            rows = (await conn.execute(stmt.order_by(P.channel, P.version.desc()))).all()
+        return [_policy(r) for r in rows]
+
+    async def sourcing_decisions(self, number: str) -> list[RecordedDecision]:
+        async with self._connect() as conn:
+            rows = (await conn.execute(
+                sa.select(SourcingDecisionRow.id, SourcingDecisionRow.kind,
+                          SourcingDecisionRow.body)
+                .join(OrderRow, OrderRow.id == SourcingDecisionRow.order_id)
+                .where(OrderRow.number == number)
+                .order_by(D.sequence.desc()))).all()
+        return [RecordedDecision(r.id, number, r.kind, codec.decision_from_json(r.body))
+                for r in rows]
+
+    async def order_by_fulfillment(self, fulfillment_id: str) -> Order | None:
+        async with self._connect() as conn:
+            order_id = (await conn.execute(sa.select(FulfillmentRow.order_id).where(
+                FulfillmentRow.id == fulfillment_id))).scalar_one_or_none()
+        return None if order_id is None else await self.order_by_id(order_id)
+
+    async def fulfillments_at(self, location: str,
+                              statuses: tuple[FulfillmentStatus, ...]) -> list[str]:
+        """Ids of a location's fulfillments in these statuses, oldest first."""
+        async with self._connect() as conn:
+            return list((await conn.execute(sa.select(FulfillmentRow.id).where(
+                FulfillmentRow.location == location,
+                FulfillmentRow.status.in_([s.value for s in statuses])).order_by(
+                FulfillmentRow.created_at, FulfillmentRow.id))).scalars().all())
+
+    async def downtime(self, location: str, *, now: datetime) -> list[Downtime]:
+        async with self._connect() as conn:
+            rows = (await conn.execute(sa.select(LocationDowntimeRow).where(
+                W.location == location, W.ends_at > now).order_by(W.starts_at))).all()
+        return [Downtime(r.id, r.location, r.starts_at, r.ends_at, r.reason) for r in rows]
+
+
+class SqlSourcingRepository:
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn, self.now = conn, now
+
+    async def save_policy(self, policy: SourcingPolicy) -> SourcingPolicy:
+        body = json.dumps(policies.to_dict(policy), sort_keys=True)
+        for _ in range(SAVE_POLICY_ATTEMPTS):
+            latest = (await self.conn.execute(sa.select(sa.func.max(P.version)).where(
+                P.channel == policy.channel))).scalar_one_or_none() or 0
+            stmt = insert_for(self.conn, SourcingPolicyRow.__table__).values(
+                channel=policy.channel, version=latest + 1, strategy=policy.strategy.value,
+                body=body, created_at=policy.created_at or self.now,
+                created_by=policy.created_by or "system").on_conflict_do_nothing()
+            if (await self.conn.execute(stmt.returning(P.version))).first() is not None:
+                return policies.from_dict(json.loads(body), channel=policy.channel,
+                                          version=latest + 1, created_at=policy.created_at,
+                                          created_by=policy.created_by)
+        raise RuntimeError("could not number the policy version")
+
+    async def save_decision(self, *, order_id: str, kind: str, decision: Decision) -> str:
+        # numbered per order in the same statement: 1 for the placement, then one more each time
+        decision_id = str(uuid.uuid4())
+        following = sa.select(
+            sa.literal(decision_id), sa.literal(order_id),
+            sa.func.coalesce(sa.func.max(D.sequence), 0) + 1, sa.literal(kind),
+            sa.literal(decision.policy_channel), sa.literal(decision.policy_version),
+            sa.literal(decision.strategy.value), sa.literal(codec.decision_to_json(decision)),
+            sa.literal(decision.decided_at, UtcDateTime()),
+        ).where(D.order_id == order_id)
+        await self.conn.execute(sa.insert(SourcingDecisionRow.__table__).from_select(
+            ["id", "order_id", "sequence", "kind", "policy_channel", "policy_version",
+             "strategy", "body", "decided_at"], following))
+        return decision_id
+
+    async def claim_capacity(self, location: str, day: str, capacity: int) -> bool:
+        if capacity < 1:
+            return False
+        stmt = insert_for(self.conn, LocationLoadRow.__table__).values(
+            location=location, day=day, assigned=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["location", "day"], set_={"assigned": LOAD.assigned + 1},
+            where=LOAD.assigned < capacity).returning(LOAD.assigned)
+        return (await self.conn.execute(stmt)).first() is not None
+
+    async def add_downtime(self, window: Downtime, *, actor: str) -> None:
+        await self.conn.execute(sa.insert(LocationDowntimeRow.__table__).values(
+            id=window.id, location=window.location, starts_at=window.starts_at,
+            ends_at=window.ends_at, reason=window.reason, created_by=actor,
+            created_at=self.now))
+
+    async def lock_fulfillment(self, fulfillment_id: str) -> Order | None:
+        from persistence.order_store import load_orders
+
+        # the order first, then its fulfillment: one order's changes queue up behind each other
+        order_id = (await self.conn.execute(sa.select(FulfillmentRow.order_id).where(
+            FulfillmentRow.id == fulfillment_id))).scalar_one_or_none()
+        if order_id is None:
+            return None
+        await self.conn.execute(sa.select(OrderRow.id).where(OrderRow.id == order_id)
+                                .with_for_update())
+        await self.conn.execute(sa.select(FulfillmentRow.id).where(
+            FulfillmentRow.id == fulfillment_id).with_for_update())
+        found = await load_orders(self.conn, OrderRow.id == order_id)
+        return found[0] if found else None
+
+    async def set_fulfillment_status(self, fulfillment_id: str,
+                                     status: FulfillmentStatus) -> None:
+        await self.conn.execute(sa.update(FulfillmentRow.__table__).where(
+            FulfillmentRow.id == fulfillment_id).values(status=status.value,
+                                                        updated_at=self.now))
+
+    async def add_fulfillments(self, order: Order, fulfillments: list[Fulfillment]) -> None:
+        if not fulfillments:
+            return
+        await self.conn.execute(sa.insert(FulfillmentRow.__table__), [
+            {"id": f.id, "order_id": order.id, "location": f.location,
+             "status": f.status.value,
+             "service_level": f.service_level.value if f.service_level else None,
+             "carrier": f.carrier, "tracking_number": f.tracking_number,
+             "transfer_to": f.transfer_to, "created_at": self.now, "updated_at": self.now}
+            for f in fulfillments])
+        await self.conn.execute(sa.insert(FulfillmentLineRow.__table__), [
+            {"fulfillment_id": f.id, "order_line_id": fl.order_line_id, "sku": fl.sku,
+             "quantity": fl.quantity, "units": fl.units} for f in fulfillments for fl in f.lines])
+
+    async def update_order(self, order: Order, lines: list[OrderLine],
+                           timeline: list[TimelineEntry]) -> None:
+        await self.conn.execute(sa.update(OrderRow.__table__).where(
+            OrderRow.id == order.id).values(status=order.status.value, updated_at=self.now))
+        if lines:
+            c = OrderLineRow.__table__.c
+            await self.conn.execute(
+                sa.update(OrderLineRow.__table__).where(c.id == sa.bindparam("k_id")).values(
+                    status=sa.bindparam("k_status"), backordered=sa.bindparam("k_back")),
+                [{"k_id": ln.id, "k_status": ln.status.value, "k_back": ln.backordered}
+                 for ln in lines])
+        if timeline:
+            await self.conn.execute(sa.insert(TimelineRow.__table__), [
+                {"order_id": order.id, "at": t.at, "type": t.type, "message": t.message,
+                 "actor": t.actor} for t in timeline])
