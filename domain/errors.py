@@ -83,3 +83,9 @@ class Conflict(DomainError):
     """A write raced with another and could not be completed after retries."""
 
     code = "CONFLICT"
+
+
+class ResyncRequired(DomainError):
+    """A subscriber asked to resume where the events it missed are no longer all kept."""
+
+    code = "RESYNC_REQUIRED"
