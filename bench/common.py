@@ -322,8 +322,10 @@ async def uvicorn_server(name: str, target: str, env: dict[str, str], *,
     cmd = [sys.executable, "-m", "uvicorn", target, "--factory", "--port", str(port), *flags]
     log_file = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)
     log_path = Path(log_file.name)
-    process = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
-                               stdout=log_file, stderr=subprocess.STDOUT)
+    # Popen only starts the server (no wait); it is polled below without blocking the loop
+    process = subprocess.Popen(  # noqa: ASYNC220
+        cmd, cwd=ROOT, env={**os.environ, **env}, stdin=subprocess.DEVNULL, stdout=log_file,
+        stderr=subprocess.STDOUT)
     log_file.close()
     server = Server(name, f"http://127.0.0.1:{port}", process, log_path)
     try:
@@ -355,7 +357,7 @@ async def uvicorn_server(name: str, target: str, env: dict[str, str], *,
                 process.wait(timeout=10)
         if process.returncode not in (0, -15, None):
             log(f"{name} exited with {process.returncode}:\n{log_tail(log_path)}")
-        log_path.unlink(missing_ok=True)
+        log_path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temp file, once
 
 
 def log_tail(path: Path, lines: int = 40) -> str:
