@@ -25,6 +25,7 @@ class Dependencies:
     clock: Clock
     sourcer: Sourcer
     retrying: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+    realtime: Any = None  # api.realtime.Realtime: live subscriptions
 
 
 @dataclass
@@ -50,6 +51,14 @@ class Context:
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # WebSocket only: the connection_init payload (strawberry sets it) and why the handshake's
+    # own Authorization header, if any, was refused
+    connection_params: dict[str, Any] | None = None
+    header_error: str | None = None
+
+    def fresh_loaders(self) -> None:
+        """A long-lived WebSocket context starts each delivery with empty loader caches."""
+        self.loaders = make_loaders(self.deps)
 
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run a write use case, again from the start on a transient database conflict."""
