@@ -65,6 +65,7 @@ class Fulfillment(relay.Node):
     tracking_number: str | None
     service_level: ServiceLevel | None
     lines: list[FulfillmentLine]
+    parent: strawberry.Private[orders.Order]
 
     @strawberry.field
     async def location(self, info: strawberry.Info[Context, None]) -> Location:
@@ -72,11 +73,16 @@ class Fulfillment(relay.Node):
         assert found is not None
         return Location.from_domain(found)
 
+    @strawberry.field(description="The order this fulfillment is part of.")
+    def order(self) -> Order:
+        return Order.from_domain(self.parent)
+
     @classmethod
-    def from_domain(cls, f: orders.Fulfillment) -> Fulfillment:
+    def from_domain(cls, f: orders.Fulfillment, *, order: orders.Order) -> Fulfillment:
         return cls(id=f.id, status=f.status, location_code=f.location, carrier=f.carrier,
                    tracking_number=f.tracking_number, service_level=f.service_level,
-                   lines=[FulfillmentLine(sku=x.sku, quantity=x.quantity) for x in f.lines])
+                   lines=[FulfillmentLine(sku=x.sku, quantity=x.quantity) for x in f.lines],
+                   parent=order)
 
 
 @strawberry.type(description="Something that happened to an order.")
@@ -136,7 +142,7 @@ class Order(relay.Node):
             customer=Customer(email=o.customer.email, name=o.customer.name,
                               phone=o.customer.phone),
             currency=o.currency, lines=[OrderLine.from_domain(ln) for ln in o.lines],
-            fulfillments=[Fulfillment.from_domain(f) for f in o.fulfillments],
+            fulfillments=[Fulfillment.from_domain(f, order=o) for f in o.fulfillments],
             delivery=Delivery(method=d.method, service_level=d.service_level,
                               address=Address.from_domain(d.address) if d.address else None,
                               pickup_location_code=d.pickup_location),

@@ -9,6 +9,7 @@ from api.errors import ErrorCodes
 from api.schema.catalog import CatalogMutation, CatalogQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.orders import OrderMutation, OrderQuery
+from api.schema.subscriptions import Subscription
 
 
 @strawberry.type(description="Everything a client can read.")
@@ -28,7 +29,7 @@ class PromessaSchema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     return PromessaSchema(
-        query=Query, mutation=Mutation,
+        query=Query, mutation=Mutation, subscription=Subscription,
         extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000),
                     lambda: ValidationCache(maxsize=1000)])
 
