@@ -64,17 +64,20 @@ class ErrorCodes(SchemaExtension):
     def _shape(error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, DomainError):
-            return GraphQLError(original.message, nodes=error.nodes, path=error.path,
+            return GraphQLError(original.message, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
                                 extensions={**(error.extensions or {}), "code": original.code})
         # without a path or a node, an exception that is not a request error escaped a
         # subscription's event stream: unexpected, like one from a resolver
         if original is None or isinstance(original, (GraphQLError, *REQUEST_ERRORS)) or (
                 error.path is None and error.nodes):
             code = (error.extensions or {}).get("code", "BAD_REQUEST")
-            return GraphQLError(error.message, nodes=error.nodes, path=error.path,
+            return GraphQLError(error.message, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
                                 extensions={**(error.extensions or {}), "code": code})
         request_id = uuid.uuid4().hex[:16]
         log.error("unexpected error (request %s) at %s", request_id, error.path,
                   exc_info=(type(original), original, original.__traceback__))
-        return GraphQLError("Unexpected error", nodes=error.nodes, path=error.path,
+        return GraphQLError("Unexpected error", nodes=error.nodes, source=error.source,
+                            positions=error.positions, path=error.path,
                             extensions={"code": "INTERNAL", "requestId": request_id})

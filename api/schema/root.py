@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
 from api.errors import ErrorCodes
@@ -22,6 +23,21 @@ class Mutation(CatalogMutation, InventoryMutation, OrderMutation):
     pass
 
 
+class SafeParserCache(ParserCache):
+    """strawberry's ParserCache raises a syntax error out of its hook, which the streaming
+    (WebSocket) path does not catch: the operation dies with a logged traceback and a bare
+    `complete`. Leaving the document unparsed lets strawberry's own parse report it."""
+
+    def on_parse(self):
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(context.query,
+                                                                  **context.parse_options)
+        except GraphQLError:
+            pass
+        yield
+
+
 class PromessaSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         """Refusals and bad requests are answers, not incidents: `ErrorCodes` logs the rest."""
@@ -30,7 +46,7 @@ class PromessaSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return PromessaSchema(
         query=Query, mutation=Mutation, subscription=Subscription,
-        extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000),
+        extensions=[ErrorCodes, lambda: SafeParserCache(maxsize=1000),
                     lambda: ValidationCache(maxsize=1000)])
 
 
