@@ -59,9 +59,11 @@ class Feed:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, batch: Batch, stats: Stats) -> None:
+        """Queue a batch; one batch is always taken (it is shared with the other feeds), but
+        more than `limit` events waiting means the subscriber is not keeping up."""
         if self.lagging:
             return
-        if self.queued + len(batch.events) > self.limit:
+        if self.queued and self.queued + len(batch.events) > self.limit:
             self.batches.clear()
             self.queued, self.lagging = 0, True
             stats.lagged += 1
@@ -136,6 +138,11 @@ class Hub:
     @property
     def subscribers(self) -> int:
         return sum(len(t.feeds) for t in self._tails.values())
+
+    def read_up_to(self, stream: str) -> int | None:
+        """The last sequence of `stream` handed to this process's subscribers (None: unfollowed)."""
+        tail = self._tails.get(stream)
+        return tail.head if tail else None
 
     # --- learning that streams advanced -------------------------------------------------------
     def hint(self, heads: Mapping[str, int]) -> None:
