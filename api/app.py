@@ -99,7 +99,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        fanout = Fanout(settings.broadcast_url)
+        beat = settings.fanout_heartbeat_seconds
+        fanout = Fanout(settings.broadcast_url, heartbeat_seconds=beat,
+                        heartbeat_timeout=3 * beat)
         realtime = Realtime(fanout, clock=clock,
                             retention=timedelta(hours=settings.outbox_retention_hours),
                             poll_seconds=settings.realtime_poll_seconds,

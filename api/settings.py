@@ -35,6 +35,7 @@ class Settings:
     outbox_retention_hours: float = 168.0
     realtime_poll_seconds: float = 1.0
     subscriber_queue: int = 1000
+    fanout_heartbeat_seconds: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -93,7 +94,9 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
                     realtime_poll_seconds=_number(env, "PROMESSA_REALTIME_POLL_SECONDS", 1.0,
                                                   low=0.05, high=300),
                     subscriber_queue=int(_number(env, "PROMESSA_SUBSCRIBER_QUEUE", 1000, low=10,
-                                                 high=1_000_000, whole=True)))
+                                                 high=1_000_000, whole=True)),
+                    fanout_heartbeat_seconds=_number(env, "PROMESSA_FANOUT_HEARTBEAT_SECONDS",
+                                                     2.0, low=0.05, high=60))
 
 
 def _number(env: dict[str, str], name: str, default: float, *, low: float, high: float,

@@ -44,6 +44,8 @@ class Realtime:
         self.prune_every = prune_every
         self.first_prune_after = first_prune_after
         self.hub: Hub | None = None
+        # memory:// reaches no other process: the hint to this one's hub is all there is to say
+        self.shared = not fanout.url.startswith("memory://")
         self.outbox: Any = None  # persistence.outbox.SqlOutbox, bound in the composition root
         self.published = 0
         self.dropped_hints = 0
@@ -79,6 +81,8 @@ class Realtime:
         """The unit of work's commit hook: tell this process now, the others soon."""
         if self.hub is not None:
             self.hub.hint(heads)
+        if not self.shared:
+            return
         for stream, sequence in heads.items():
             if stream in self._pending or len(self._pending) < MAX_PENDING_STREAMS:
                 merge_heads(self._pending, {stream: sequence})

@@ -13,9 +13,11 @@ import time
 
 import httpx
 import pytest
+from redis import asyncio as redis
 
+from api.app import create_app
 from tests.api.realtime import Follower, ws_client
-from tests.conftest import SECRET, Api, _empty_pg, seed_contract_network
+from tests.conftest import SECRET, Api, _empty_pg, make_settings, seed_contract_network, serve
 from tests.persistence.test_fanout_backends import _redis_url
 from tests.processes import free_port, server_process, uvicorn_command
 
@@ -108,3 +110,30 @@ async def test_promessa_serve_with_workers_delivers_every_event_to_every_subscri
 async def _adjust_on_a_new_connection(url: str, tokens, delta: int) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         await _adjust(Api(http, None), tokens["integration"], delta)
+
+
+@pytest.mark.redis
+async def test_a_hint_lost_while_the_fan_out_reconnects_is_made_up_at_once(database, tokens,
+                                                                          clock):
+    """Redis drops every subscriber connection; a change committed meanwhile on B is hinted
+    into the void. A's watchdog reconnects, hands the hub GAP, and the hub reads the outbox:
+    the event arrives in about a second, not at the next poll (60 s)."""
+    settings = make_settings(database, broadcast_url=_redis_url(), realtime_poll_seconds=60,
+                             fanout_heartbeat_seconds=0.1)
+    app_a, app_b = create_app(settings, clock=clock), create_app(settings, clock=clock)
+    admin = redis.Redis.from_url(_redis_url())
+    async with serve(app_a) as a_url, app_b.router.lifespan_context(app_b), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app_b), base_url="http://b") as b_http:
+        b = Api(b_http, app_b)
+        await seed_contract_network(b, tokens)
+        ws_a = "ws" + a_url.removeprefix("http") + "/graphql"
+        async with ws_client(ws_a, tokens["integration"]) as session, Follower(
+                session, INVENTORY, {"after": "3"}) as on_a:
+            await _adjust(b, tokens["integration"], 1)
+            assert await on_a.take(1) == [{"sequence": "4", "onHand": 7}]
+            reconnects = app_a.state.fanout.reconnects
+            assert await admin.client_kill_filter(_type="pubsub", skipme=True) >= 2
+            await _adjust(b, tokens["integration"], 2)  # its hint is lost on A's side
+            assert await on_a.take(1, within=5) == [{"sequence": "5", "onHand": 9}]
+            assert app_a.state.fanout.reconnects > reconnects
+    await admin.aclose()

@@ -43,6 +43,7 @@ def test_defaults_give_the_embedded_database_and_in_process_fan_out(tmp_path, mo
     ({"PROMESSA_OUTBOX_RETENTION_HOURS": "-1"}, "PROMESSA_OUTBOX_RETENTION_HOURS must be"),
     ({"PROMESSA_REALTIME_POLL_SECONDS": "0.001"}, "PROMESSA_REALTIME_POLL_SECONDS must be"),
     ({"PROMESSA_SUBSCRIBER_QUEUE": "5"}, "PROMESSA_SUBSCRIBER_QUEUE must be between 10"),
+    ({"PROMESSA_FANOUT_HEARTBEAT_SECONDS": "0"}, "PROMESSA_FANOUT_HEARTBEAT_SECONDS must be"),
 ])
 def test_unusable_settings_are_refused_with_what_to_change(env, message):
     with pytest.raises(settings.SettingsError, match=message):
@@ -62,17 +63,19 @@ def test_realtime_settings_have_defaults_and_are_read_from_the_environment(tmp_p
     default = settings.load({})
     assert (default.allowed_origins, default.ws_init_timeout_seconds,
             default.ws_max_subscriptions, default.outbox_retention_hours,
-            default.realtime_poll_seconds, default.subscriber_queue) == ((), 10.0, 50, 168.0,
-                                                                         1.0, 1000)
+            default.realtime_poll_seconds, default.subscriber_queue,
+            default.fanout_heartbeat_seconds) == ((), 10.0, 50, 168.0, 1.0, 1000, 2.0)
     s = settings.load({"PROMESSA_ALLOWED_ORIGINS": " https://shop.example.com, "
                                                    "http://localhost:3000 ,",
                        "PROMESSA_WS_INIT_TIMEOUT": "2.5", "PROMESSA_WS_MAX_SUBSCRIPTIONS": "7",
                        "PROMESSA_OUTBOX_RETENTION_HOURS": "24",
                        "PROMESSA_REALTIME_POLL_SECONDS": "0.5",
-                       "PROMESSA_SUBSCRIBER_QUEUE": "200"})
+                       "PROMESSA_SUBSCRIBER_QUEUE": "200",
+                       "PROMESSA_FANOUT_HEARTBEAT_SECONDS": "0.5"})
     assert s.allowed_origins == ("https://shop.example.com", "http://localhost:3000")
     assert (s.ws_init_timeout_seconds, s.ws_max_subscriptions, s.outbox_retention_hours,
-            s.realtime_poll_seconds, s.subscriber_queue) == (2.5, 7, 24.0, 0.5, 200)
+            s.realtime_poll_seconds, s.subscriber_queue, s.fanout_heartbeat_seconds) == (
+        2.5, 7, 24.0, 0.5, 200, 0.5)
 
 
 def test_several_workers_need_a_shared_fan_out():
