@@ -43,6 +43,8 @@ class Batch:
         future = self._shared.get(key)
         if future is None:
             future = self._shared[key] = asyncio.ensure_future(load())
+            # whoever asked may be gone when it fails; the others get the exception
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
         return await asyncio.shield(future)
 
 
