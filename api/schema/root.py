@@ -10,6 +10,7 @@ from api.errors import ErrorCodes
 from api.schema.catalog import CatalogMutation, CatalogQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.orders import OrderMutation, OrderQuery
+from api.schema.shared_execution import SharedEventExecutor
 from api.schema.subscriptions import Subscription
 
 
@@ -46,6 +47,7 @@ class PromessaSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return PromessaSchema(
         query=Query, mutation=Mutation, subscription=Subscription,
+        execution_context_class=SharedEventExecutor,
         extensions=[ErrorCodes, lambda: SafeParserCache(maxsize=1000),
                     lambda: ValidationCache(maxsize=1000)])
 

@@ -8,10 +8,11 @@ when it is delivered, once per batch of events for every subscriber in the proce
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -19,6 +20,7 @@ from api.context import Context
 from api.realtime import Start
 from api.schema.catalog import Location
 from api.schema.orders import Fulfillment, Order, TrackedOrder
+from api.schema.shared_execution import SharedEvent
 from domain import access, catalog, errors, events, orders, streams
 from domain.streams import StoredEvent
 
@@ -35,14 +37,19 @@ GuestEmail = Annotated[str | None, strawberry.argument(
                 "(`tracking`).")]
 
 
+def _memo() -> Any:
+    return dataclasses.field(default_factory=dict)
+
+
 @strawberry.type(description="Something that happened to an order, with the order as it is now.")
-class OrderEvent:
+class OrderEvent(SharedEvent):
     sequence: str = strawberry.field(description=SEQUENCE)
     type: str = strawberry.field(description="ORDER_PLACED, FULFILLMENT_SHIPPED, …")
     at: datetime
     source: strawberry.Private[orders.Order | None]
     full: strawberry.Private[bool]
     fulfillment_id: strawberry.Private[str | None]
+    memo: strawberry.Private[dict[Any, Any]] = _memo()
 
     @strawberry.field(description="The order as it is when the event is delivered; null for a "
                                   "guest following with number and email (see `tracking`).")
@@ -63,7 +70,7 @@ class OrderEvent:
 
 @strawberry.type(description="A change of one SKU's stock at one location, with the level "
                              "right after it.")
-class InventoryEvent:
+class InventoryEvent(SharedEvent):
     sequence: str = strawberry.field(description=SEQUENCE)
     type: str
     at: datetime
@@ -75,6 +82,7 @@ class InventoryEvent:
     available: int = strawberry.field(description="max(0, onHand − reserved − safetyStock)")
     reason: str | None = strawberry.field(description="Why it changed: SNAPSHOT, DAMAGED, "
                                                       "ORDER_RESERVED, …")
+    memo: strawberry.Private[dict[Any, Any]] = _memo()
 
     @classmethod
     def build(cls, event: StoredEvent, location: catalog.Location) -> InventoryEvent:
@@ -86,12 +94,13 @@ class InventoryEvent:
 
 
 @strawberry.type(description="New or changed work for a location.")
-class FulfillmentEvent:
+class FulfillmentEvent(SharedEvent):
     sequence: str = strawberry.field(description=SEQUENCE)
     type: str = strawberry.field(description="FULFILLMENT_CREATED, …")
     at: datetime
     source: strawberry.Private[orders.Order | None]
     fulfillment_id: strawberry.Private[str | None]
+    memo: strawberry.Private[dict[Any, Any]] = _memo()
 
     @strawberry.field(description="The fulfillment as it is now (null if no longer found).")
     def fulfillment(self) -> Fulfillment | None:
@@ -114,17 +123,52 @@ def _names(values: list[str] | None, *, field: str) -> frozenset[str] | None:
     return frozenset(v.strip() for v in values)
 
 
+# Event objects are built once per batch (and view) and handed to every subscriber, so that
+# their executions can be shared (api/schema/shared_execution.py).
+
+async def _order_event_objects(reader: Any, events_: list[StoredEvent], *,
+                               full: bool) -> dict[int, OrderEvent]:
+    found = await reader.orders_by_number(_refs(events_, "order"))
+    out = {}
+    for e in events_:
+        fulfillment = e.payload.get("fulfillment")
+        out[e.sequence] = OrderEvent(
+            sequence=str(e.sequence), type=e.type, at=e.at,
+            source=found.get(e.payload.get("order")), full=full,
+            fulfillment_id=fulfillment if isinstance(fulfillment, str) else None)
+    return out
+
+
+async def _inventory_event_objects(reader: Any, events_: list[StoredEvent]
+                                   ) -> dict[int, InventoryEvent]:
+    levels = [e for e in events_ if streams.is_level_change(e)]
+    places = await reader.locations({e.payload["location"] for e in levels})
+    # levels reference their location, and locations are never deleted
+    return {e.sequence: InventoryEvent.build(e, places[e.payload["location"]]) for e in levels}
+
+
+async def _fulfillment_event_objects(reader: Any, events_: list[StoredEvent]
+                                     ) -> dict[int, FulfillmentEvent]:
+    found = await reader.orders_by_fulfillment(_refs(events_, "fulfillment"))
+    out = {}
+    for e in events_:
+        fulfillment = e.payload.get("fulfillment")
+        fulfillment = fulfillment if isinstance(fulfillment, str) else None
+        out[e.sequence] = FulfillmentEvent(
+            sequence=str(e.sequence), type=e.type, at=e.at,
+            source=found.get(fulfillment) if fulfillment else None,
+            fulfillment_id=fulfillment)
+    return out
+
+
 async def _order_events(ctx: Context, start: Start, *, full: bool
                         ) -> AsyncGenerator[OrderEvent, None]:
     async for batch in ctx.deps.realtime.follow(start):
-        found = await batch.shared("orders", partial(ctx.deps.reader.orders_by_number,
-                                                     _refs(batch.events, "order")))
+        built = await batch.shared(f"order-events:{full}", partial(
+            _order_event_objects, ctx.deps.reader, batch.events, full=full))
         ctx.fresh_loaders()
         for e in batch.events:
-            fulfillment = e.payload.get("fulfillment")
-            yield OrderEvent(sequence=str(e.sequence), type=e.type, at=e.at,
-                             source=found.get(e.payload.get("order")), full=full,
-                             fulfillment_id=fulfillment if isinstance(fulfillment, str) else None)
+            yield built[e.sequence]
 
 
 async def _inventory_events(ctx: Context, start: Start, *, skus: frozenset[str] | None,
@@ -135,24 +179,20 @@ async def _inventory_events(ctx: Context, start: Start, *, skus: frozenset[str] 
                   if streams.level_matches(e, skus=skus, locations=locations)]
         if not wanted:
             continue
-        places = await batch.shared("locations", partial(ctx.deps.reader.locations, {
-            e.payload["location"] for e in batch.events if streams.is_level_change(e)}))
+        built = await batch.shared("inventory-events", partial(
+            _inventory_event_objects, ctx.deps.reader, batch.events))
         for e in wanted:
-            # levels reference their location, and locations are never deleted
-            yield InventoryEvent.build(e, places[e.payload["location"]])
+            yield built[e.sequence]
 
 
 async def _fulfillment_events(ctx: Context, start: Start
                               ) -> AsyncGenerator[FulfillmentEvent, None]:
     async for batch in ctx.deps.realtime.follow(start):
-        found = await batch.shared("fulfillments", partial(
-            ctx.deps.reader.orders_by_fulfillment, _refs(batch.events, "fulfillment")))
+        built = await batch.shared("fulfillment-events", partial(
+            _fulfillment_event_objects, ctx.deps.reader, batch.events))
         ctx.fresh_loaders()
         for e in batch.events:
-            fulfillment = e.payload.get("fulfillment")
-            yield FulfillmentEvent(sequence=str(e.sequence), type=e.type, at=e.at,
-                                   source=found.get(fulfillment) if fulfillment else None,
-                                   fulfillment_id=fulfillment)
+            yield built[e.sequence]
 
 
 @strawberry.type(description="Live events. Send the token in connection_init: "

@@ -266,3 +266,44 @@ async def test_subscribers_of_one_stream_share_one_load_of_each_batch(live, toke
                 await follower.__aexit__(None, None, None)
     by_number = [s for s in seen if "orders.number IN" in s]
     assert len(by_number) == 1, by_number
+
+
+async def test_subscribers_asking_the_same_share_one_execution_of_each_event(live, tokens):
+    await seed_contract_network(live.api, tokens)
+    hub = live.app.state.realtime.hub
+    document = """subscription { orderEvents { sequence
+      order { number fulfillments { location { code name } } } } }"""
+    async with ws_client(live.ws_url, tokens["agent"]) as first, \
+            ws_client(live.ws_url, tokens["admin"]) as second:
+        followers = [Follower(session, document, {}) for session in (first, second)
+                     for _ in range(3)]
+        for follower in followers:
+            await follower.__aenter__()
+        try:
+            await until(lambda: hub.subscribers == 6)
+            seen = statement_counter(live.app.state.db)
+            number = await _place(live.api, "shared-exec-01")
+            seen.clear()  # what placing the order read is not ours to count
+            got = [await f.take(1) for f in followers]
+        finally:
+            for follower in followers:
+                await follower.__aexit__(None, None, None)
+    assert got == [[{"sequence": "1", "order": {"number": number, "fulfillments": [
+        {"location": {"code": "ST-ROMA", "name": "Roma Via del Corso"}}]}}]] * 6
+    # six subscribers, two connections: the locations are loaded by one execution, once
+    assert len([s for s in seen if "FROM locations" in s]) == 1, seen
+
+
+async def test_a_guest_and_the_owner_asking_the_same_still_get_their_own_view(live, tokens):
+    await seed_contract_network(live.api, tokens)
+    number = await _place(live.api, "views-0001")
+    variables = {"n": number, "after": "0", "email": "ada@example.com"}
+    async with ws_client(live.ws_url, tokens["ada"]) as owner, ws_client(live.ws_url) as guest, \
+            Follower(owner, ORDER_STREAM, variables) as as_owner, \
+            Follower(guest, ORDER_STREAM, variables) as as_guest:
+        [mine] = await as_owner.take(1)
+        [theirs] = await as_guest.take(1)
+    assert mine["order"] == {"number": number, "status": "ALLOCATED"}
+    assert mine["fulfillment"] is None and theirs["fulfillment"] is None
+    assert theirs["order"] is None
+    assert theirs["tracking"] == mine["tracking"] == {"number": number, "status": "ALLOCATED"}
