@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -15,44 +16,69 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
 from api.fanout import Fanout
+from api.realtime import Realtime
 from api.schema.root import build_schema
 from api.settings import Settings
+from api.ws import PromessaTransportWSHandler, authenticate_connection
+from domain.access import ANONYMOUS
 from domain.engine import SourcingEngine
 from domain.ports import Clock
 from domain.service_desk import Policy
 from persistence import migrate
 from persistence.db import Database, retrying
+from persistence.outbox import SqlOutbox
 from persistence.reads import SqlReader
-from persistence.uow import SqlUnitOfWork
+from persistence.uow import CommitHook, SqlUnitOfWork
 
 log = logging.getLogger("promessa")
 
 
 class PromessaGraphQL(GraphQL):
-    """Strawberry's ASGI app with our context: principal from the bearer token."""
+    """Strawberry's ASGI app with our context: principal from the bearer token.
+
+    Subscriptions speak graphql-transport-ws only (the legacy graphql-ws protocol is refused
+    with 4406); the token comes in connection_init, checked in `on_ws_connect`.
+    """
+
+    graphql_transport_ws_handler_class = PromessaTransportWSHandler
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(build_schema(),
-                         graphql_ide=None if settings.production else "graphiql")
+        super().__init__(
+            build_schema(), graphql_ide=None if settings.production else "graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions,
+            allowed_origins=settings.allowed_origins)
         self.settings = settings
 
     async def get_context(self, request: Request | WebSocket, response) -> Context:
         deps: Dependencies = request.app.state.deps
+        header_error = None
         try:
             principal = principal_from_header(request.headers.get("authorization"),
                                               secret=self.settings.jwt_secret)
         except InvalidToken as exc:
-            raise HTTPException(401, str(exc)) from None
+            if not isinstance(request, WebSocket):
+                raise HTTPException(401, str(exc)) from None
+            principal, header_error = ANONYMOUS, str(exc)  # refused at connection_init
         return Context(principal=principal, deps=deps, loaders=make_loaders(deps),
-                       request=request, response=response)
+                       request=request, response=response, header_error=header_error)
+
+    async def on_ws_connect(self, context: Context):
+        authenticate_connection(context, secret=self.settings.jwt_secret)
+        return UNSET
 
 
-async def open_dependencies(settings: Settings, *, clock: Clock) -> tuple[Database, Dependencies]:
+async def open_dependencies(settings: Settings, *, clock: Clock,
+                            on_commit: CommitHook | None = None
+                            ) -> tuple[Database, Dependencies]:
     """Open the database (migrating the embedded one) and bind the ports to it."""
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     try:
@@ -64,7 +90,8 @@ async def open_dependencies(settings: Settings, *, clock: Clock) -> tuple[Databa
         await db.dispose()
         raise
     policy = Policy(customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes))
-    deps = Dependencies(reader=SqlReader(db), uow=lambda: SqlUnitOfWork(db, clock), clock=clock,
+    deps = Dependencies(reader=SqlReader(db),
+                        uow=lambda: SqlUnitOfWork(db, clock, on_commit=on_commit), clock=clock,
                         sourcer=SourcingEngine(), retrying=retrying,
                         promise_key=promise_key(settings.jwt_secret), policy=policy)
     return db, deps
@@ -81,18 +108,27 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db, deps = await open_dependencies(settings, clock=clock)
-        fanout = Fanout(settings.broadcast_url)
-        app.state.deps, app.state.db, app.state.fanout = deps, db, fanout
+        beat = settings.fanout_heartbeat_seconds
+        fanout = Fanout(settings.broadcast_url, heartbeat_seconds=beat,
+                        heartbeat_timeout=3 * beat)
+        realtime = Realtime(fanout, clock=clock,
+                            retention=timedelta(hours=settings.outbox_retention_hours),
+                            poll_seconds=settings.realtime_poll_seconds,
+                            queue_limit=settings.subscriber_queue)
+        db, deps = await open_dependencies(settings, clock=clock, on_commit=realtime.committed)
+        realtime.bind(SqlOutbox(db))
+        deps = dataclasses.replace(deps, realtime=realtime)
+        app.state.deps, app.state.db = deps, db
+        app.state.fanout, app.state.realtime = fanout, realtime
         try:
-            await fanout.open()
+            await realtime.start()
             if settings.demo:
                 from api import demo
 
                 await demo.seed(deps)
             yield
         finally:
-            await fanout.close()
+            await realtime.stop()
             await db.dispose()
 
     async def healthz(_: Request) -> JSONResponse:

@@ -35,6 +35,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("promessa: --workers > 1 needs PostgreSQL (PROMESSA_DATABASE_URL)",
               file=sys.stderr)
         return 2
+    if args.workers > 1 and settings.broadcast_url.startswith("memory://"):
+        print("promessa: --workers > 1 needs PROMESSA_BROADCAST_URL (redis://… or postgres://…)"
+              " so that subscribers on every worker hear of every change at once",
+              file=sys.stderr)
+        return 2
     if not settings.embedded:
         from api.app import create_app  # noqa: F401  (fail fast on import errors)
     if args.demo:

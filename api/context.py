@@ -30,6 +30,7 @@ class Dependencies:
     retrying: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
     promise_key: bytes  # seals delivery-promise option ids (see domain/promise.py)
     policy: Policy = field(default_factory=Policy)
+    realtime: Any = None  # api.realtime.Realtime: live subscriptions
 
 
 @dataclass
@@ -61,6 +62,14 @@ class Context:
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # WebSocket only: the connection_init payload (strawberry sets it) and why the handshake's
+    # own Authorization header, if any, was refused
+    connection_params: dict[str, Any] | None = None
+    header_error: str | None = None
+
+    def fresh_loaders(self) -> None:
+        """A long-lived WebSocket context starts each delivery with empty loader caches."""
+        self.loaders = make_loaders(self.deps)
 
     def require(self, capability: str) -> None:
         """Refuse early (before parsing input into domain objects) unless allowed."""

@@ -9,12 +9,16 @@ from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from domain.errors import DomainError
 
 log = logging.getLogger("promessa.errors")
 T = TypeVar("T")
+# what strawberry raises, outside any field, for a request of the wrong shape
+REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
 @strawberry.type(description="A business refusal: nothing was changed.")
@@ -38,7 +42,11 @@ async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[User
 
 
 class ErrorCodes(SchemaExtension):
-    """Give every top-level error a code; mask everything unexpected, logging it whole."""
+    """Give every top-level error a code; mask everything unexpected, logging it whole.
+
+    HTTP results are shaped when the operation ends; results streamed over a WebSocket (each
+    subscription event, and queries sent there) as each is sent.
+    """
 
     async def on_operation(self):
         yield
@@ -47,18 +55,29 @@ class ErrorCodes(SchemaExtension):
             return
         result.errors = [self._shape(e) for e in result.errors]
 
+    def on_stream_result(self, result):
+        if getattr(result, "errors", None):
+            result.errors = [self._shape(e) for e in result.errors]
+        yield
+
     @staticmethod
     def _shape(error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, DomainError):
-            return GraphQLError(original.message, nodes=error.nodes, path=error.path,
+            return GraphQLError(original.message, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
                                 extensions={**(error.extensions or {}), "code": original.code})
-        if original is None or isinstance(original, GraphQLError) or error.path is None:
+        # without a path or a node, an exception that is not a request error escaped a
+        # subscription's event stream: unexpected, like one from a resolver
+        if original is None or isinstance(original, (GraphQLError, *REQUEST_ERRORS)) or (
+                error.path is None and error.nodes):
             code = (error.extensions or {}).get("code", "BAD_REQUEST")
-            return GraphQLError(error.message, nodes=error.nodes, path=error.path,
+            return GraphQLError(error.message, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
                                 extensions={**(error.extensions or {}), "code": code})
         request_id = uuid.uuid4().hex[:16]
         log.error("unexpected error (request %s) at %s", request_id, error.path,
                   exc_info=(type(original), original, original.__traceback__))
-        return GraphQLError("Unexpected error", nodes=error.nodes, path=error.path,
+        return GraphQLError("Unexpected error", nodes=error.nodes, source=error.source,
+                            positions=error.positions, path=error.path,
                             extensions={"code": "INTERNAL", "requestId": request_id})

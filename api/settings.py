@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from strawberry.http.websocket_origin import normalize_allowed_origins
+
 # Secrets that must never protect a real deployment (documentation examples, obvious words).
 WELL_KNOWN_SECRETS = {"secret", "changeme", "change-me", "password", "promessa", "jwt-secret",
                       "your-256-bit-secret", "test", "dev", "development", "demo"}
@@ -27,6 +29,14 @@ class Settings:
     demo: bool = False
     db_pool_size: int = 10
     customer_cancel_minutes: int = 30
+    # browser pages on these origins may open subscriptions (same-origin ones always may)
+    allowed_origins: tuple[str, ...] = ()
+    ws_init_timeout_seconds: float = 10.0
+    ws_max_subscriptions: int = 50
+    outbox_retention_hours: float = 168.0
+    realtime_poll_seconds: float = 1.0
+    subscriber_queue: int = 1000
+    fanout_heartbeat_seconds: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -81,4 +91,41 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
         raise SettingsError("PROMESSA_CUSTOMER_CANCEL_MINUTES must be 0-10080 (a week)")
     return Settings(database_url=database_url, broadcast_url=broadcast_url, jwt_secret=secret,
                     environment=environment, demo=demo, db_pool_size=pool,
-                    customer_cancel_minutes=cancel_minutes)
+                    customer_cancel_minutes=cancel_minutes,
+                    allowed_origins=_origins(env.get("PROMESSA_ALLOWED_ORIGINS", "")),
+                    ws_init_timeout_seconds=_number(env, "PROMESSA_WS_INIT_TIMEOUT", 10.0,
+                                                    low=0.1, high=300),
+                    ws_max_subscriptions=int(_number(env, "PROMESSA_WS_MAX_SUBSCRIPTIONS", 50,
+                                                     low=1, high=10_000, whole=True)),
+                    outbox_retention_hours=_number(env, "PROMESSA_OUTBOX_RETENTION_HOURS",
+                                                   168.0, low=0.01, high=24 * 366),
+                    realtime_poll_seconds=_number(env, "PROMESSA_REALTIME_POLL_SECONDS", 1.0,
+                                                  low=0.05, high=300),
+                    subscriber_queue=int(_number(env, "PROMESSA_SUBSCRIBER_QUEUE", 1000, low=10,
+                                                 high=1_000_000, whole=True)),
+                    fanout_heartbeat_seconds=_number(env, "PROMESSA_FANOUT_HEARTBEAT_SECONDS",
+                                                     2.0, low=0.05, high=60))
+
+
+def _number(env: dict[str, str], name: str, default: float, *, low: float, high: float,
+            whole: bool = False) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a {'whole ' if whole else ''}number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g}")
+    return value
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """Comma-separated origins such as https://shop.example.com, or * for any (not advised)."""
+    origins = tuple(o.strip() for o in raw.split(",") if o.strip())
+    try:
+        normalize_allowed_origins(origins)
+    except ValueError as exc:
+        raise SettingsError(f"PROMESSA_ALLOWED_ORIGINS: {exc}") from None
+    return origins

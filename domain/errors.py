@@ -106,6 +106,8 @@ class CancellationWindowClosed(DomainError):
     """A customer may cancel only shortly after ordering, and before work has started."""
 
     code = "CANCELLATION_WINDOW_CLOSED"
+
+
 class SourcingConstraints(DomainError):
     """Stock exists, but no plan satisfies the sourcing policy (split limit, ship together)."""
 
@@ -128,3 +130,7 @@ class PromiseMismatch(DomainError):
 
 class PromiseNoLongerAvailable(DomainError):
     code = "PROMISE_NO_LONGER_AVAILABLE"
+class ResyncRequired(DomainError):
+    """A subscriber asked to resume where the events it missed are no longer all kept."""
+
+    code = "RESYNC_REQUIRED"

@@ -235,13 +235,28 @@ class SqlReader(SourcingReads):
         return Page(items, total, len(rows) > first,
                     [encode_cursor(r.created_at.isoformat(), r.id) for r in rows[:first]])
 
+    async def orders_by_number(self, numbers: Iterable[str]) -> dict[str, Order]:
+        """Whole orders by number, one batch (absent numbers are left out)."""
+        wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        return {o.number: o for o in await self.orders_where(OrderRow.number.in_(wanted))}
+
+    async def orders_by_fulfillment(self, fulfillment_ids: Iterable[str]) -> dict[str, Order]:
+        """fulfillment id -> its whole order, one batch (absent ids are left out)."""
+        wanted = set(fulfillment_ids)
+        if not wanted:
+            return {}
+        found = await self.orders_where(OrderRow.id.in_(sa.select(FulfillmentRow.order_id).where(
+            FulfillmentRow.id.in_(sorted(wanted)))))
+        return {f.id: o for o in found for f in o.fulfillments if f.id in wanted}
+
 
 def _cursor_time(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
         raise errors.InvalidInput("malformed cursor", field=["after"]) from None
-
 
 def _pair(parts: list[str]) -> tuple[str, str]:
     if len(parts) != 2:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from typing import Self
 
 import sqlalchemy as sa
@@ -23,12 +25,22 @@ from persistence.repositories import (
 from persistence.sourcing import SqlSourcingRepository
 from persistence.tables import OutboxRow, OutboxStreamRow
 
+log = logging.getLogger(__name__)
+
+# Told (stream -> last sequence written) once a transaction with events has committed.
+CommitHook = Callable[[dict[str, int]], None]
+
 
 class SqlUnitOfWork:
-    """`async with uow:` … `await uow.commit()`; leaving without commit rolls back."""
+    """`async with uow:` … `await uow.commit()`; leaving without commit rolls back.
 
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db, self.clock = db, clock
+    `on_commit` hears of the streams a committed transaction advanced, so subscribers in this
+    process learn at once; it runs after the commit and can never undo or fail it.
+    """
+
+    def __init__(self, db: Database, clock: Clock, *, on_commit: CommitHook | None = None
+                 ) -> None:
+        self.db, self.clock, self.on_commit = db, clock, on_commit
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self._events: list[events.Event] = []
@@ -62,17 +74,25 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._conn is not None and self._tx is not None
+        heads: dict[str, int] = {}
         if self._events:
-            await write_outbox(self._conn, self._events, now=self.clock.now())
+            heads = await write_outbox(self._conn, self._events, now=self.clock.now())
         await self._tx.commit()
         self.committed = True
+        if heads and self.on_commit is not None:
+            try:
+                self.on_commit(heads)
+            except Exception:  # noqa: BLE001 - committed is committed; subscribers poll too
+                log.exception("commit hook failed for %s", sorted(heads))
 
 
-async def write_outbox(conn: AsyncConnection, new: list[events.Event], *, now) -> None:
+async def write_outbox(conn: AsyncConnection, new: list[events.Event], *,
+                       now) -> dict[str, int]:
     """Append events to their streams, numbering each stream gap-free from 1.
 
     The stream counters are bumped in one statement, in sorted order; the row locks they take
-    are held to commit, so numbers are handed out in commit order within each stream.
+    are held to commit, so numbers are handed out in commit order within each stream. Returns
+    each stream's last sequence.
     """
     counts = Counter(stream for event in new for stream in event.streams)
     stmt = insert_for(conn, OutboxStreamRow.__table__).values(
@@ -94,3 +114,4 @@ async def write_outbox(conn: AsyncConnection, new: list[events.Event], *, now) -
                          "created_at": now})
             following[stream] += 1
     await conn.execute(sa.insert(OutboxRow.__table__), rows)
+    return last

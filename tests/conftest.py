@@ -12,7 +12,8 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
@@ -179,6 +181,62 @@ async def api(db_url: str, clock: FixedClock) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield Api(client, app)
+
+
+@asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Run `app` under a real uvicorn server on a free port of 127.0.0.1, in this event loop."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None,
+                            log_level="warning", timeout_graceful_shutdown=3)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(1000):
+            if server.started:
+                break
+            if task.done():
+                task.result()
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.01)
+        else:
+            raise RuntimeError("uvicorn did not start in 10 s")
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 20)
+
+
+@dataclass
+class Live:
+    """The app behind a real server: GraphQL over HTTP (`api`) and WebSocket (`ws_url`)."""
+
+    api: Api
+    app: Any
+    url: str
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http") + "/graphql"
+
+
+@pytest.fixture
+def live_server(db_url: str, clock: FixedClock) -> Callable[..., Any]:
+    """`async with live_server(**settings) as live:` — the app on a real server, per test."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Live]:
+        app = create_app(make_settings(db_url, **overrides), clock=clock)
+        async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+            yield Live(Api(client, app), app, url)
+
+    return start
+
+
+@pytest.fixture
+async def live(live_server: Callable[..., Any]) -> AsyncIterator[Live]:
+    async with live_server() as server:
+        yield server
 
 
 def token(role: str, *, email: str | None = None, locations: list[str] | None = None) -> str:

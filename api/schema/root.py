@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
 from api.errors import ErrorCodes
@@ -14,7 +15,9 @@ from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.orders import OrderQuery
 from api.schema.promise import PromiseQuery
 from api.schema.service_desk import ServiceDeskMutation
+from api.schema.shared_execution import SharedEventExecutor
 from api.schema.sourcing import SourcingMutation, SourcingQuery
+from api.schema.subscriptions import Subscription
 
 
 @strawberry.type(description="Everything a client can read.")
@@ -29,6 +32,21 @@ class Mutation(CatalogMutation, InventoryMutation, OrderMutation, FulfillmentMut
     pass
 
 
+class SafeParserCache(ParserCache):
+    """strawberry's ParserCache raises a syntax error out of its hook, which the streaming
+    (WebSocket) path does not catch: the operation dies with a logged traceback and a bare
+    `complete`. Leaving the document unparsed lets strawberry's own parse report it."""
+
+    def on_parse(self):
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(context.query,
+                                                                  **context.parse_options)
+        except GraphQLError:
+            pass
+        yield
+
+
 class PromessaSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         """Refusals and bad requests are answers, not incidents: `ErrorCodes` logs the rest."""
@@ -36,8 +54,9 @@ class PromessaSchema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     return PromessaSchema(
-        query=Query, mutation=Mutation,
-        extensions=[ErrorCodes, lambda: ParserCache(maxsize=1000),
+        query=Query, mutation=Mutation, subscription=Subscription,
+        execution_context_class=SharedEventExecutor,
+        extensions=[ErrorCodes, lambda: SafeParserCache(maxsize=1000),
                     lambda: ValidationCache(maxsize=1000)])
 
 

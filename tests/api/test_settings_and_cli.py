@@ -36,6 +36,16 @@ def test_defaults_give_the_embedded_database_and_in_process_fan_out(tmp_path, mo
     ({"PROMESSA_CUSTOMER_CANCEL_MINUTES": "-1"}, "0-10080"),
     ({"PROMESSA_ENV": "production", "PROMESSA_JWT_SECRET": settings.DEV_SECRET},
      "development JWT secret"),
+    ({"PROMESSA_ALLOWED_ORIGINS": "shop.example.com"}, "Invalid origin 'shop.example.com'"),
+    ({"PROMESSA_ALLOWED_ORIGINS": "https://shop.example.com/app"}, "without a path"),
+    ({"PROMESSA_WS_INIT_TIMEOUT": "0"}, "PROMESSA_WS_INIT_TIMEOUT must be between 0.1 and 300"),
+    ({"PROMESSA_WS_INIT_TIMEOUT": "soon"}, "PROMESSA_WS_INIT_TIMEOUT must be a number"),
+    ({"PROMESSA_WS_MAX_SUBSCRIPTIONS": "2.5"}, "must be a whole number"),
+    ({"PROMESSA_WS_MAX_SUBSCRIPTIONS": "0"}, "PROMESSA_WS_MAX_SUBSCRIPTIONS must be between"),
+    ({"PROMESSA_OUTBOX_RETENTION_HOURS": "-1"}, "PROMESSA_OUTBOX_RETENTION_HOURS must be"),
+    ({"PROMESSA_REALTIME_POLL_SECONDS": "0.001"}, "PROMESSA_REALTIME_POLL_SECONDS must be"),
+    ({"PROMESSA_SUBSCRIBER_QUEUE": "5"}, "PROMESSA_SUBSCRIBER_QUEUE must be between 10"),
+    ({"PROMESSA_FANOUT_HEARTBEAT_SECONDS": "0"}, "PROMESSA_FANOUT_HEARTBEAT_SECONDS must be"),
 ])
 def test_unusable_settings_are_refused_with_what_to_change(env, message):
     with pytest.raises(settings.SettingsError, match=message):
@@ -53,6 +63,37 @@ def test_production_with_a_strong_secret_and_postgres_is_accepted():
                        "PROMESSA_DATABASE_URL": "postgresql://db/promessa",
                        "PROMESSA_BROADCAST_URL": "redis://cache:6379/0"})
     assert s.production and not s.embedded and s.jwt_secret == GOOD
+
+
+def test_realtime_settings_have_defaults_and_are_read_from_the_environment(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    default = settings.load({})
+    assert (default.allowed_origins, default.ws_init_timeout_seconds,
+            default.ws_max_subscriptions, default.outbox_retention_hours,
+            default.realtime_poll_seconds, default.subscriber_queue,
+            default.fanout_heartbeat_seconds) == ((), 10.0, 50, 168.0, 1.0, 1000, 2.0)
+    s = settings.load({"PROMESSA_ALLOWED_ORIGINS": " https://shop.example.com, "
+                                                   "http://localhost:3000 ,",
+                       "PROMESSA_WS_INIT_TIMEOUT": "2.5", "PROMESSA_WS_MAX_SUBSCRIPTIONS": "7",
+                       "PROMESSA_OUTBOX_RETENTION_HOURS": "24",
+                       "PROMESSA_REALTIME_POLL_SECONDS": "0.5",
+                       "PROMESSA_SUBSCRIBER_QUEUE": "200",
+                       "PROMESSA_FANOUT_HEARTBEAT_SECONDS": "0.5"})
+    assert s.allowed_origins == ("https://shop.example.com", "http://localhost:3000")
+    assert (s.ws_init_timeout_seconds, s.ws_max_subscriptions, s.outbox_retention_hours,
+            s.realtime_poll_seconds, s.subscriber_queue, s.fanout_heartbeat_seconds) == (
+        2.5, 7, 24.0, 0.5, 200, 0.5)
+
+
+def test_several_workers_need_a_shared_fan_out():
+    out = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--workers", "2"], cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+        env={"PROMESSA_JWT_SECRET": GOOD, "PATH": "",
+             "PROMESSA_DATABASE_URL": "postgresql://db/promessa"})
+    assert out.returncode == 2
+    assert "--workers > 1 needs PROMESSA_BROADCAST_URL" in out.stderr
 
 
 def test_cli_token_prints_a_token_the_server_accepts():

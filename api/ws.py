@@ -1,0 +1,65 @@
+"""graphql-transport-ws as we speak it: who the socket is, and two answers instead of closes.
+
+Strawberry implements the protocol and its close codes (4400 bad message, 4401 subscribe
+before connection_ack, 4403 connection refused, 4406 subprotocol, 4408 init timeout, 4409
+duplicate id, 4429 second connection_init). We change what it does in two places:
+- a subscription past the per-connection cap gets an `error` message with
+  `extensions.code = TOO_MANY_SUBSCRIPTIONS` (strawberry sends one without a code);
+- a document that does not parse gets an `error` message (code BAD_REQUEST) and the socket
+  stays open; strawberry would close the whole connection with 4400, taking every other
+  subscription on it down with the bad one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+
+from api.auth import InvalidToken, principal_from_header
+from api.context import Context
+
+
+class PromessaTransportWSHandler(BaseGraphQLTransportWSHandler):
+    async def handle_subscribe(self, message: Any) -> None:
+        limit = self.max_subscriptions_per_connection
+        if (self.connection_acknowledged and isinstance(message, dict)
+                and message.get("id") not in self.operations
+                and limit is not None and len(self.operations) >= limit):
+            error = GraphQLError(f"at most {limit} subscriptions per connection",
+                                 extensions={"code": "TOO_MANY_SUBSCRIPTIONS"})
+            await self.send_message({"id": message["id"], "type": "error",
+                                     "payload": [error.formatted]})
+            return
+        await super().handle_subscribe(message)
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        if isinstance(error, GraphQLSyntaxError):
+            return None
+        return BaseGraphQLTransportWSHandler._get_pre_execution_close_reason(error)
+
+
+def authenticate_connection(context: Context, *, secret: str) -> None:
+    """Set the socket's principal from `{"Authorization": "Bearer <JWT>"}` in connection_init.
+
+    Without it, the handshake's own Authorization header (non-browser clients) counts; with
+    neither the socket is anonymous. A token that is present but unusable refuses the
+    connection (4403), as a bad header is answered 401 over HTTP.
+    """
+    params = context.connection_params or {}
+    header = params.get("Authorization", params.get("authorization"))
+    if header is None:
+        if context.header_error is not None:
+            raise ConnectionRejectionError({"message": context.header_error})
+        return
+    if not isinstance(header, str):
+        raise ConnectionRejectionError({"message": "Authorization must be a string"})
+    try:
+        context.principal = principal_from_header(header, secret=secret)
+    except InvalidToken as exc:
+        raise ConnectionRejectionError({"message": str(exc)}) from None
