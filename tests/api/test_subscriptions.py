@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from domain import events
+from tests.api import lifecycle
 from tests.api.realtime import Follower, refusal, until, ws_client
 from tests.api.test_place_order import PLACE, order_input
 from tests.conftest import seed_contract_network, statement_counter
@@ -71,28 +72,34 @@ async def test_an_agent_follows_every_order_placed_in_order(live, tokens, contra
 
 
 async def test_a_customer_follows_her_order_through_its_lifecycle(live, tokens):
+    """Every step of the real lifecycle mutations reaches the owner's socket, in order."""
     await seed_contract_network(live.api, tokens)
-    number = await _place(live.api, "lifecycle-0001")
+    number = await _place(live.api, "lifecycle-0001")  # sourced to ST-ROMA
     fulfillment = await _fulfillment_id(live.api, tokens, number)
-    steps = ["FULFILLMENT_ACCEPTED", "FULFILLMENT_PICKED", "FULFILLMENT_PACKED",
-             "FULFILLMENT_SHIPPED"]
+    store = tokens["store_roma"]
     async with ws_client(live.ws_url, tokens["ada"]) as session, Follower(
             session, ORDER_STREAM, {"n": number, "after": "0"}) as follower:
         assert [e["type"] for e in await follower.take(1)] == ["ORDER_PLACED"]
-        for step in steps:
-            await _emit(live.app, events.Event(
-                step, live.app.state.deps.clock.now(),
-                (events.order_stream(number), events.ORDERS_STREAM,
-                 events.location_stream("ST-ROMA")),
-                {"order": number, "fulfillment": _raw_id(fulfillment)}))
-        got = await follower.take(4)
+        for name, extra, token in (
+                ("acceptFulfillment", {}, store), ("pickFulfillment", {}, store),
+                ("packFulfillment", {}, store),
+                ("shipFulfillment", {"carrier": "BRT", "trackingNumber": "BRT1"}, store),
+                ("recordTrackingEvent", {"status": "DELIVERED",
+                                         "at": "2030-01-03T11:20:00+01:00"},
+                 tokens["integration"])):
+            result = await lifecycle.step(live.api, name, fulfillment, token, **extra)
+            assert result["userErrors"] == [], (name, result)
+        got = await follower.take(5)
         await follower.nothing_more()
-    order = {"number": number, "status": "ALLOCATED"}
-    assert got == [{"sequence": str(i), "type": step, "order": order, "tracking": order,
-                    "fulfillment": {"id": fulfillment, "status": "ASSIGNED",
-                                    "location": {"code": "ST-ROMA"},
-                                    "order": {"number": number}}}
-                   for i, step in enumerate(steps, start=2)]
+    assert [e["sequence"] for e in got] == ["2", "3", "4", "5", "6"]
+    assert [(e["fulfillment"]["id"], e["fulfillment"]["location"]["code"]) for e in got] == [
+        (fulfillment, "ST-ROMA")] * 5
+    # each event carries the state at delivery time; the last one is the delivered order
+    assert got[-1]["order"] == {"number": number, "status": "DELIVERED"}
+    assert got[-1]["fulfillment"]["status"] == "DELIVERED"
+    assert [e["type"] for e in got] == ["FULFILLMENT_ACCEPTED", "FULFILLMENT_PICKED",
+                                       "FULFILLMENT_PACKED", "FULFILLMENT_SHIPPED",
+                                       "TRACKING_DELIVERED"]
 
 
 async def test_a_reconnecting_subscriber_gets_every_missed_event_exactly_once_in_order(
