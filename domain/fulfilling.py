@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import errors, lifecycle
+from domain import errors, events, lifecycle
 from domain.inventory import check_reason
 from domain.lifecycle import GONE, WorkContext
 from domain.orders import (
@@ -120,6 +120,10 @@ def consume(f: Fulfillment, reason: str) -> list[StockMove]:
 def work(order: Order, fulfillment_id: str, command: Command, *, actor: str,
          at: datetime) -> list[StockMove]:
     """Move a fulfillment one step (accept … confirm pickup); returns the stock to move."""
+    if isinstance(command, Reject):
+        # nowhere else to go: the units are released and wait for an agent
+        return reroute(order, fulfillment_id, Reroute(), reason=command.reason, actor=actor,
+                       at=at)
     f = order.fulfillment(fulfillment_id)
     target = TARGET[type(command)]
     lifecycle.check_fulfillment(f, target, WorkContext(order.delivery.method))
@@ -152,11 +156,6 @@ def _effects(order: Order, f: Fulfillment, command: Command, *, at: datetime
         case ConfirmPickup():
             f.shipped_at = f.delivered_at = at
             return consume(f, "PICKED_UP")
-        case Reject(reason=reason):
-            f.reason = check_reason(reason, field=["reason"])  # validated before any change
-            # re-sourcing comes with the orchestration engine; until then an agent decides
-            order.hold_reason = order.hold_reason or f"{f.location} rejected: {f.reason}"
-            return release(f, "REJECTED")
     return []
 
 
@@ -174,8 +173,6 @@ def _message(f: Fulfillment, command: Command) -> str:
         case Ship():
             return (f"Shipped from {f.location} with {f.carrier}, tracking {f.tracking_number}"
                     f" ({units} units)")
-        case Reject():
-            return f"{f.location} rejected its fulfillment: {f.reason}; order held for an agent"
         case ConfirmPickup():
             return f"Collected by the customer at {f.location} ({units} units)"
     verb = TARGET[type(command)].value.lower().replace("_", " ")
@@ -189,6 +186,95 @@ def _public(f: Fulfillment, command: Command) -> str | None:
         case MarkReadyForPickup(location_name=name):
             return f"Ready for pickup at {name or f.location}"
     return PUBLIC_WORDS.get(TARGET[type(command)])
+
+
+# --- rejection and re-sourcing -------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """Units of an order line that will wait for an announced receipt (a backorder)."""
+
+    order_line_id: str
+    units: int
+    incoming_id: str
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reroute:
+    """Where a rejected fulfillment's units go next, as the sourcing engine decided: new
+    ASSIGNED work (reserved at its locations) and backorders against incoming stock. Units in
+    neither are left with no location: the order goes ON_HOLD for an agent."""
+
+    fulfillments: tuple[Fulfillment, ...] = ()
+    backorders: tuple[Waiting, ...] = ()
+
+
+def reroute(order: Order, fulfillment_id: str, plan: Reroute, *, reason: str, actor: str,
+            at: datetime) -> list[StockMove]:
+    """A location rejects its fulfillment (ASSIGNED or ACCEPTED, also while the order is on
+    hold): it becomes REJECTED with its reason, its reservation is released and its units
+    follow `plan`; whatever the plan cannot place holds the order for an agent.
+
+    Returns the stock to move: the release at the rejecting location, then the reservations
+    of the new work.
+    """
+    f = order.fulfillment(fulfillment_id)
+    reason = check_reason(reason, field=["reason"])  # validated before any change
+    lifecycle.check_fulfillment(f, F.REJECTED, WorkContext(order.delivery.method))
+    lines = {ln.id: ln for ln in order.lines}
+    for w in plan.backorders:
+        if w.order_line_id not in lines or w.units <= 0:
+            raise errors.InvalidInput(f"no units of line {w.order_line_id} can wait")
+    before = f.status
+    units = sum(held(f).values())
+    f.reason, f.status = reason, F.REJECTED
+    moves = release(f, "REJECTED")
+    for w in plan.backorders:
+        line = lines[w.order_line_id]
+        line.backordered += w.units
+        line.incoming_id = w.incoming_id
+    order.fulfillments.extend(plan.fulfillments)
+    for new in plan.fulfillments:
+        moves += [StockMove(sku, new.location, 0, n, "RESOURCED")
+                  for sku, n in held(new).items()]
+    nowhere = _nowhere(order)
+    newly_held = bool(nowhere) and order.hold_reason is None
+    if newly_held:
+        order.hold_reason = (f"{f.location} rejected: {reason}; no other location can supply "
+                             f"{nowhere}")[:MAX_HOLD_REASON]
+    held_before = order.status
+    lifecycle.settle(order)
+    order.record("FULFILLMENT_REJECTED",
+                 f"{f.location} rejected its fulfillment ({units} units): {reason}",
+                 actor=actor, at=at, before=before.value, after=F.REJECTED.value,
+                 fulfillment=f)
+    for new in plan.fulfillments:
+        order.record("ORDER_RESOURCED", f"{sum(held(new).values())} units re-sourced to "
+                     f"{new.location} after {f.location} rejected them", actor="system",
+                     at=at)
+        order.events.append(events.fulfillment_created(
+            number=order.number, fulfillment_id=new.id, location=new.location, at=at))
+    for w in plan.backorders:
+        line = lines[w.order_line_id]
+        where = f" at {w.location}" if w.location else ""
+        order.record("BACKORDERED", f"{w.units} × {line.sku} wait for incoming stock{where}: "
+                     f"no other location can supply them now", actor="system", at=at,
+                     public="Some of your items are on backorder")
+    if newly_held:
+        order.record("ORDER_HELD", f"Order held for an agent: {order.hold_reason}",
+                     actor="system", at=at, before=held_before.value, after=order.status.value)
+    return moves
+
+
+MAX_HOLD_REASON = 200
+
+
+def _nowhere(order: Order) -> str:
+    """The units no location holds and no receipt is awaited for, e.g. `1 × LAMP-ARCO`."""
+    units = lifecycle.line_units(order)
+    return ", ".join(f"{units[ln.id].unallocated} × {ln.sku}" for ln in order.lines
+                     if units[ln.id].unallocated > 0)
 
 
 # --- carrier scans ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Protocol, Self
 from domain import events
 from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
-from domain.orders import Fulfillment, FulfillmentStatus, Order, OrderLine, TimelineEntry
+from domain.orders import FulfillmentStatus, Order
 from domain.policy import BUILT_IN, SourcingPolicy
 from domain.shipping import Downtime
 from domain.sourcing import Decision
@@ -142,18 +142,6 @@ class SourcingRepository(Protocol):
         """Count one more fulfillment at `location` on local `day` if under `capacity`."""
 
     async def add_downtime(self, window: Downtime, *, actor: str) -> None: ...
-
-    async def lock_fulfillment(self, fulfillment_id: str) -> Order | None:
-        """The order holding the fulfillment, its fulfillment row locked until commit."""
-
-    async def set_fulfillment_status(self, fulfillment_id: str,
-                                     status: FulfillmentStatus) -> None: ...
-
-    async def add_fulfillments(self, order: Order, fulfillments: list[Fulfillment]) -> None: ...
-
-    async def update_order(self, order: Order, lines: list[OrderLine],
-                           timeline: list[TimelineEntry]) -> None:
-        """Save the order's status, the given lines' status/backorders and new timeline."""
 
 
 class UnitOfWork(Protocol):

@@ -1,5 +1,4 @@
-"""Sourcing storage: policies (versioned), decisions (as JSON), downtime, daily load, and the
-writes re-sourcing makes to an order inside the unit of work."""
+"""Sourcing storage: policies (versioned), decisions (as JSON), downtime, daily load."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain import policy as policies
 from domain.catalog import Location
-from domain.orders import Fulfillment, FulfillmentStatus, Order, OrderLine, TimelineEntry
+from domain.orders import FulfillmentStatus, Order
 from domain.policy import ANY_CHANNEL, BUILT_IN, SourcingPolicy
 from domain.ports import RecordedDecision
 from domain.shipping import Downtime, zone
@@ -20,15 +19,12 @@ from domain.sourcing import Decision
 from persistence import codec
 from persistence.repositories import insert_for
 from persistence.tables import (
-    FulfillmentLineRow,
     FulfillmentRow,
     LocationDowntimeRow,
     LocationLoadRow,
-    OrderLineRow,
     OrderRow,
     SourcingDecisionRow,
     SourcingPolicyRow,
-    TimelineRow,
     UtcDateTime,
 )
 
@@ -177,54 +173,3 @@ class SqlSourcingRepository:
             id=window.id, location=window.location, starts_at=window.starts_at,
             ends_at=window.ends_at, reason=window.reason, created_by=actor,
             created_at=self.now))
-
-    async def lock_fulfillment(self, fulfillment_id: str) -> Order | None:
-        from persistence.order_store import load_orders
-
-        # the order first, then its fulfillment: one order's changes queue up behind each other
-        order_id = (await self.conn.execute(sa.select(FulfillmentRow.order_id).where(
-            FulfillmentRow.id == fulfillment_id))).scalar_one_or_none()
-        if order_id is None:
-            return None
-        await self.conn.execute(sa.select(OrderRow.id).where(OrderRow.id == order_id)
-                                .with_for_update())
-        await self.conn.execute(sa.select(FulfillmentRow.id).where(
-            FulfillmentRow.id == fulfillment_id).with_for_update())
-        found = await load_orders(self.conn, OrderRow.id == order_id)
-        return found[0] if found else None
-
-    async def set_fulfillment_status(self, fulfillment_id: str,
-                                     status: FulfillmentStatus) -> None:
-        await self.conn.execute(sa.update(FulfillmentRow.__table__).where(
-            FulfillmentRow.id == fulfillment_id).values(status=status.value,
-                                                        updated_at=self.now))
-
-    async def add_fulfillments(self, order: Order, fulfillments: list[Fulfillment]) -> None:
-        if not fulfillments:
-            return
-        await self.conn.execute(sa.insert(FulfillmentRow.__table__), [
-            {"id": f.id, "order_id": order.id, "location": f.location,
-             "status": f.status.value,
-             "service_level": f.service_level.value if f.service_level else None,
-             "carrier": f.carrier, "tracking_number": f.tracking_number,
-             "transfer_to": f.transfer_to, "created_at": self.now, "updated_at": self.now}
-            for f in fulfillments])
-        await self.conn.execute(sa.insert(FulfillmentLineRow.__table__), [
-            {"fulfillment_id": f.id, "order_line_id": fl.order_line_id, "sku": fl.sku,
-             "quantity": fl.quantity, "units": fl.units} for f in fulfillments for fl in f.lines])
-
-    async def update_order(self, order: Order, lines: list[OrderLine],
-                           timeline: list[TimelineEntry]) -> None:
-        await self.conn.execute(sa.update(OrderRow.__table__).where(
-            OrderRow.id == order.id).values(status=order.status.value, updated_at=self.now))
-        if lines:
-            c = OrderLineRow.__table__.c
-            await self.conn.execute(
-                sa.update(OrderLineRow.__table__).where(c.id == sa.bindparam("k_id")).values(
-                    status=sa.bindparam("k_status"), backordered=sa.bindparam("k_back")),
-                [{"k_id": ln.id, "k_status": ln.status.value, "k_back": ln.backordered}
-                 for ln in lines])
-        if timeline:
-            await self.conn.execute(sa.insert(TimelineRow.__table__), [
-                {"order_id": order.id, "at": t.at, "type": t.type, "message": t.message,
-                 "actor": t.actor} for t in timeline])

@@ -20,6 +20,7 @@ from api.schema.common import (
 from api.schema.orders import Fulfillment, Order
 from domain import access, fulfilling, orders
 from domain.services import fulfillment as fulfillment_service
+from domain.services import resourcing
 
 FIELD = ["fulfillmentId"]
 
@@ -128,11 +129,25 @@ class FulfillmentMutation:
                                  input: FulfillmentActionInput) -> FulfillmentPayload:
         return await _step(info, input.fulfillment_id, fulfilling.Accept())
 
-    @strawberry.mutation(description="The location cannot fulfil it: its reservation is "
-                                     "released and the order waits ON_HOLD for an agent.")
+    @strawberry.mutation(description="The location cannot fulfil it (ASSIGNED or ACCEPTED "
+                                     "work): its reservation is released and the units are "
+                                     "re-sourced at once to the next best location (never "
+                                     "one that rejected this order's work) or backordered "
+                                     "against incoming stock; units nobody can supply leave "
+                                     "the order ON_HOLD for an agent.")
     async def reject_fulfillment(self, info: strawberry.Info[Context, None],
                                  input: RejectFulfillmentInput) -> FulfillmentPayload:
-        return await _step(info, input.fulfillment_id, fulfilling.Reject(input.reason))
+        ctx = info.context
+
+        async def work() -> tuple[orders.Order, orders.Fulfillment]:
+            done = await ctx.run(lambda: resourcing.resource_fulfillment(
+                ctx.deps.reader, ctx.deps.uow,
+                node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
+                reason=input.reason, principal=ctx.principal, clock=ctx.deps.clock,
+                sourcer=ctx.deps.sourcer, permission="fulfillments.work"))
+            return done.order, done.rejected
+
+        return await _payload(work)
 
     @strawberry.mutation(description="Everything is picked from the shelves.")
     async def pick_fulfillment(self, info: strawberry.Info[Context, None],

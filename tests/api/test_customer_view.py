@@ -15,7 +15,8 @@ CUSTOMER = """query($e: String!) { customer(email: $e) { email name orderCount c
 
 
 async def _ada_with_troubles(api, tokens) -> list[str]:
-    """Four orders of Ada: fine, cancelled, rejected (so held), failed delivery."""
+    """Four orders of Ada: fine, cancelled, rejected with nowhere else to go (so held),
+    failed delivery."""
     await seed_contract_network(api, tokens)
     await api.data("""mutation { setInventory(input: {reason: "COUNT", levels: [
         {sku: "TSHIRT-BLU-M", location: "ST-ROMA", onHand: 50}]}) { userErrors { code } } }""",
@@ -24,6 +25,10 @@ async def _ada_with_troubles(api, tokens) -> list[str]:
     await desk(api, "cancelOrder", tokens["agent"], number=numbers[1], reason="DUPLICATE")
     store = tokens["store_roma"]
     rejected = (await fulfillment_ids(api, numbers[2], store))["ST-ROMA"]
+    await api.data("""mutation { setInventory(input: {reason: "COUNT", levels: [
+        {sku: "TSHIRT-BLU-M", location: "WH-MIL", onHand: 0, safetyStock: 0}]})
+        { userErrors { code } } }""",
+                   token=tokens["integration"])  # so nobody else can take the rejected work
     await step(api, "rejectFulfillment", rejected, store, reason="ITEM_NOT_FOUND")
     failed = (await fulfillment_ids(api, numbers[3], store))["ST-ROMA"]
     for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment"):
@@ -47,7 +52,8 @@ async def test_an_agent_sees_a_customers_orders_value_and_problems(api, tokens):
     assert found["lifetimeValue"] == [{"amount": "134.10", "currency": "EUR"}]  # 3 × 44.70
     assert found["openProblems"] == [
         {"orderNumber": numbers[2], "kind": "ON_HOLD", "since": "2030-01-02T09:30:00+00:00",
-         "detail": "ST-ROMA rejected: ITEM_NOT_FOUND"},
+         "detail": "ST-ROMA rejected: ITEM_NOT_FOUND; no other location can supply "
+                   "2 × TSHIRT-BLU-M"},
         {"orderNumber": numbers[2], "kind": "UNALLOCATED", "since": "2030-01-02T09:30:00+00:00",
          "detail": "2 units without a location (ST-ROMA: ITEM_NOT_FOUND)"},
         {"orderNumber": numbers[3], "kind": "DELIVERY_FAILED",

@@ -130,11 +130,16 @@ async def test_a_pickup_order_is_delivered_at_the_counter(api, tokens, db_url):
     assert await violations(db_url) == []
 
 
-async def test_a_rejected_fulfillment_releases_its_stock_and_holds_the_order(api, tokens,
-                                                                             db_url):
+async def test_a_rejection_nobody_else_can_take_releases_its_stock_and_holds_the_order(
+        api, tokens, db_url):
+    # (with stock elsewhere it is re-sourced instead: tests/api/test_reject_resourcing.py)
     await seed_contract_network(api, tokens)
     number = (await place(api, "flow-reject-01"))["number"]
     fid = (await fulfillment_ids(api, number, tokens["agent"]))["ST-ROMA"]
+    await api.data("""mutation { setInventory(input: {reason: "COUNT", levels: [
+        {sku: "TSHIRT-BLU-M", location: "WH-MIL", onHand: 0, safetyStock: 0}]})
+        { userErrors { code } } }""",
+                   token=tokens["integration"])
 
     rejected = await step(api, "rejectFulfillment", fid, tokens["store_roma"],
                           reason="ITEM_NOT_FOUND")
@@ -142,7 +147,8 @@ async def test_a_rejected_fulfillment_releases_its_stock_and_holds_the_order(api
     assert rejected["order"] == {"number": number, "status": "ON_HOLD"}
     assert (await levels(api))[("TSHIRT-BLU-M", "ST-ROMA")] == (6, 0)
     got = await order(api, number, tokens["agent"])
-    assert got["holdReason"] == "ST-ROMA rejected: ITEM_NOT_FOUND"
+    assert got["holdReason"] == ("ST-ROMA rejected: ITEM_NOT_FOUND; no other location can "
+                                 "supply 2 × TSHIRT-BLU-M")
     assert got["lines"][0]["status"] == "UNALLOCATED"
     assert got["fulfillments"][0]["reason"] == "ITEM_NOT_FOUND"
     assert await ledger(db_url, "TSHIRT-BLU-M", "ST-ROMA") == [

@@ -10,6 +10,7 @@ import pytest
 from domain import errors, fulfilling, lifecycle
 from domain.lifecycle import LineUnits, WorkContext
 from domain.orders import DeliveryMethod as M
+from domain.orders import Fulfillment, FulfillmentLine
 from domain.orders import FulfillmentStatus as F
 from domain.orders import LineStatus as L
 from domain.orders import OrderStatus as O
@@ -89,7 +90,8 @@ def test_each_command_from_each_status_moves_or_is_refused_changing_nothing(
     if method in EXPECTED_FULFILLMENT.get((start, target), set()):
         moves = fulfilling.work(o, "f-0", command, actor="store:s", at=before.placed_at)
         assert o.fulfillments[0].status is target
-        assert [e.type for e in o.timeline] == [f"FULFILLMENT_{target.value}"]
+        held = ["ORDER_HELD"] if target is F.REJECTED else []  # nowhere else to go
+        assert [e.type for e in o.timeline] == [f"FULFILLMENT_{target.value}", *held]
         assert (o.timeline[0].before, o.timeline[0].after) == (start.value, target.value)
         expected_moves = {F.SHIPPED: [fulfilling.StockMove("A", "X", -2, -2, "SHIPPED")],
                           F.DELIVERED: [fulfilling.StockMove("A", "X", -2, -2, "PICKED_UP")],
@@ -120,14 +122,15 @@ def test_a_held_order_takes_no_step_forward_but_can_still_be_rejected():
     assert o.hold_reason == "fraud check"  # the first reason stays
 
 
-def test_rejecting_puts_the_order_on_hold_for_an_agent():
+def test_rejecting_with_nowhere_else_to_go_puts_the_order_on_hold_for_an_agent():
     o = order(lines={"A": 1, "B": 1}, fulfillments=[("X", {"A": 1}), ("Y", {"B": 1})])
 
     moves = fulfilling.work(o, "f-1", fulfilling.Reject("NO_CAPACITY"), actor="store:s",
                             at=o.placed_at)
 
     assert moves == [fulfilling.StockMove("B", "Y", 0, -1, "REJECTED")]
-    assert o.status is O.ON_HOLD and o.hold_reason == "Y rejected: NO_CAPACITY"
+    assert o.status is O.ON_HOLD
+    assert o.hold_reason == "Y rejected: NO_CAPACITY; no other location can supply 1 × B"
     assert [ln.status for ln in o.lines] == [L.ALLOCATED, L.UNALLOCATED]
     assert o.fulfillments[1].reason == "NO_CAPACITY"
 
@@ -180,7 +183,7 @@ def test_order_status_is_derived_from_units_and_hold(units, on_hold, expected):
 EXPECTED_LINE = {
     L.UNALLOCATED: {L.ALLOCATED, L.PARTIALLY_ALLOCATED, L.BACKORDERED, L.CANCELLED},
     L.ALLOCATED: {L.PARTIALLY_SHIPPED, L.SHIPPED, L.DELIVERED, L.PARTIALLY_ALLOCATED,
-                  L.UNALLOCATED, L.CANCELLED},
+                  L.BACKORDERED, L.UNALLOCATED, L.CANCELLED},
     L.PARTIALLY_ALLOCATED: {L.ALLOCATED, L.BACKORDERED, L.UNALLOCATED, L.PARTIALLY_SHIPPED,
                             L.CANCELLED},
     L.BACKORDERED: {L.ALLOCATED, L.PARTIALLY_ALLOCATED, L.CANCELLED},
@@ -262,3 +265,100 @@ def test_no_order_goes_back_once_shipped_and_terminal_states_are_final():
     assert lifecycle.ORDER_TRANSITIONS[O.CANCELLED] == ()
     assert lifecycle.ORDER_TRANSITIONS[O.RETURNED] == ()
     assert lifecycle.LINE_TRANSITIONS[L.CANCELLED] == lifecycle.LINE_TRANSITIONS[L.DELIVERED] == ()
+
+
+# --- rejection re-sourced (the plan comes from the sourcing engine) ---------------------------
+
+def _work(location: str, sku: str, units: int, fid: str = "f-new") -> Fulfillment:
+    return Fulfillment(fid, location, F.ASSIGNED, [FulfillmentLine(f"line-{sku}", sku, units,
+                                                                   units)])
+
+
+def test_a_rejection_re_sourced_elsewhere_keeps_the_order_going():
+    o = order(lines={"A": 2}, fulfillments=[("ST", {"A": 2})])
+    plan = fulfilling.Reroute((_work("WH", "A", 2),))
+
+    moves = fulfilling.reroute(o, "f-0", plan, reason="DAMAGED", actor="store:s",
+                               at=o.placed_at)
+
+    assert moves == [fulfilling.StockMove("A", "ST", 0, -2, "REJECTED"),
+                     fulfilling.StockMove("A", "WH", 0, 2, "RESOURCED")]
+    assert [(f.location, f.status, f.reason) for f in o.fulfillments] == [
+        ("ST", F.REJECTED, "DAMAGED"), ("WH", F.ASSIGNED, None)]
+    assert (o.status, o.hold_reason, o.lines[0].status) == (O.ALLOCATED, None, L.ALLOCATED)
+    assert [(t.type, t.message) for t in o.timeline] == [
+        ("FULFILLMENT_REJECTED", "ST rejected its fulfillment (2 units): DAMAGED"),
+        ("ORDER_RESOURCED", "2 units re-sourced to WH after ST rejected them")]
+    assert [(e.type, e.streams) for e in o.events] == [
+        ("FULFILLMENT_REJECTED", ("order:PR-000001", "orders", "location:ST")),
+        ("ORDER_RESOURCED", ("order:PR-000001", "orders")),
+        ("FULFILLMENT_CREATED", ("location:WH",))]
+
+
+def test_accepted_work_rejected_goes_back_to_allocated_at_its_new_home():
+    o = order(lines={"A": 1, "B": 1}, fulfillments=[("ST", {"A": 1}), ("X", {"B": 1})])
+    o.fulfillments[0].status, o.status = F.ACCEPTED, O.IN_FULFILLMENT
+
+    fulfilling.reroute(o, "f-0", fulfilling.Reroute((_work("WH", "A", 1),)), reason="NO",
+                       actor="s", at=o.placed_at)
+
+    assert o.status is O.ALLOCATED
+
+
+def test_units_only_incoming_stock_can_supply_are_backordered_against_it():
+    # the new edges: ALLOCATED → BACKORDERED (line and order), ALLOCATED → PARTIALLY_ALLOCATED
+    o = order(lines={"A": 2}, fulfillments=[("ST", {"A": 2})])
+    plan = fulfilling.Reroute(backorders=(fulfilling.Waiting("line-A", 2, "in-7", "WH"),))
+
+    moves = fulfilling.reroute(o, "f-0", plan, reason="DAMAGED", actor="s", at=o.placed_at)
+
+    assert moves == [fulfilling.StockMove("A", "ST", 0, -2, "REJECTED")]
+    assert (o.status, o.hold_reason) == (O.BACKORDERED, None)
+    assert (o.lines[0].status, o.lines[0].backordered, o.lines[0].incoming_id) == (
+        L.BACKORDERED, 2, "in-7")
+    assert [t.type for t in o.timeline] == ["FULFILLMENT_REJECTED", "BACKORDERED"]
+
+    o = order(lines={"A": 2}, fulfillments=[("ST", {"A": 2})])
+    plan = fulfilling.Reroute((_work("WH", "A", 1),),
+                              (fulfilling.Waiting("line-A", 1, "in-7"),))
+    fulfilling.reroute(o, "f-0", plan, reason="DAMAGED", actor="s", at=o.placed_at)
+    assert (o.status, o.lines[0].status) == (O.PARTIALLY_ALLOCATED, L.PARTIALLY_ALLOCATED)
+
+
+def test_what_the_plan_cannot_place_holds_the_order_and_says_what_is_missing():
+    o = order(lines={"A": 3}, fulfillments=[("ST", {"A": 3})])
+
+    fulfilling.reroute(o, "f-0", fulfilling.Reroute((_work("WH", "A", 1),)),
+                       reason="ITEM_NOT_FOUND", actor="s", at=o.placed_at)
+
+    assert o.status is O.ON_HOLD
+    assert o.hold_reason == ("ST rejected: ITEM_NOT_FOUND; no other location can supply "
+                             "2 × A")
+    assert o.lines[0].status is L.PARTIALLY_ALLOCATED
+    assert [t.type for t in o.timeline] == ["FULFILLMENT_REJECTED", "ORDER_RESOURCED",
+                                            "ORDER_HELD"]
+    assert (o.timeline[-1].before, o.timeline[-1].after) == ("ALLOCATED", "ON_HOLD")
+
+
+def test_a_held_order_keeps_its_first_hold_reason_when_work_is_re_sourced():
+    o = order(lines={"A": 1}, fulfillments=[("ST", {"A": 1})])
+    o.hold_reason, o.status = "fraud check", O.ON_HOLD
+
+    fulfilling.reroute(o, "f-0", fulfilling.Reroute((_work("WH", "A", 1),)), reason="NO",
+                       actor="s", at=o.placed_at)
+
+    assert (o.status, o.hold_reason) == (O.ON_HOLD, "fraud check")
+    assert [f.status for f in o.fulfillments] == [F.REJECTED, F.ASSIGNED]
+
+
+@pytest.mark.parametrize("start", [F.PICKED, F.PACKED, F.SHIPPED, F.REJECTED, F.CANCELLED])
+def test_work_past_acceptance_cannot_be_rejected_and_nothing_changes(start):
+    o = order(lines={"A": 1}, fulfillments=[("ST", {"A": 1})])
+    o.fulfillments[0].status = start
+    before = copy.deepcopy(o)
+
+    with pytest.raises(errors.IllegalTransition):
+        fulfilling.reroute(o, "f-0", fulfilling.Reroute((_work("WH", "A", 1),)), reason="NO",
+                           actor="s", at=o.placed_at)
+
+    assert o == before

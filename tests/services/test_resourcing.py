@@ -2,7 +2,7 @@
 one transaction releases the old reservation and reserves the next best plan, with ledger rows,
 events and an explained decision; stock is conserved whatever happens.
 
-(`rejectFulfillment` lands with the fulfillment lifecycle; it is meant to call this use case.)
+`rejectFulfillment` calls this use case (see tests/api/test_reject_resourcing.py end to end).
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ async def test_rejected_fulfillment_is_resourced_to_next_best_location(network, 
     order = await network.app.state.deps.reader.order_by_number(number)
     assert sorted((f.location, f.status) for f in order.fulfillments) == [
         ("ST-ROMA", FulfillmentStatus.REJECTED), ("WH-MIL", FulfillmentStatus.ASSIGNED)]
-    assert [t.type for t in order.timeline][-2:] == ["FULFILLMENT_REJECTED", "RESOURCED"]
+    assert [t.type for t in order.timeline][-2:] == ["FULFILLMENT_REJECTED",
+                                                      "ORDER_RESOURCED"]
     assert await outbox_types(db_url, f"order:{number}") == [
         "ORDER_PLACED", "FULFILLMENT_REJECTED", "ORDER_RESOURCED"]
     assert await outbox_types(db_url, "location:WH-MIL") == ["FULFILLMENT_CREATED"]
@@ -106,21 +107,24 @@ async def test_rejected_fulfillment_is_resourced_to_next_best_location(network, 
     assert verdicts == {"WH-MIL": (), "ST-ROMA": (Reason.EXCLUDED,)}
 
 
-async def test_with_no_other_stock_the_units_wait_on_the_order_line(network, db_url):
+async def test_with_no_other_stock_the_units_are_released_and_an_agent_decides(network,
+                                                                                db_url):
     number = await place(network, "resource-002", [("LAMP-ARCO", 1)])
     rejected = await work_at(network, number, "WH-MIL")
 
     done = await resource(network, rejected, MILAN_WH, reason="DAMAGED")
 
     assert done.created == []
-    assert done.order.status is OrderStatus.BACKORDERED
+    assert done.order.status is OrderStatus.ON_HOLD
+    assert done.order.hold_reason == ("WH-MIL rejected: DAMAGED; no other location can supply "
+                                      "1 × LAMP-ARCO")
     assert [(ln.status, ln.backordered) for ln in done.order.lines] == [
-        (LineStatus.BACKORDERED, 1)]
+        (LineStatus.UNALLOCATED, 0)]
     assert (await stock(db_url))[("LAMP-ARCO", "WH-MIL")] == (1, 0)
     assert await violations(db_url) == []
     stored = await network.app.state.deps.reader.order_by_number(number)
-    assert stored.status is OrderStatus.BACKORDERED
-    assert stored.lines[0].backordered == 1
+    assert (stored.status, stored.hold_reason) == (OrderStatus.ON_HOLD, done.order.hold_reason)
+    assert [t.type for t in stored.timeline][-2:] == ["FULFILLMENT_REJECTED", "ORDER_HELD"]
 
 
 async def test_a_location_that_rejected_the_work_is_never_asked_again(network, db_url):
@@ -131,7 +135,8 @@ async def test_a_location_that_rejected_the_work_is_never_asked_again(network, d
 
     # the Rome store still has stock, but it already said no to this order
     assert done.created == []
-    assert done.order.lines[0].backordered == 1
+    assert done.order.status is OrderStatus.ON_HOLD
+    assert done.order.lines[0].status is LineStatus.UNALLOCATED
     assert await violations(db_url) == []
 
 
@@ -210,7 +215,9 @@ async def test_two_locations_rejecting_one_order_at_once_are_queued_not_lost(net
     order = await network.app.state.deps.reader.order_by_number(number)
     open_units = sum(fl.quantity for f in order.fulfillments
                      if f.status is FulfillmentStatus.ASSIGNED for fl in f.lines)
-    assert open_units + order.lines[0].backordered == 119
+    # whatever found no new home waits, unallocated, on the held order
+    unallocated = 119 - open_units - order.lines[0].backordered
+    assert unallocated == 0 or order.status is OrderStatus.ON_HOLD
     decisions = await network.app.state.deps.reader.sourcing_decisions(number)
     assert [d.kind for d in decisions] == ["RESOURCING", "RESOURCING", "PLACEMENT"]
     assert await violations(db_url) == []
