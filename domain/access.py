@@ -103,3 +103,26 @@ def order_customer_email(principal: Principal, requested: str) -> str:
             raise errors.Forbidden("customers place orders only for their own email",
                                    field=["customer", "email"])
     return requested.lower()
+
+
+def order_follower(principal: Principal, *, number: str, customer_email: str | None,
+                   fulfillment_locations: frozenset[str], email: str | None) -> bool:
+    """Who may follow one order's events: True for its full view, False for the guest view.
+
+    Whoever may read the order gets the full view. Anyone else who gives the order's email
+    with its number (the guest's proof, as for trackOrder) gets the guest view. Everyone else
+    is refused the same way whether the order exists or not (`customer_email` None), so the
+    refusal does not reveal which numbers exist — except to staff, who may know.
+    """
+    if customer_email is not None and principal.role is not Role.ANONYMOUS and can_read_order(
+            principal, customer_email=customer_email,
+            fulfillment_locations=fulfillment_locations):
+        return True
+    if customer_email is not None and email is not None and \
+            email.strip().lower() == customer_email:
+        return False
+    if customer_email is None and principal.role in STAFF:
+        raise errors.NotFound(f"no order {number}", field=["number"])
+    if principal.role is Role.ANONYMOUS and email is None:
+        raise errors.Unauthenticated("sign in, or give the order's email, to follow an order")
+    raise errors.Forbidden(f"you may not follow order {number}", field=["number"])
