@@ -24,6 +24,7 @@ import asyncpg
 
 from bench import common, sql
 from bench.common import Network, OrderSpec, Run, Statement, log
+from domain.services.ordering import ALLOCATED_WORDS, PLACED_WORDS
 
 PLACE_ORDER = """
 mutation PlaceOrder($input: PlaceOrderInput!) {
@@ -93,6 +94,9 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
         level_rows = await conn.fetch(sql.levels_in_channel(len(stocked), ordered=False),
                                       channel, *stocked)
         await conn.fetch(sql.open_incoming(len(stocked), only_unallocated=True), *stocked)
+        await conn.fetch(sql.CURRENT_POLICY, channel, "*")
+        site_codes = sorted({r["code"] for r in location_rows})
+        await conn.fetch(sql.downtime_not_over(len(site_codes)), datetime.now(UTC), *site_codes)
 
     # plan: the nearest eligible location that can ship every line
     currency = channel_row["currencies"].split(",")[0]
@@ -133,23 +137,30 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
         await conn.fetch(sql.INSERT_ORDER, order_id, number, channel, spec.email, spec.name,
                          None, currency, "SHIP", "STANDARD", spec.line1, None, spec.city,
                          spec.postal_code, "IT", None, spec.latitude, spec.longitude, None,
-                         None, "ALLOCATED", subtotal, shipping, tax, total, now, ACTOR, now)
+                         None, "ALLOCATED", subtotal, shipping, tax, total, now, ACTOR, now,
+                         None, "", None, None)
         await sql.insert_rows(conn, sql.INSERT_ORDER_LINE, [
-            (line_id, order_id, i, sku, q, price[sku], "ALLOCATED", 0, None)
+            (line_id, order_id, i, sku, q, price[sku], "ALLOCATED", 0, None, 0)
             for i, (line_id, (sku, q)) in enumerate(zip(line_ids, lines, strict=True))])
         await sql.insert_rows(conn, sql.INSERT_FULFILLMENT, [
-            (fulfillment_id, order_id, location, "ASSIGNED", "STANDARD", None, None, now, now)])
+            (fulfillment_id, order_id, location, "ASSIGNED", "STANDARD", None, None, now, now,
+             None, None, None, None)])
         await sql.insert_rows(conn, sql.INSERT_FULFILLMENT_LINE, [
-            (fulfillment_id, line_id, sku, q)
+            (fulfillment_id, line_id, sku, q, q)
             for line_id, (sku, q) in zip(line_ids, lines, strict=True)])
         units = sum(q for _, q in lines)
         await sql.insert_rows(conn, sql.INSERT_TIMELINE, [
             (order_id, now, "ORDER_PLACED",
              f"Order {number} placed on {channel}: {units} items, total {money(total)} "
-             f"{currency}", ACTOR),
-            (order_id, now, "ALLOCATED", f"{units} units allocated to {location}", "system")])
+             f"{currency}", ACTOR, None, None, PLACED_WORDS),
+            (order_id, now, "ALLOCATED", f"{units} units allocated to {location}", "system",
+             None, None, ALLOCATED_WORDS)])
         await sql.insert_rows(conn, sql.INSERT_LEDGER, [
             (sku, loc, 0, q, "ORDER_RESERVED", number, ACTOR, now) for sku, loc, q in wants])
+        decision = json.dumps({"plan": [[sku, loc, q] for sku, loc, q in wants],
+                               "strategy": "BALANCED", "candidates": [r[2] for r in ranked]})
+        await conn.fetch(sql.SAVE_DECISION, str(uuid.uuid4()), order_id, 0, 1, "PLACEMENT",
+                         "*", 0, "BALANCED", decision, now, order_id)
         events = [
             ("ORDER_PLACED", (f"order:{number}", "orders"),
              {"order": number, "status": "ALLOCATED"}),
