@@ -39,17 +39,32 @@ def insert_for(conn: AsyncConnection, table):
     return dialect.insert(table)
 
 
+_SKU, _PRICE, _KIT = SkuRow.__table__, SkuPriceRow.__table__, KitComponentRow.__table__
+_LOC, _LOC_CH = LocationRow.__table__, LocationChannelRow.__table__
+# Hot statements are built once: SQLAlchemy then finds them in its compiled cache without
+# building and hashing a new statement on every call (IN lists are expanding bind parameters).
+SKUS_WITH_PRICES = (sa.select(_SKU, _PRICE.c.currency, _PRICE.c.amount_minor)
+                    .outerjoin(_PRICE, _PRICE.c.sku == _SKU.c.sku)
+                    .where(_SKU.c.sku.in_(sa.bindparam("codes", expanding=True))))
+KIT_COMPONENTS = sa.select(_KIT).where(_KIT.c.kit.in_(sa.bindparam("codes", expanding=True)))
+LOCATIONS = sa.select(_LOC, _LOC_CH.c.channel).outerjoin(
+    _LOC_CH, _LOC_CH.c.location == _LOC.c.code)
+IN_CHANNEL = sa.select(_LOC_CH.c.location).where(_LOC_CH.c.channel == sa.bindparam("channel"))
+LOCATIONS_IN_CHANNEL = LOCATIONS.where(_LOC.c.code.in_(IN_CHANNEL)).order_by(_LOC.c.code)
+LOCATIONS_BY_CODE = LOCATIONS.where(
+    _LOC.c.code.in_(sa.bindparam("codes", expanding=True))).order_by(_LOC.c.code)
+# Location rows mapped before (a location is immutable: equal rows give equal objects).
+_LOCATION_CACHE: dict[tuple, Location] = {}
+_LOCATION_CACHE_MAX = 4096
+
+
 async def load_skus(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, Sku]:
     """SKUs with their prices (one joined statement) and kit components (one more)."""
     codes = sorted(set(codes))
     if not codes:
         return {}
-    rows = (await conn.execute(
-        sa.select(SkuRow, SkuPriceRow.currency, SkuPriceRow.amount_minor)
-        .outerjoin(SkuPriceRow, SkuPriceRow.sku == SkuRow.sku)
-        .where(SkuRow.sku.in_(codes)))).all()
-    parts = (await conn.execute(
-        sa.select(KitComponentRow).where(KitComponentRow.kit.in_(codes)))).all()
+    rows = (await conn.execute(SKUS_WITH_PRICES, {"codes": codes})).all()
+    parts = (await conn.execute(KIT_COMPONENTS, {"codes": codes})).all()
     by_sku: dict[str, tuple] = {}
     for r in rows:
         entry = by_sku.setdefault(r.sku, (r, {}))
@@ -62,18 +77,29 @@ async def load_skus(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, Sk
             for code, (row, prices) in by_sku.items()}
 
 
-async def load_locations(conn: AsyncConnection, where) -> dict[str, Location]:
-    rows = (await conn.execute(
-        sa.select(LocationRow, LocationChannelRow.channel)
-        .outerjoin(LocationChannelRow, LocationChannelRow.location == LocationRow.code)
-        .where(where).order_by(LocationRow.code))).all()
+async def load_locations(conn: AsyncConnection, where=None, *, statement=None,
+                         params: dict | None = None) -> dict[str, Location]:
+    """Locations with their channels: `where` a condition, or a prebuilt `statement` (one of
+    LOCATIONS_…) with its `params`."""
+    if statement is None:
+        statement = LOCATIONS.where(where).order_by(_LOC.c.code)
+    rows = (await conn.execute(statement, params)).all()
     by_code: dict[str, tuple] = {}
     for row in rows:
         entry = by_code.setdefault(row.code, (row, []))
         if row.channel is not None:
             entry[1].append(row.channel)
-    return {code: mapping.location_from_row(row, channels)
-            for code, (row, channels) in by_code.items()}
+    return {code: _location(row, channels) for code, (row, channels) in by_code.items()}
+
+
+def _location(row, channels: list[str]) -> Location:
+    key = (*row[:-1], *sorted(channels))
+    found = _LOCATION_CACHE.get(key)
+    if found is None:
+        if len(_LOCATION_CACHE) >= _LOCATION_CACHE_MAX:
+            _LOCATION_CACHE.clear()
+        found = _LOCATION_CACHE[key] = mapping.location_from_row(row, channels)
+    return found
 
 
 class SqlCatalogRepository:
@@ -84,7 +110,8 @@ class SqlCatalogRepository:
         return await load_skus(self.conn, codes)
 
     async def locations(self, codes: Iterable[str]) -> dict[str, Location]:
-        return await load_locations(self.conn, LocationRow.code.in_(sorted(set(codes))))
+        return await load_locations(self.conn, statement=LOCATIONS_BY_CODE,
+                                    params={"codes": sorted(set(codes))})
 
     async def save_locations(self, locations: list[Location]) -> None:
         values = [mapping.location_values(loc, self.now) for loc in locations]

@@ -51,18 +51,26 @@ def _current(channels: list[str]):
         latest, sa.and_(P.channel == latest.c.channel, P.version == latest.c.version))
 
 
+CURRENT_POLICIES = _current(sa.bindparam("channels", expanding=True))  # type: ignore[arg-type]
+_DOWNTIME = sa.select(LocationDowntimeRow.__table__).where(
+    W.location.in_(sa.bindparam("codes", expanding=True)))
+DOWNTIME = _DOWNTIME.order_by(W.starts_at)
+DOWNTIME_NOT_OVER = _DOWNTIME.where(W.ends_at > sa.bindparam("now", type_=UtcDateTime())
+                                    ).order_by(W.starts_at)
+
+
 async def sourcing_state(conn: AsyncConnection, channel: str, locations: dict[str, Location],
                          now: datetime | None
                          ) -> tuple[SourcingPolicy, dict[str, list[Downtime]], dict[str, int]]:
     """The channel's policy, downtime not over at `now`, and today's load per location."""
     rows = {r.channel: r for r in (await conn.execute(
-        _current([channel, ANY_CHANNEL]))).all()}
+        CURRENT_POLICIES, {"channels": [channel, ANY_CHANNEL]})).all()}
     found = rows.get(channel) or rows.get(ANY_CHANNEL)
     codes = sorted(locations)
-    where = [W.location.in_(codes)] + ([W.ends_at > now] if now is not None else [])
+    stmt, params = (DOWNTIME, {"codes": codes}) if now is None else (
+        DOWNTIME_NOT_OVER, {"codes": codes, "now": now})
     downtime: dict[str, list[Downtime]] = {}
-    for r in (await conn.execute(sa.select(LocationDowntimeRow).where(*where).order_by(
-            W.starts_at))).all():
+    for r in (await conn.execute(stmt, params)).all():
         downtime.setdefault(r.location, []).append(
             Downtime(r.id, r.location, r.starts_at, r.ends_at, r.reason))
     load: dict[str, int] = {}
