@@ -28,6 +28,7 @@ from persistence.tables import (
     OrderRow,
     SkuPriceRow,
     SkuRow,
+    UtcDateTime,
 )
 
 L = InventoryLevelRow.__table__.c
@@ -53,6 +54,21 @@ IN_CHANNEL = sa.select(_LOC_CH.c.location).where(_LOC_CH.c.channel == sa.bindpar
 LOCATIONS_IN_CHANNEL = LOCATIONS.where(_LOC.c.code.in_(IN_CHANNEL)).order_by(_LOC.c.code)
 LOCATIONS_BY_CODE = LOCATIONS.where(
     _LOC.c.code.in_(sa.bindparam("codes", expanding=True))).order_by(_LOC.c.code)
+RESERVE = (sa.update(InventoryLevelRow.__table__)
+           .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"),
+                  L.on_hand - L.reserved - L.safety_stock >= sa.bindparam("k_units"))
+           .values(reserved=L.reserved + sa.bindparam("k_units"),
+                   updated_at=sa.bindparam("k_now", type_=UtcDateTime()))
+           .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
+INSERT_LEDGER = sa.insert(LedgerRow.__table__)
+NEXT_ORDER_NUMBER = sa.text("SELECT nextval('order_number_seq')")
+_KEYS = IdempotencyRow.__table__
+CLAIM_KEY = {  # by "is PostgreSQL"
+    pg: dialect.insert(_KEYS).values(
+        key=sa.bindparam("key"), fingerprint=sa.bindparam("fingerprint"),
+        order_id=sa.bindparam("order_id"), created_at=sa.bindparam("created_at"),
+    ).on_conflict_do_nothing().returning(_KEYS.c.key)
+    for pg, dialect in ((True, postgresql), (False, sqlite))}
 # Location rows mapped before (a location is immutable: equal rows give equal objects).
 _LOCATION_CACHE: dict[tuple, Location] = {}
 _LOCATION_CACHE_MAX = 4096
@@ -181,15 +197,11 @@ class SqlInventoryRepository:
     async def reserve(self, wants: list[tuple[str, str, int]]) -> list[InventoryLevel] | None:
         # One conditional UPDATE per (sku, location), in sorted order so that two orders never
         # wait on each other's rows crosswise. A row lock taken here is held until commit.
-        stmt = (sa.update(InventoryLevelRow.__table__)
-                .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"),
-                       L.on_hand - L.reserved - L.safety_stock >= sa.bindparam("k_units"))
-                .values(reserved=L.reserved + sa.bindparam("k_units"), updated_at=self.now)
-                .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
         levels = []
         for sku, location, units in sorted(wants):
-            row = (await self.conn.execute(
-                stmt, {"k_sku": sku, "k_location": location, "k_units": units})).first()
+            row = (await self.conn.execute(RESERVE, {
+                "k_sku": sku, "k_location": location, "k_units": units, "k_now": self.now})
+                   ).first()
             if row is None:
                 return None
             levels.append(InventoryLevel(row.sku, row.location, row.on_hand, row.reserved,
@@ -227,7 +239,7 @@ class SqlInventoryRepository:
 
     async def append_ledger(self, entries: list[LedgerEntry]) -> None:
         if entries:
-            await self.conn.execute(sa.insert(LedgerRow.__table__), [
+            await self.conn.execute(INSERT_LEDGER, [
                 {"sku": e.sku, "location": e.location, "on_hand_delta": e.on_hand_delta,
                  "reserved_delta": e.reserved_delta, "reason": e.reason,
                  "reference": e.reference, "actor": e.actor, "at": e.at} for e in entries])
@@ -283,8 +295,7 @@ class SqlOrderRepository:
 
     async def next_number(self) -> str:
         if self.conn.dialect.name == "postgresql":
-            value = (await self.conn.execute(sa.text("SELECT nextval('order_number_seq')"))
-                     ).scalar_one()
+            value = (await self.conn.execute(NEXT_ORDER_NUMBER)).scalar_one()
         else:
             c = CounterRow.__table__.c
             value = (await self.conn.execute(
@@ -342,10 +353,10 @@ class SqlIdempotencyRepository:
     async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         # On PostgreSQL a concurrent insert of the same key waits here until the other
         # transaction ends; then either we own the key or we read the committed winner.
-        stmt = insert_for(self.conn, IdempotencyRow.__table__).values(
-            key=record.key, fingerprint=record.fingerprint, order_id=record.order_id,
-            created_at=self.now).on_conflict_do_nothing().returning(IdempotencyRow.key)
-        if (await self.conn.execute(stmt)).first() is not None:
+        stmt = CLAIM_KEY[self.conn.dialect.name == "postgresql"]
+        if (await self.conn.execute(stmt, {
+                "key": record.key, "fingerprint": record.fingerprint,
+                "order_id": record.order_id, "created_at": self.now})).first() is not None:
             return None
         row = (await self.conn.execute(sa.select(IdempotencyRow).where(
             IdempotencyRow.key == record.key))).one()

@@ -59,6 +59,21 @@ DOWNTIME_NOT_OVER = _DOWNTIME.where(W.ends_at > sa.bindparam("now", type_=UtcDat
                                     ).order_by(W.starts_at)
 
 
+SAVE_DECISION = sa.insert(SourcingDecisionRow.__table__).from_select(
+    ["id", "order_id", "sequence", "kind", "policy_channel", "policy_version", "strategy", "body",
+     "decided_at"],
+    sa.select(sa.bindparam("d_id", type_=sa.String()),
+              sa.bindparam("d_order_id", type_=sa.String()),
+              sa.func.coalesce(sa.func.max(D.sequence), 0) + 1,
+              sa.bindparam("d_kind", type_=sa.String()),
+              sa.bindparam("d_policy_channel", type_=sa.String()),
+              sa.bindparam("d_policy_version", type_=sa.Integer()),
+              sa.bindparam("d_strategy", type_=sa.String()),
+              sa.bindparam("d_body", type_=sa.String()),
+              sa.bindparam("d_decided_at", type_=UtcDateTime()),
+              ).where(D.order_id == sa.bindparam("d_of_order")))
+
+
 async def sourcing_state(conn: AsyncConnection, channel: str, locations: dict[str, Location],
                          now: datetime | None
                          ) -> tuple[SourcingPolicy, dict[str, list[Downtime]], dict[str, int]]:
@@ -158,16 +173,11 @@ class SqlSourcingRepository:
     async def save_decision(self, *, order_id: str, kind: str, decision: Decision) -> str:
         # numbered per order in the same statement: 1 for the placement, then one more each time
         decision_id = str(uuid.uuid4())
-        following = sa.select(
-            sa.literal(decision_id), sa.literal(order_id),
-            sa.func.coalesce(sa.func.max(D.sequence), 0) + 1, sa.literal(kind),
-            sa.literal(decision.policy_channel), sa.literal(decision.policy_version),
-            sa.literal(decision.strategy.value), sa.literal(codec.decision_to_json(decision)),
-            sa.literal(decision.decided_at, UtcDateTime()),
-        ).where(D.order_id == order_id)
-        await self.conn.execute(sa.insert(SourcingDecisionRow.__table__).from_select(
-            ["id", "order_id", "sequence", "kind", "policy_channel", "policy_version",
-             "strategy", "body", "decided_at"], following))
+        await self.conn.execute(SAVE_DECISION, {
+            "d_id": decision_id, "d_order_id": order_id, "d_of_order": order_id, "d_kind": kind,
+            "d_policy_channel": decision.policy_channel,
+            "d_policy_version": decision.policy_version, "d_strategy": decision.strategy.value,
+            "d_body": codec.decision_to_json(decision), "d_decided_at": decision.decided_at})
         return decision_id
 
     async def claim_capacity(self, location: str, day: str, capacity: int) -> bool:
