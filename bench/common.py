@@ -35,7 +35,7 @@ ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.
 SECRET = secrets.token_urlsafe(48)  # this run's JWT secret, shared with the servers it starts
 CHANNEL = "web"
 HOT_SKU = "BN-HOT"
-DEFAULT_POOL_SIZE = 10  # the app's default (PROMESSA_DB_POOL_SIZE)
+DEFAULT_POOL_SIZE = 20  # the app's default (PROMESSA_DB_POOL_SIZE)
 
 GQL_UPSERT_LOCATIONS = """
 mutation UpsertLocations($input: UpsertLocationsInput!) {

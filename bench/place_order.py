@@ -329,7 +329,7 @@ def report(http: Run, raw: Run, per_size: dict[int, tuple[int, int]],
     print()
     print(f"placeOrder: {args.orders} orders each way in {args.rounds} alternating rounds "
           f"(after {args.warmup} warm-up), {args.concurrency} concurrent clients, pool "
-          f"{args.pool_size} (+{args.pool_size} overflow), 1-3 lines per order, "
+          f"{args.pool_size} (+{max(1, args.pool_size // 2)} overflow), 1-3 lines per order, "
           f"{len(network.skus)} SKUs x {len(network.sites)} locations, {args.client} client"
           f"{', a hot SKU in every order' if args.hot else ''}")
     print(common.table(
@@ -376,7 +376,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="alternate HTTP and raw this many times (4)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--pool-size", type=int, default=common.DEFAULT_POOL_SIZE,
-                        help="PROMESSA_DB_POOL_SIZE; the baseline's pool is sized alike (10)")
+                        help="PROMESSA_DB_POOL_SIZE; the baseline's pool is sized alike (20)")
     parser.add_argument("--skus", type=int, default=200, help="SKUs in the catalog (200)")
     parser.add_argument("--locations", type=int, default=20, help="locations, max 20 (20)")
     parser.add_argument("--hot", action="store_true",

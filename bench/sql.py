@@ -245,8 +245,9 @@ async def _no_reset(_conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, *, pool_size: int) -> asyncpg.Pool:
-    """Sized like the app's engine: `pool_size` kept, as many again as overflow."""
-    return await asyncpg.create_pool(dsn, min_size=pool_size, max_size=2 * pool_size,
+    """Sized like the app's engine: `pool_size` kept, half as many again as overflow."""
+    return await asyncpg.create_pool(dsn, min_size=pool_size,
+                                     max_size=pool_size + max(1, pool_size // 2),
                                      reset=_no_reset)
 
 
