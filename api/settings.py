@@ -8,6 +8,8 @@ from pathlib import Path
 
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
+from persistence.db import DEFAULT_POOL_SIZE
+
 # Secrets that must never protect a real deployment (documentation examples, obvious words).
 WELL_KNOWN_SECRETS = {"secret", "changeme", "change-me", "password", "promessa", "jwt-secret",
                       "your-256-bit-secret", "test", "dev", "development", "demo"}
@@ -27,7 +29,7 @@ class Settings:
     jwt_secret: str = DEV_SECRET
     environment: str = "development"
     demo: bool = False
-    db_pool_size: int = 10
+    db_pool_size: int = DEFAULT_POOL_SIZE
     customer_cancel_minutes: int = 30
     # browser pages on these origins may open subscriptions (same-origin ones always may)
     allowed_origins: tuple[str, ...] = ()
@@ -78,7 +80,7 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
     if environment == "production" and secret == DEV_SECRET:
         raise SettingsError("the development JWT secret cannot be used in production")
     try:
-        pool = int(env.get("PROMESSA_DB_POOL_SIZE", "10"))
+        pool = int(env.get("PROMESSA_DB_POOL_SIZE", str(DEFAULT_POOL_SIZE)))
     except ValueError:
         raise SettingsError("PROMESSA_DB_POOL_SIZE must be a whole number") from None
     if not 1 <= pool <= 200:

@@ -204,7 +204,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--radius", type=float, default=150.0,
                         help="radiusKm around `near`; negative for none (150)")
     parser.add_argument("--pool-size", type=int, default=common.DEFAULT_POOL_SIZE,
-                        help="PROMESSA_DB_POOL_SIZE; the baseline's pool is sized alike (10)")
+                        help="PROMESSA_DB_POOL_SIZE; the baseline's pool is sized alike (20)")
     parser.add_argument("--skus", type=int, default=200, help="SKUs in the catalog (200)")
     parser.add_argument("--locations", type=int, default=20, help="locations, max 20 (20)")
     parser.add_argument("--workers", type=int, default=1,

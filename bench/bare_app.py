@@ -109,7 +109,7 @@ async def healthz(_: Request) -> JSONResponse:
 
 def create() -> Starlette:
     """Uvicorn's factory: BENCH_DSN (asyncpg DSN) and BENCH_POOL_SIZE from the environment."""
-    dsn, pool_size = os.environ["BENCH_DSN"], int(os.environ.get("BENCH_POOL_SIZE", "10"))
+    dsn, pool_size = os.environ["BENCH_DSN"], int(os.environ.get("BENCH_POOL_SIZE", "20"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -35,7 +35,7 @@ ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.
 SECRET = secrets.token_urlsafe(48)  # this run's JWT secret, shared with the servers it starts
 CHANNEL = "web"
 HOT_SKU = "BN-HOT"
-DEFAULT_POOL_SIZE = 10  # the app's default (PROMESSA_DB_POOL_SIZE)
+DEFAULT_POOL_SIZE = 20  # the app's default (PROMESSA_DB_POOL_SIZE)
 
 GQL_UPSERT_LOCATIONS = """
 mutation UpsertLocations($input: UpsertLocationsInput!) {
@@ -702,10 +702,15 @@ class Statement:
 async def capture_statements(app: Any) -> AsyncIterator[list[Statement]]:
     """Record every statement (and BEGIN/COMMIT/ROLLBACK) the app's engines send meanwhile."""
     import sqlalchemy as sa
+    from sqlalchemy.engine.interfaces import ExecuteStyle
 
     seen: list[Statement] = []
 
-    def on_execute(_conn, _cursor, statement, parameters, _context, executemany) -> None:
+    def on_execute(_conn, _cursor, statement, parameters, context, executemany) -> None:
+        # SQLAlchemy's "insertmanyvalues" (a list of parameter sets for an INSERT … RETURNING)
+        # reaches the driver as one multi-row statement, executed once
+        if getattr(context, "execute_style", None) is ExecuteStyle.INSERTMANYVALUES:
+            executemany = False
         rows = len(parameters) if executemany and parameters is not None else 1
         seen.append(Statement(statement, executemany, rows))
 

@@ -24,6 +24,7 @@ import asyncpg
 
 from bench import common, sql
 from bench.common import Network, OrderSpec, Run, Statement, log
+from domain.services.ordering import ALLOCATED_WORDS, PLACED_WORDS
 
 PLACE_ORDER = """
 mutation PlaceOrder($input: PlaceOrderInput!) {
@@ -68,7 +69,7 @@ def money(minor: int) -> str:
 
 
 async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
-    """One placeOrder: the app's four transactions and statements, through asyncpg directly."""
+    """One placeOrder: the app's two transactions and statements, through asyncpg directly."""
     channel = common.CHANNEL
     lines = list(spec.lines)
     codes = [sku for sku, _ in lines]
@@ -76,13 +77,10 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
         {"key": spec.key, "lines": lines, "email": spec.email, "by": ACTOR},
         sort_keys=True).encode()).hexdigest()
 
-    # 1. has this idempotency key placed an order already?
+    # 1. has this idempotency key placed an order already? If not, the sourcing snapshot
     async with db.transaction() as conn:
         if await conn.fetchrow(sql.IDEMPOTENCY_READ, spec.key) is not None:
             raise RuntimeError(f"idempotency key {spec.key} already used")
-
-    # 2. the sourcing snapshot
-    async with db.transaction() as conn:
         channel_row = await conn.fetchrow(sql.CHANNEL_READ, channel)
         parts = [r[0] for r in await conn.fetch(sql.kit_parts(len(codes)), *codes)]
         catalog = sorted({*codes, *parts})
@@ -93,6 +91,9 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
         level_rows = await conn.fetch(sql.levels_in_channel(len(stocked), ordered=False),
                                       channel, *stocked)
         await conn.fetch(sql.open_incoming(len(stocked), only_unallocated=True), *stocked)
+        await conn.fetch(sql.CURRENT_POLICY, channel, "*")
+        site_codes = sorted({r["code"] for r in location_rows})
+        await conn.fetch(sql.downtime_not_over(len(site_codes)), datetime.now(UTC), *site_codes)
 
     # plan: the nearest eligible location that can ship every line
     currency = channel_row["currencies"].split(",")[0]
@@ -116,7 +117,7 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
     tax = (total * 22 * 2 + 122) // 244  # 22 % VAT included, rounded half up
     wants = sorted((sku, location, q) for sku, q in lines)
 
-    # 3. reserve and write the order, its ledger entries and outbox events
+    # 2. reserve and write the order, its ledger entries and outbox events
     now = datetime.now(UTC)
     order_id, fulfillment_id = str(uuid.uuid4()), str(uuid.uuid4())
     line_ids = [str(uuid.uuid4()) for _ in lines]
@@ -133,23 +134,30 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
         await conn.fetch(sql.INSERT_ORDER, order_id, number, channel, spec.email, spec.name,
                          None, currency, "SHIP", "STANDARD", spec.line1, None, spec.city,
                          spec.postal_code, "IT", None, spec.latitude, spec.longitude, None,
-                         None, "ALLOCATED", subtotal, shipping, tax, total, now, ACTOR, now)
+                         None, "ALLOCATED", subtotal, shipping, tax, total, now, ACTOR, now,
+                         None, "", None, None)
         await sql.insert_rows(conn, sql.INSERT_ORDER_LINE, [
-            (line_id, order_id, i, sku, q, price[sku], "ALLOCATED", 0, None)
+            (line_id, order_id, i, sku, q, price[sku], "ALLOCATED", 0, None, 0)
             for i, (line_id, (sku, q)) in enumerate(zip(line_ids, lines, strict=True))])
         await sql.insert_rows(conn, sql.INSERT_FULFILLMENT, [
-            (fulfillment_id, order_id, location, "ASSIGNED", "STANDARD", None, None, now, now)])
+            (fulfillment_id, order_id, location, "ASSIGNED", "STANDARD", None, None, now, now,
+             None, None, None, None)])
         await sql.insert_rows(conn, sql.INSERT_FULFILLMENT_LINE, [
-            (fulfillment_id, line_id, sku, q)
+            (fulfillment_id, line_id, sku, q, q)
             for line_id, (sku, q) in zip(line_ids, lines, strict=True)])
         units = sum(q for _, q in lines)
         await sql.insert_rows(conn, sql.INSERT_TIMELINE, [
             (order_id, now, "ORDER_PLACED",
              f"Order {number} placed on {channel}: {units} items, total {money(total)} "
-             f"{currency}", ACTOR),
-            (order_id, now, "ALLOCATED", f"{units} units allocated to {location}", "system")])
+             f"{currency}", ACTOR, None, None, PLACED_WORDS),
+            (order_id, now, "ALLOCATED", f"{units} units allocated to {location}", "system",
+             None, None, ALLOCATED_WORDS)])
         await sql.insert_rows(conn, sql.INSERT_LEDGER, [
             (sku, loc, 0, q, "ORDER_RESERVED", number, ACTOR, now) for sku, loc, q in wants])
+        decision = json.dumps({"plan": [[sku, loc, q] for sku, loc, q in wants],
+                               "strategy": "BALANCED", "candidates": [r[2] for r in ranked]})
+        await conn.fetch(sql.SAVE_DECISION, str(uuid.uuid4()), order_id, 0, 1, "PLACEMENT",
+                         "*", 0, "BALANCED", decision, now, order_id)
         events = [
             ("ORDER_PLACED", (f"order:{number}", "orders"),
              {"order": number, "status": "ALLOCATED"}),
@@ -173,9 +181,9 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
                 following[stream] += 1
         await sql.insert_rows(conn, sql.INSERT_OUTBOX, outbox)
 
-    # 4. the response's fulfillments { location { code } } (the app's location DataLoader)
-    async with db.transaction() as conn:
-        found = await conn.fetch(sql.locations_by_code(1), location)
+    # the response's fulfillments { location { code } }: the app's location DataLoader is
+    # primed with the snapshot's locations, so no read here either
+    found = sites[location]
     return {"placeOrder": {"order": {
         "id": order_id, "number": number, "status": "ALLOCATED",
         "total": {"amount": money(total), "currency": currency},
@@ -321,7 +329,7 @@ def report(http: Run, raw: Run, per_size: dict[int, tuple[int, int]],
     print()
     print(f"placeOrder: {args.orders} orders each way in {args.rounds} alternating rounds "
           f"(after {args.warmup} warm-up), {args.concurrency} concurrent clients, pool "
-          f"{args.pool_size} (+{args.pool_size} overflow), 1-3 lines per order, "
+          f"{args.pool_size} (+{max(1, args.pool_size // 2)} overflow), 1-3 lines per order, "
           f"{len(network.skus)} SKUs x {len(network.sites)} locations, {args.client} client"
           f"{', a hot SKU in every order' if args.hot else ''}")
     print(common.table(
@@ -368,7 +376,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="alternate HTTP and raw this many times (4)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--pool-size", type=int, default=common.DEFAULT_POOL_SIZE,
-                        help="PROMESSA_DB_POOL_SIZE; the baseline's pool is sized alike (10)")
+                        help="PROMESSA_DB_POOL_SIZE; the baseline's pool is sized alike (20)")
     parser.add_argument("--skus", type=int, default=200, help="SKUs in the catalog (200)")
     parser.add_argument("--locations", type=int, default=20, help="locations, max 20 (20)")
     parser.add_argument("--hot", action="store_true",

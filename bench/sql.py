@@ -84,11 +84,31 @@ def levels_in_channel(n: int, *, ordered: bool) -> str:
 
 def open_incoming(n: int, *, only_unallocated: bool) -> str:
     return ("SELECT incoming.id, incoming.sku, incoming.location, incoming.quantity, "
-            "incoming.allocated, incoming.expected_at, incoming.received_at, incoming.created_at "
+            "incoming.allocated, incoming.expected_at, incoming.received_at, "
+            "incoming.received_quantity, incoming.created_at "
             f"FROM incoming WHERE incoming.sku IN ({params(1, n)}) "
             "AND incoming.received_at IS NULL"
             + (" AND incoming.quantity > incoming.allocated" if only_unallocated else "")
             + " ORDER BY incoming.expected_at, incoming.id")
+
+
+CURRENT_POLICY = (
+    "SELECT sourcing_policies.channel, sourcing_policies.version, sourcing_policies.strategy, "
+    "sourcing_policies.body, sourcing_policies.created_at, sourcing_policies.created_by FROM "
+    "sourcing_policies JOIN (SELECT sourcing_policies.channel AS channel, "
+    "max(sourcing_policies.version) AS version FROM sourcing_policies WHERE "
+    "sourcing_policies.channel IN ($1::VARCHAR, $2::VARCHAR) GROUP BY sourcing_policies.channel)"
+    " AS anon_1 ON sourcing_policies.channel = anon_1.channel AND sourcing_policies.version = "
+    "anon_1.version")
+
+
+def downtime_not_over(n: int) -> str:
+    """Downtime at n locations ($2..) not over at $1."""
+    return ("SELECT location_downtime.id, location_downtime.location, location_downtime.starts_at,"
+            " location_downtime.ends_at, location_downtime.reason, location_downtime.created_by, "
+            "location_downtime.created_at FROM location_downtime WHERE location_downtime.location "
+            f"IN ({params(2, n)}) AND location_downtime.ends_at > $1::{TS} "
+            "ORDER BY location_downtime.starts_at")
 
 
 # --- the placeOrder write transaction (persistence/repositories.py, persistence/uow.py) --------
@@ -103,6 +123,13 @@ RESERVE = (
     "inventory_levels.sku, inventory_levels.location, inventory_levels.on_hand, "
     "inventory_levels.reserved, inventory_levels.safety_stock")
 NEXT_NUMBER = "SELECT nextval('order_number_seq')"
+SAVE_DECISION = (
+    "INSERT INTO sourcing_decisions (id, order_id, sequence, kind, policy_channel, "
+    "policy_version, strategy, body, decided_at) SELECT $1::VARCHAR AS anon_1, $2::VARCHAR AS "
+    "anon_2, coalesce(max(sourcing_decisions.sequence), $3::INTEGER) + $4::INTEGER AS anon_3, "
+    "$5::VARCHAR AS anon_4, $6::VARCHAR AS anon_5, $7::INTEGER AS anon_6, $8::VARCHAR AS anon_7,"
+    f" $9::VARCHAR AS anon_8, $10::{TS} AS anon_9 FROM sourcing_decisions "
+    "WHERE sourcing_decisions.order_id = $11::VARCHAR")
 INSERT_ORDER = insert("orders", [
     ("id", V), ("number", V), ("channel", V), ("customer_email", V), ("customer_name", V),
     ("customer_phone", V), ("currency", V), ("delivery_method", V), ("service_level", V),
@@ -110,17 +137,21 @@ INSERT_ORDER = insert("orders", [
     ("ship_country", V), ("ship_region", V), ("ship_latitude", FLOAT),
     ("ship_longitude", FLOAT), ("pickup_location", V), ("promise_option_id", V), ("status", V),
     ("subtotal_minor", BIG), ("shipping_minor", BIG), ("tax_minor", BIG), ("total_minor", BIG),
-    ("placed_at", TS), ("placed_by", V), ("updated_at", TS)])
+    ("placed_at", TS), ("placed_by", V), ("updated_at", TS), ("hold_reason", V), ("tags", V),
+    ("promised_earliest", TS), ("promised_latest", TS)])
 INSERT_ORDER_LINE = insert("order_lines", [
     ("id", V), ("order_id", V), ("position", INT), ("sku", V), ("quantity", INT),
-    ("unit_price_minor", BIG), ("status", V), ("backordered", INT), ("incoming_id", V)])
+    ("unit_price_minor", BIG), ("status", V), ("backordered", INT), ("incoming_id", V),
+    ("cancelled", INT)])
 INSERT_FULFILLMENT = insert("fulfillments", [
     ("id", V), ("order_id", V), ("location", V), ("status", V), ("service_level", V),
-    ("carrier", V), ("tracking_number", V), ("created_at", TS), ("updated_at", TS)])
+    ("carrier", V), ("tracking_number", V), ("created_at", TS), ("updated_at", TS),
+    ("reason", V), ("shipped_at", TS), ("delivered_at", TS), ("transfer_to", V)])
 INSERT_FULFILLMENT_LINE = insert("fulfillment_lines", [
-    ("fulfillment_id", V), ("order_line_id", V), ("sku", V), ("quantity", INT)])
+    ("fulfillment_id", V), ("order_line_id", V), ("sku", V), ("quantity", INT), ("units", INT)])
 INSERT_TIMELINE = insert("order_timeline", [
-    ("order_id", V), ("at", TS), ("type", V), ("message", V), ("actor", V)])
+    ("order_id", V), ("at", TS), ("type", V), ("message", V), ("actor", V), ("before", V),
+    ("after", V), ("public_message", V)])
 INSERT_LEDGER = insert("inventory_ledger", [
     ("sku", V), ("location", V), ("on_hand_delta", INT), ("reserved_delta", INT),
     ("reason", V), ("reference", V), ("actor", V), ("at", TS)])
@@ -214,8 +245,9 @@ async def _no_reset(_conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, *, pool_size: int) -> asyncpg.Pool:
-    """Sized like the app's engine: `pool_size` kept, as many again as overflow."""
-    return await asyncpg.create_pool(dsn, min_size=pool_size, max_size=2 * pool_size,
+    """Sized like the app's engine: `pool_size` kept, half as many again as overflow."""
+    return await asyncpg.create_pool(dsn, min_size=pool_size,
+                                     max_size=pool_size + max(1, pool_size // 2),
                                      reset=_no_reset)
 
 

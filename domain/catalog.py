@@ -158,7 +158,7 @@ def new_sku(*, sku: str, name: str, product_group: str, handling: str, weight_gr
                components=tuple(KitComponent(c, q) for c, q in components))
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     code: str
     name: str

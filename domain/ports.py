@@ -41,6 +41,9 @@ class SourcingSnapshot:
     policy: SourcingPolicy = BUILT_IN  # the channel's current policy
     downtime: dict[str, list[Downtime]] = field(default_factory=dict)  # not yet over
     load: dict[str, int] = field(default_factory=dict)  # fulfillments assigned today
+    # read first when asked for: the order this idempotency key already placed (then nothing
+    # else is read)
+    idempotency: IdempotencyRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +170,11 @@ class Reader(Protocol):
     """Reads without a write lock, for decisions that are re-checked when writing."""
 
     async def sourcing_snapshot(self, *, channel: str, skus: list[str],
-                                now: datetime | None = None) -> SourcingSnapshot:
+                                now: datetime | None = None,
+                                idempotency_key: str | None = None) -> SourcingSnapshot:
         """Catalog, channel locations, stock, receipts, and — as of `now` — the channel's
-        policy, downtime not yet over and today's load per location."""
+        policy, downtime not yet over and today's load per location. With `idempotency_key`,
+        first the key's record in the same read; when there is one, only that."""
 
     async def idempotency(self, key: str) -> IdempotencyRecord | None: ...
     async def order_by_id(self, order_id: str) -> Order | None: ...

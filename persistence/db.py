@@ -17,6 +17,14 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+# PostgreSQL connections a process keeps open: enough for a busy uvicorn worker (a request
+# holds one only while a transaction runs) so that they are reused, not opened and closed for
+# every burst; overflow beyond it (half as many again) is opened on demand and closed after use.
+DEFAULT_POOL_SIZE = 20
+
+
+def max_overflow(pool_size: int) -> int:
+    return max(1, pool_size // 2)
 
 
 def normalise_url(url: str) -> str:
@@ -39,14 +47,16 @@ class Database:
     then fail to upgrade their lock; readers use deferred transactions and WAL snapshots.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE,
+                 echo: bool = False) -> None:
         self.url = normalise_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         if self.dialect == "sqlite":
             self.writer = self._sqlite_engine(begin="BEGIN IMMEDIATE", echo=echo)
             self.reader = self._sqlite_engine(begin="BEGIN", echo=echo)
         else:
-            self.writer = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size,
+            self.writer = create_async_engine(self.url, pool_size=pool_size,
+                                              max_overflow=max_overflow(pool_size),
                                               pool_pre_ping=False, echo=echo)
             self.reader = self.writer
 

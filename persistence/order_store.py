@@ -117,10 +117,15 @@ def remember(order: Order) -> Loaded:
         scans={f.id: len(f.tracking) for f in order.fulfillments})
 
 
+# INSERTs built once (a statement object keeps its cache key: no rebuilding, no rehashing)
+INSERT = {row: sa.insert(row.__table__) for row in (
+    OrderRow, OrderLineRow, FulfillmentRow, FulfillmentLineRow, TimelineRow, TrackingEventRow)}
+
+
 async def insert_order(conn: AsyncConnection, order: Order) -> None:
     """A new order with everything it has (placement)."""
-    await conn.execute(sa.insert(OrderRow.__table__), [mapping.order_values(order)])
-    await conn.execute(sa.insert(OrderLineRow.__table__), [
+    await conn.execute(INSERT[OrderRow], [mapping.order_values(order)])
+    await conn.execute(INSERT[OrderLineRow], [
         mapping.line_values(order.id, i, ln) for i, ln in enumerate(order.lines)])
     await _insert_work(conn, order, order.fulfillments, now=order.placed_at)
     await _insert(conn, TimelineRow, [mapping.timeline_values(order.id, t)
@@ -137,7 +142,7 @@ async def _insert_work(conn: AsyncConnection, order: Order, fulfillments: list,
 
 async def _insert(conn: AsyncConnection, table, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(sa.insert(table.__table__), rows)
+        await conn.execute(INSERT[table] if table in INSERT else sa.insert(table.__table__), rows)
 
 
 async def save_order(conn: AsyncConnection, order: Order, loaded: Loaded, *,

@@ -18,7 +18,13 @@ from domain.ports import IdempotencyRecord, OrderSearch, Page, SourcingSnapshot
 from persistence import mapping
 from persistence.db import Database
 from persistence.order_store import load_fulfillments, load_orders
-from persistence.repositories import load_locations, load_skus
+from persistence.repositories import (
+    IN_CHANNEL,
+    LOCATIONS_BY_CODE,
+    LOCATIONS_IN_CHANNEL,
+    load_locations,
+    load_skus,
+)
 from persistence.sourcing import SourcingReads, sourcing_state
 from persistence.tables import (
     ChannelRow,
@@ -27,13 +33,27 @@ from persistence.tables import (
     IncomingRow,
     InventoryLevelRow,
     KitComponentRow,
-    LocationChannelRow,
-    LocationRow,
     OrderRow,
     SkuRow,
 )
 
 L = InventoryLevelRow.__table__.c
+_CHANNEL, _KIT = ChannelRow.__table__, KitComponentRow.__table__.c
+_IDEMPOTENCY, _INCOMING = IdempotencyRow.__table__, IncomingRow.__table__
+# The hot reads, built once (see persistence/repositories.py).
+CHANNEL_BY_CODE = sa.select(_CHANNEL).where(_CHANNEL.c.code == sa.bindparam("channel"))
+IDEMPOTENCY_BY_KEY = sa.select(_IDEMPOTENCY).where(_IDEMPOTENCY.c.key == sa.bindparam("key"))
+KIT_PARTS = sa.select(_KIT.component).where(_KIT.kit.in_(sa.bindparam("skus", expanding=True)))
+LEVELS_IN_CHANNEL = sa.select(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock).where(
+    L.sku.in_(sa.bindparam("stocked", expanding=True)), L.location.in_(IN_CHANNEL))
+LEVELS_IN_CHANNEL_ORDERED = LEVELS_IN_CHANNEL.order_by(L.sku, L.location)
+_OPEN = [_INCOMING.c.sku.in_(sa.bindparam("skus", expanding=True)),
+         _INCOMING.c.received_at.is_(None)]
+OPEN_INCOMING = sa.select(_INCOMING).where(*_OPEN).order_by(
+    _INCOMING.c.expected_at, _INCOMING.c.id)
+UNALLOCATED_INCOMING = sa.select(_INCOMING).where(
+    *_OPEN, _INCOMING.c.quantity > _INCOMING.c.allocated).order_by(
+    _INCOMING.c.expected_at, _INCOMING.c.id)
 
 
 def encode_cursor(*parts: object) -> str:
@@ -58,20 +78,24 @@ class SqlReader(SourcingReads):
 
     # --- for placing orders -------------------------------------------------------------------
     async def sourcing_snapshot(self, *, channel: str, skus: list[str],
-                                now: datetime | None = None) -> SourcingSnapshot:
+                                now: datetime | None = None,
+                                idempotency_key: str | None = None) -> SourcingSnapshot:
+        """With `idempotency_key`, the key's record is read first, in the same transaction;
+        when it exists the rest is not read (the snapshot only carries the record)."""
         async with self._connect() as conn:
-            row = (await conn.execute(
-                sa.select(ChannelRow).where(ChannelRow.code == channel))).first()
-            parts = (await conn.execute(sa.select(KitComponentRow.component).where(
-                KitComponentRow.kit.in_(skus)))).scalars().all()
+            if idempotency_key is not None:
+                record = await _idempotency(conn, idempotency_key)
+                if record is not None:
+                    return SourcingSnapshot(channel=None, skus={}, locations={}, levels={},
+                                            incoming={}, idempotency=record)
+            row = (await conn.execute(CHANNEL_BY_CODE, {"channel": channel})).first()
+            parts = (await conn.execute(KIT_PARTS, {"skus": skus})).scalars().all()
             catalog = await load_skus(conn, [*skus, *parts])
-            in_channel = sa.select(LocationChannelRow.location).where(
-                LocationChannelRow.channel == channel)
-            locations = await load_locations(conn, LocationRow.code.in_(in_channel))
+            locations = await load_locations(conn, statement=LOCATIONS_IN_CHANNEL,
+                                             params={"channel": channel})
             stocked = sorted({s for s, sku in catalog.items() if not sku.is_kit})
-            levels = (await conn.execute(sa.select(
-                L.sku, L.location, L.on_hand, L.reserved, L.safety_stock).where(
-                L.sku.in_(stocked), L.location.in_(in_channel)))).all()
+            levels = (await conn.execute(LEVELS_IN_CHANNEL,
+                                         {"stocked": stocked, "channel": channel})).all()
             incoming = await _open_incoming(conn, stocked)
             policy, downtime, load = await sourcing_state(conn, channel, locations, now)
         return SourcingSnapshot(
@@ -83,9 +107,7 @@ class SqlReader(SourcingReads):
 
     async def idempotency(self, key: str) -> IdempotencyRecord | None:
         async with self._connect() as conn:
-            row = (await conn.execute(
-                sa.select(IdempotencyRow).where(IdempotencyRow.key == key))).first()
-        return IdempotencyRecord(row.key, row.fingerprint, row.order_id) if row else None
+            return await _idempotency(conn, key)
 
     async def order_by_id(self, order_id: str) -> Order | None:
         found = await self.orders_where(OrderRow.id == order_id)
@@ -99,14 +121,15 @@ class SqlReader(SourcingReads):
 
     async def channel(self, code: str) -> Channel | None:
         async with self._connect() as conn:
-            row = (await conn.execute(
-                sa.select(ChannelRow).where(ChannelRow.code == code))).first()
+            row = (await conn.execute(CHANNEL_BY_CODE, {"channel": code})).first()
         return mapping.channel_from_row(row) if row else None
 
     async def locations(self, codes: Iterable[str] | None = None) -> dict[str, Location]:
-        where = sa.true() if codes is None else LocationRow.code.in_(sorted(set(codes)))
         async with self._connect() as conn:
-            return await load_locations(conn, where)
+            if codes is None:
+                return await load_locations(conn, sa.true())
+            return await load_locations(conn, statement=LOCATIONS_BY_CODE,
+                                        params={"codes": sorted(set(codes))})
 
     async def skus(self, codes: Iterable[str]) -> dict[str, Sku]:
         async with self._connect() as conn:
@@ -131,17 +154,13 @@ class SqlReader(SourcingReads):
             dict[str, Sku], dict[str, Location], list[InventoryLevel], dict[str, list[Incoming]]]:
         """Catalog, channel locations, their levels and open receipts for `skus` and parts."""
         async with self._connect() as conn:
-            parts = (await conn.execute(sa.select(KitComponentRow.component).where(
-                KitComponentRow.kit.in_(skus)))).scalars().all()
+            parts = (await conn.execute(KIT_PARTS, {"skus": skus})).scalars().all()
             catalog = await load_skus(conn, [*skus, *parts])
-            in_channel = sa.select(LocationChannelRow.location).where(
-                LocationChannelRow.channel == channel)
-            locations = await load_locations(conn, LocationRow.code.in_(in_channel))
+            locations = await load_locations(conn, statement=LOCATIONS_IN_CHANNEL,
+                                             params={"channel": channel})
             stocked = sorted({s for s, sku in catalog.items() if not sku.is_kit})
-            rows = (await conn.execute(sa.select(
-                L.sku, L.location, L.on_hand, L.reserved, L.safety_stock).where(
-                L.sku.in_(stocked), L.location.in_(in_channel)).order_by(
-                L.sku, L.location))).all()
+            rows = (await conn.execute(LEVELS_IN_CHANNEL_ORDERED,
+                                       {"stocked": stocked, "channel": channel})).all()
             incoming = await _open_incoming(conn, stocked, only_unallocated=False)
         levels = [InventoryLevel(r.sku, r.location, r.on_hand, r.reserved, r.safety_stock)
                   for r in rows]
@@ -282,14 +301,15 @@ def _order_where(flt: OrderSearch) -> list:
     return where
 
 
+async def _idempotency(conn: AsyncConnection, key: str) -> IdempotencyRecord | None:
+    row = (await conn.execute(IDEMPOTENCY_BY_KEY, {"key": key})).first()
+    return IdempotencyRecord(row.key, row.fingerprint, row.order_id) if row else None
+
+
 async def _open_incoming(conn: AsyncConnection, skus: list[str], *,
                          only_unallocated: bool = True) -> dict[str, list[Incoming]]:
-    c = IncomingRow.__table__.c
-    where = [c.sku.in_(skus), c.received_at.is_(None)]
-    if only_unallocated:
-        where.append(c.quantity > c.allocated)
-    rows = (await conn.execute(sa.select(IncomingRow).where(*where).order_by(
-        c.expected_at, c.id))).all()
+    stmt = UNALLOCATED_INCOMING if only_unallocated else OPEN_INCOMING
+    rows = (await conn.execute(stmt, {"skus": skus})).all()
     out: dict[str, list[Incoming]] = {}
     for r in rows:
         out.setdefault(r.sku, []).append(

@@ -28,6 +28,7 @@ from persistence.tables import (
     OrderRow,
     SkuPriceRow,
     SkuRow,
+    UtcDateTime,
 )
 
 L = InventoryLevelRow.__table__.c
@@ -39,17 +40,47 @@ def insert_for(conn: AsyncConnection, table):
     return dialect.insert(table)
 
 
+_SKU, _PRICE, _KIT = SkuRow.__table__, SkuPriceRow.__table__, KitComponentRow.__table__
+_LOC, _LOC_CH = LocationRow.__table__, LocationChannelRow.__table__
+# Hot statements are built once: SQLAlchemy then finds them in its compiled cache without
+# building and hashing a new statement on every call (IN lists are expanding bind parameters).
+SKUS_WITH_PRICES = (sa.select(_SKU, _PRICE.c.currency, _PRICE.c.amount_minor)
+                    .outerjoin(_PRICE, _PRICE.c.sku == _SKU.c.sku)
+                    .where(_SKU.c.sku.in_(sa.bindparam("codes", expanding=True))))
+KIT_COMPONENTS = sa.select(_KIT).where(_KIT.c.kit.in_(sa.bindparam("codes", expanding=True)))
+LOCATIONS = sa.select(_LOC, _LOC_CH.c.channel).outerjoin(
+    _LOC_CH, _LOC_CH.c.location == _LOC.c.code)
+IN_CHANNEL = sa.select(_LOC_CH.c.location).where(_LOC_CH.c.channel == sa.bindparam("channel"))
+LOCATIONS_IN_CHANNEL = LOCATIONS.where(_LOC.c.code.in_(IN_CHANNEL)).order_by(_LOC.c.code)
+LOCATIONS_BY_CODE = LOCATIONS.where(
+    _LOC.c.code.in_(sa.bindparam("codes", expanding=True))).order_by(_LOC.c.code)
+RESERVE = (sa.update(InventoryLevelRow.__table__)
+           .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"),
+                  L.on_hand - L.reserved - L.safety_stock >= sa.bindparam("k_units"))
+           .values(reserved=L.reserved + sa.bindparam("k_units"),
+                   updated_at=sa.bindparam("k_now", type_=UtcDateTime()))
+           .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
+INSERT_LEDGER = sa.insert(LedgerRow.__table__)
+NEXT_ORDER_NUMBER = sa.text("SELECT nextval('order_number_seq')")
+_KEYS = IdempotencyRow.__table__
+CLAIM_KEY = {  # by "is PostgreSQL"
+    pg: dialect.insert(_KEYS).values(
+        key=sa.bindparam("key"), fingerprint=sa.bindparam("fingerprint"),
+        order_id=sa.bindparam("order_id"), created_at=sa.bindparam("created_at"),
+    ).on_conflict_do_nothing().returning(_KEYS.c.key)
+    for pg, dialect in ((True, postgresql), (False, sqlite))}
+# Location rows mapped before (a location is immutable: equal rows give equal objects).
+_LOCATION_CACHE: dict[tuple, Location] = {}
+_LOCATION_CACHE_MAX = 4096
+
+
 async def load_skus(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, Sku]:
     """SKUs with their prices (one joined statement) and kit components (one more)."""
     codes = sorted(set(codes))
     if not codes:
         return {}
-    rows = (await conn.execute(
-        sa.select(SkuRow, SkuPriceRow.currency, SkuPriceRow.amount_minor)
-        .outerjoin(SkuPriceRow, SkuPriceRow.sku == SkuRow.sku)
-        .where(SkuRow.sku.in_(codes)))).all()
-    parts = (await conn.execute(
-        sa.select(KitComponentRow).where(KitComponentRow.kit.in_(codes)))).all()
+    rows = (await conn.execute(SKUS_WITH_PRICES, {"codes": codes})).all()
+    parts = (await conn.execute(KIT_COMPONENTS, {"codes": codes})).all()
     by_sku: dict[str, tuple] = {}
     for r in rows:
         entry = by_sku.setdefault(r.sku, (r, {}))
@@ -62,18 +93,29 @@ async def load_skus(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, Sk
             for code, (row, prices) in by_sku.items()}
 
 
-async def load_locations(conn: AsyncConnection, where) -> dict[str, Location]:
-    rows = (await conn.execute(
-        sa.select(LocationRow, LocationChannelRow.channel)
-        .outerjoin(LocationChannelRow, LocationChannelRow.location == LocationRow.code)
-        .where(where).order_by(LocationRow.code))).all()
+async def load_locations(conn: AsyncConnection, where=None, *, statement=None,
+                         params: dict | None = None) -> dict[str, Location]:
+    """Locations with their channels: `where` a condition, or a prebuilt `statement` (one of
+    LOCATIONS_…) with its `params`."""
+    if statement is None:
+        statement = LOCATIONS.where(where).order_by(_LOC.c.code)
+    rows = (await conn.execute(statement, params)).all()
     by_code: dict[str, tuple] = {}
     for row in rows:
         entry = by_code.setdefault(row.code, (row, []))
         if row.channel is not None:
             entry[1].append(row.channel)
-    return {code: mapping.location_from_row(row, channels)
-            for code, (row, channels) in by_code.items()}
+    return {code: _location(row, channels) for code, (row, channels) in by_code.items()}
+
+
+def _location(row, channels: list[str]) -> Location:
+    key = (*row[:-1], *sorted(channels))
+    found = _LOCATION_CACHE.get(key)
+    if found is None:
+        if len(_LOCATION_CACHE) >= _LOCATION_CACHE_MAX:
+            _LOCATION_CACHE.clear()
+        found = _LOCATION_CACHE[key] = mapping.location_from_row(row, channels)
+    return found
 
 
 class SqlCatalogRepository:
@@ -84,7 +126,8 @@ class SqlCatalogRepository:
         return await load_skus(self.conn, codes)
 
     async def locations(self, codes: Iterable[str]) -> dict[str, Location]:
-        return await load_locations(self.conn, LocationRow.code.in_(sorted(set(codes))))
+        return await load_locations(self.conn, statement=LOCATIONS_BY_CODE,
+                                    params={"codes": sorted(set(codes))})
 
     async def save_locations(self, locations: list[Location]) -> None:
         values = [mapping.location_values(loc, self.now) for loc in locations]
@@ -154,15 +197,11 @@ class SqlInventoryRepository:
     async def reserve(self, wants: list[tuple[str, str, int]]) -> list[InventoryLevel] | None:
         # One conditional UPDATE per (sku, location), in sorted order so that two orders never
         # wait on each other's rows crosswise. A row lock taken here is held until commit.
-        stmt = (sa.update(InventoryLevelRow.__table__)
-                .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"),
-                       L.on_hand - L.reserved - L.safety_stock >= sa.bindparam("k_units"))
-                .values(reserved=L.reserved + sa.bindparam("k_units"), updated_at=self.now)
-                .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
         levels = []
         for sku, location, units in sorted(wants):
-            row = (await self.conn.execute(
-                stmt, {"k_sku": sku, "k_location": location, "k_units": units})).first()
+            row = (await self.conn.execute(RESERVE, {
+                "k_sku": sku, "k_location": location, "k_units": units, "k_now": self.now})
+                   ).first()
             if row is None:
                 return None
             levels.append(InventoryLevel(row.sku, row.location, row.on_hand, row.reserved,
@@ -200,7 +239,7 @@ class SqlInventoryRepository:
 
     async def append_ledger(self, entries: list[LedgerEntry]) -> None:
         if entries:
-            await self.conn.execute(sa.insert(LedgerRow.__table__), [
+            await self.conn.execute(INSERT_LEDGER, [
                 {"sku": e.sku, "location": e.location, "on_hand_delta": e.on_hand_delta,
                  "reserved_delta": e.reserved_delta, "reason": e.reason,
                  "reference": e.reference, "actor": e.actor, "at": e.at} for e in entries])
@@ -256,8 +295,7 @@ class SqlOrderRepository:
 
     async def next_number(self) -> str:
         if self.conn.dialect.name == "postgresql":
-            value = (await self.conn.execute(sa.text("SELECT nextval('order_number_seq')"))
-                     ).scalar_one()
+            value = (await self.conn.execute(NEXT_ORDER_NUMBER)).scalar_one()
         else:
             c = CounterRow.__table__.c
             value = (await self.conn.execute(
@@ -315,10 +353,10 @@ class SqlIdempotencyRepository:
     async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         # On PostgreSQL a concurrent insert of the same key waits here until the other
         # transaction ends; then either we own the key or we read the committed winner.
-        stmt = insert_for(self.conn, IdempotencyRow.__table__).values(
-            key=record.key, fingerprint=record.fingerprint, order_id=record.order_id,
-            created_at=self.now).on_conflict_do_nothing().returning(IdempotencyRow.key)
-        if (await self.conn.execute(stmt)).first() is not None:
+        stmt = CLAIM_KEY[self.conn.dialect.name == "postgresql"]
+        if (await self.conn.execute(stmt, {
+                "key": record.key, "fingerprint": record.fingerprint,
+                "order_id": record.order_id, "created_at": self.now})).first() is not None:
             return None
         row = (await self.conn.execute(sa.select(IdempotencyRow).where(
             IdempotencyRow.key == record.key))).one()

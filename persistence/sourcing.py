@@ -47,18 +47,41 @@ def _current(channels: list[str]):
         latest, sa.and_(P.channel == latest.c.channel, P.version == latest.c.version))
 
 
+CURRENT_POLICIES = _current(sa.bindparam("channels", expanding=True))  # type: ignore[arg-type]
+_DOWNTIME = sa.select(LocationDowntimeRow.__table__).where(
+    W.location.in_(sa.bindparam("codes", expanding=True)))
+DOWNTIME = _DOWNTIME.order_by(W.starts_at)
+DOWNTIME_NOT_OVER = _DOWNTIME.where(W.ends_at > sa.bindparam("now", type_=UtcDateTime())
+                                    ).order_by(W.starts_at)
+
+
+SAVE_DECISION = sa.insert(SourcingDecisionRow.__table__).from_select(
+    ["id", "order_id", "sequence", "kind", "policy_channel", "policy_version", "strategy", "body",
+     "decided_at"],
+    sa.select(sa.bindparam("d_id", type_=sa.String()),
+              sa.bindparam("d_order_id", type_=sa.String()),
+              sa.func.coalesce(sa.func.max(D.sequence), 0) + 1,
+              sa.bindparam("d_kind", type_=sa.String()),
+              sa.bindparam("d_policy_channel", type_=sa.String()),
+              sa.bindparam("d_policy_version", type_=sa.Integer()),
+              sa.bindparam("d_strategy", type_=sa.String()),
+              sa.bindparam("d_body", type_=sa.String()),
+              sa.bindparam("d_decided_at", type_=UtcDateTime()),
+              ).where(D.order_id == sa.bindparam("d_of_order")))
+
+
 async def sourcing_state(conn: AsyncConnection, channel: str, locations: dict[str, Location],
                          now: datetime | None
                          ) -> tuple[SourcingPolicy, dict[str, list[Downtime]], dict[str, int]]:
     """The channel's policy, downtime not over at `now`, and today's load per location."""
     rows = {r.channel: r for r in (await conn.execute(
-        _current([channel, ANY_CHANNEL]))).all()}
+        CURRENT_POLICIES, {"channels": [channel, ANY_CHANNEL]})).all()}
     found = rows.get(channel) or rows.get(ANY_CHANNEL)
     codes = sorted(locations)
-    where = [W.location.in_(codes)] + ([W.ends_at > now] if now is not None else [])
+    stmt, params = (DOWNTIME, {"codes": codes}) if now is None else (
+        DOWNTIME_NOT_OVER, {"codes": codes, "now": now})
     downtime: dict[str, list[Downtime]] = {}
-    for r in (await conn.execute(sa.select(LocationDowntimeRow).where(*where).order_by(
-            W.starts_at))).all():
+    for r in (await conn.execute(stmt, params)).all():
         downtime.setdefault(r.location, []).append(
             Downtime(r.id, r.location, r.starts_at, r.ends_at, r.reason))
     load: dict[str, int] = {}
@@ -146,16 +169,11 @@ class SqlSourcingRepository:
     async def save_decision(self, *, order_id: str, kind: str, decision: Decision) -> str:
         # numbered per order in the same statement: 1 for the placement, then one more each time
         decision_id = str(uuid.uuid4())
-        following = sa.select(
-            sa.literal(decision_id), sa.literal(order_id),
-            sa.func.coalesce(sa.func.max(D.sequence), 0) + 1, sa.literal(kind),
-            sa.literal(decision.policy_channel), sa.literal(decision.policy_version),
-            sa.literal(decision.strategy.value), sa.literal(codec.decision_to_json(decision)),
-            sa.literal(decision.decided_at, UtcDateTime()),
-        ).where(D.order_id == order_id)
-        await self.conn.execute(sa.insert(SourcingDecisionRow.__table__).from_select(
-            ["id", "order_id", "sequence", "kind", "policy_channel", "policy_version",
-             "strategy", "body", "decided_at"], following))
+        await self.conn.execute(SAVE_DECISION, {
+            "d_id": decision_id, "d_order_id": order_id, "d_of_order": order_id, "d_kind": kind,
+            "d_policy_channel": decision.policy_channel,
+            "d_policy_version": decision.policy_version, "d_strategy": decision.strategy.value,
+            "d_body": codec.decision_to_json(decision), "d_decided_at": decision.decided_at})
         return decision_id
 
     async def claim_capacity(self, location: str, day: str, capacity: int) -> bool:

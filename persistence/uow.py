@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Self
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from domain import events
@@ -20,7 +21,6 @@ from persistence.repositories import (
     SqlIdempotencyRepository,
     SqlInventoryRepository,
     SqlOrderRepository,
-    insert_for,
 )
 from persistence.sourcing import SqlSourcingRepository
 from persistence.tables import OutboxRow, OutboxStreamRow
@@ -86,6 +86,19 @@ class SqlUnitOfWork:
                 log.exception("commit hook failed for %s", sorted(heads))
 
 
+def _bump(dialect):
+    stmt = dialect.insert(OutboxStreamRow.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["stream"],
+        set_={"last_sequence": OutboxStreamRow.__table__.c.last_sequence
+              + stmt.excluded.last_sequence},
+    ).returning(OutboxStreamRow.__table__.c.stream, OutboxStreamRow.__table__.c.last_sequence)
+
+
+BUMP_STREAMS = {pg: _bump(dialect) for pg, dialect in ((True, postgresql), (False, sqlite))}
+INSERT_OUTBOX = sa.insert(OutboxRow.__table__)
+
+
 async def write_outbox(conn: AsyncConnection, new: list[events.Event], *,
                        now) -> dict[str, int]:
     """Append events to their streams, numbering each stream gap-free from 1.
@@ -95,14 +108,11 @@ async def write_outbox(conn: AsyncConnection, new: list[events.Event], *,
     each stream's last sequence.
     """
     counts = Counter(stream for event in new for stream in event.streams)
-    stmt = insert_for(conn, OutboxStreamRow.__table__).values(
-        [{"stream": s, "last_sequence": counts[s]} for s in sorted(counts)])
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["stream"],
-        set_={"last_sequence": OutboxStreamRow.__table__.c.last_sequence
-              + stmt.excluded.last_sequence},
-    ).returning(OutboxStreamRow.__table__.c.stream, OutboxStreamRow.__table__.c.last_sequence)
-    last = {row.stream: row.last_sequence for row in (await conn.execute(stmt)).all()}
+    # one statement however many streams: a prebuilt single-row upsert run with a list of
+    # parameter sets, which SQLAlchemy sends as one multi-row INSERT … RETURNING
+    result = await conn.execute(BUMP_STREAMS[conn.dialect.name == "postgresql"], [
+        {"stream": s, "last_sequence": counts[s]} for s in sorted(counts)])
+    last = {row.stream: row.last_sequence for row in result.all()}
     following = {s: last[s] - counts[s] + 1 for s in counts}
     rows = []
     for event in new:
@@ -113,5 +123,5 @@ async def write_outbox(conn: AsyncConnection, new: list[events.Event], *,
                          "type": event.type, "at": event.at, "payload": payload,
                          "created_at": now})
             following[stream] += 1
-    await conn.execute(sa.insert(OutboxRow.__table__), rows)
+    await conn.execute(INSERT_OUTBOX, rows)
     return last

@@ -74,6 +74,7 @@ class OrderMutation:
         ctx = info.context
         order, errs = await attempt(lambda: ctx.run(lambda: ordering.place_order(
             ctx.deps.reader, ctx.deps.uow, _command(input), principal=ctx.principal,
-            clock=ctx.deps.clock, sourcer=ctx.deps.sourcer, promise_key=ctx.deps.promise_key)))
+            clock=ctx.deps.clock, sourcer=ctx.deps.sourcer, promise_key=ctx.deps.promise_key,
+            seen_locations=lambda found: ctx.loaders.location.prime_many(found, force=True))))
         return PlaceOrderPayload(order=Order.from_domain(order) if order else None,
                                  user_errors=errs)

@@ -6,11 +6,13 @@ import dataclasses
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain import access, errors, events, orders, promise
 from domain.access import Principal, Role
+from domain.catalog import Location
 from domain.inventory import InventoryLevel, LedgerEntry
 from domain.orders import (
     Customer,
@@ -66,8 +68,13 @@ def fingerprint(command: PlaceOrder, principal: Principal) -> str:
 
 async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrder, *,
                       principal: Principal, clock: Clock, sourcer: Sourcer,
-                      promise_key: bytes) -> Order:
+                      promise_key: bytes,
+                      seen_locations: Callable[[dict[str, Location]], None] | None = None
+                      ) -> Order:
     """Place an order, or return the one this idempotency key already placed.
+
+    `seen_locations` is told the locations each snapshot read (the API keeps them for the
+    response instead of reading them again).
 
     With `delivery.promiseOptionId` the order is sourced with exactly the promised plan and
     gets the promised window, or is refused (PROMISE_EXPIRED, PROMISE_NO_LONGER_AVAILABLE…).
@@ -78,13 +85,17 @@ async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrde
     email = access.order_customer_email(principal, email)
     lines = orders.merged_lines(command.lines)
     print_ = fingerprint(command, principal)
-    existing = await reader.idempotency(key)
-    if existing is not None:
-        return await _replay(reader, existing, print_)
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         now = clock.now()
-        snapshot = await reader.sourcing_snapshot(channel=command.channel,
-                                                  skus=[line.sku for line in lines], now=now)
+        # the first read also looks the key up (one transaction); later ones need not: the
+        # claim below finds a key taken since
+        snapshot = await reader.sourcing_snapshot(
+            channel=command.channel, skus=[line.sku for line in lines], now=now,
+            idempotency_key=key if attempt == 0 else None)
+        if snapshot.idempotency is not None:
+            return await _replay(reader, snapshot.idempotency, print_)
+        if seen_locations is not None:
+            seen_locations(snapshot.locations)
         draft = _draft(snapshot, command, lines, email, principal=principal, now=now,
                        sourcer=sourcer, promise_key=promise_key)
         async with uow() as tx:

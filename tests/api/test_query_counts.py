@@ -64,10 +64,11 @@ async def test_place_order_uses_a_handful_of_statements(api, tokens):
     # stream counters, outbox
     assert len(writes) <= 13, writes
     statements = [s for s in seen if s.strip().upper() != "BEGIN"]
-    # reads: idempotency key, then the snapshot (channel, kit parts, SKUs ×2, locations,
-    # levels, receipts, policy, downtime, today's load); SQLite's BEGIN IMMEDIATE; the
-    # writes; the response's batched location read
-    assert len(statements) <= 26, statements
+    # reads, in one transaction: idempotency key, then the snapshot (channel, kit parts,
+    # SKUs ×2, locations, levels, receipts, policy, downtime, today's load); SQLite's BEGIN
+    # IMMEDIATE; the writes; the response's locations come from the snapshot (no read)
+    assert len(statements) <= 25, statements
+    assert not any(s.lstrip().upper().startswith("SELECT") for s in seen[-1:]), seen[-1:]
 
 
 ORDER = """query($n: String!) { order(number: $n) { number status holdReason tags
