@@ -48,6 +48,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # customer service; customers may also cancel their own orders (see service_desk)
     "orders.manage": frozenset({Role.AGENT, Role.ADMIN}),
     "customers.read": frozenset({Role.AGENT, Role.ADMIN}),
+    "operations.read": frozenset({Role.AGENT, Role.ADMIN}),
     "orders.cancel": frozenset({Role.AGENT, Role.ADMIN, Role.CUSTOMER}),
     # a location's work queue and the work itself: store associates only at their locations
     "fulfillments.read": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.STORE}),

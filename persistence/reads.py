@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain import customers, errors
+from domain import customers, errors, metrics
 from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel
 from domain.money import Money
@@ -17,6 +17,7 @@ from domain.orders import Order
 from domain.ports import IdempotencyRecord, OrderSearch, Page, SourcingSnapshot
 from persistence import mapping
 from persistence.db import Database
+from persistence.metrics import operations_counts
 from persistence.order_store import load_fulfillments, load_orders
 from persistence.repositories import (
     IN_CHANNEL,
@@ -232,6 +233,13 @@ class SqlReader(SourcingReads):
             email, name=name, orders=sum(n for _, _, n, _ in sums),
             cancelled=sum(n for _, cancelled, n, _ in sums if cancelled), totals=totals,
             troubled=troubled)
+
+    async def operations_metrics(self, *, start: datetime, end: datetime,
+                                 channel: str | None) -> metrics.OperationsMetrics:
+        """The KPIs over the orders placed in [start, end): four aggregate statements."""
+        async with self._connect() as conn:
+            counts = await operations_counts(conn, start=start, end=end, channel=channel)
+        return metrics.operations_metrics(counts)
 
     async def fulfillment_page(self, location: str, statuses: tuple[str, ...], *, first: int,
                                after: str | None) -> Page:

@@ -12,6 +12,7 @@ from api.schema.checkout import OrderMutation
 from api.schema.customers import CustomerQuery
 from api.schema.fulfillments import FulfillmentMutation, FulfillmentQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
+from api.schema.operations import OperationsQuery
 from api.schema.orders import OrderQuery
 from api.schema.promise import PromiseQuery
 from api.schema.service_desk import ServiceDeskMutation
@@ -22,7 +23,7 @@ from api.schema.subscriptions import Subscription
 
 @strawberry.type(description="Everything a client can read.")
 class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, CustomerQuery,
-            PromiseQuery, SourcingQuery):
+            PromiseQuery, SourcingQuery, OperationsQuery):
     pass
 
 
