@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import errors, events, lifecycle
+from domain import delays, errors, events, lifecycle
 from domain.inventory import check_reason
 from domain.lifecycle import GONE, WorkContext
 from domain.orders import (
@@ -288,8 +288,10 @@ SCAN_WORDS = {F.IN_TRANSIT: "On its way", F.OUT_FOR_DELIVERY: "Out for delivery"
               F.DELIVERY_FAILED: "Delivery attempt failed", F.DELIVERED: "Delivered"}
 
 
-def record_scan(order: Order, fulfillment_id: str, scan: TrackingScan, *, actor: str) -> bool:
-    """Store a carrier scan and follow it when it is news; False for a duplicate.
+def record_scan(order: Order, fulfillment_id: str, scan: TrackingScan, *, actor: str,
+                expected: datetime | None = None) -> bool:
+    """Store a carrier scan and follow it when it is news; False for a duplicate. A DELAYED
+    scan moves the promised window (to `expected` when the carrier gives a date).
 
     A scan older than the newest one stored is kept but never moves the status back, and
     neither does a scan the machine does not allow (carrier data is noisy; it is not refused).
@@ -322,6 +324,8 @@ def record_scan(order: Order, fulfillment_id: str, scan: TrackingScan, *, actor:
                  actor=actor, at=scan.recorded_at, public=_scan_public(scan, moved=moves),
                  before=before.value if moves else None,
                  after=f.status.value if moves else None, fulfillment=f)
+    if scan.status is T.DELAYED:
+        delays.move_promise(order, f, expected=expected, actor=actor, at=scan.recorded_at)
     return True
 
 

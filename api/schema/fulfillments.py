@@ -67,6 +67,10 @@ class TrackingEventInput:
     at: datetime = strawberry.field(description="When it happened, with a time zone.")
     location: str | None = None
     description: str | None = None
+    expected_delivery: datetime | None = strawberry.field(
+        default=None, description="With DELAYED: when the carrier now expects to deliver; "
+                                  "without it the promised latest date moves one working "
+                                  "day on.")
 
 
 @strawberry.type(description="The fulfillment after the step, and its order.")
@@ -190,6 +194,7 @@ class FulfillmentMutation:
                 ctx.deps.uow, node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
                 status=orders.TrackingStatus(input.status), at=input.at,
                 location=input.location, description=input.description,
-                principal=ctx.principal, clock=ctx.deps.clock))
+                principal=ctx.principal, clock=ctx.deps.clock,
+                expected_delivery=input.expected_delivery))
 
         return await _payload(work)

@@ -44,17 +44,27 @@ async def work_on(uow: UnitOfWorkFactory, fulfillment_id: str, command: fulfilli
 async def record_tracking_event(uow: UnitOfWorkFactory, fulfillment_id: str, *,
                                 status: TrackingStatus, at: datetime, location: str | None,
                                 description: str | None, principal: Principal,
-                                clock: Clock) -> tuple[Order, Fulfillment]:
+                                clock: Clock, expected_delivery: datetime | None = None,
+                                ) -> tuple[Order, Fulfillment]:
     """Store a carrier scan once; the same scan again changes nothing and is not an error."""
     access.require(principal, "tracking.record")
     if at.tzinfo is None:
         raise errors.InvalidInput("at needs a time zone", field=["at"])
+    if expected_delivery is not None:
+        if status is not TrackingStatus.DELAYED:
+            raise errors.InvalidInput("expectedDelivery goes with a DELAYED scan only",
+                                      field=["expectedDelivery"])
+        if expected_delivery.tzinfo is None:
+            raise errors.InvalidInput("expectedDelivery needs a time zone",
+                                      field=["expectedDelivery"])
+        expected_delivery = expected_delivery.astimezone(UTC)
     scan = TrackingScan(status, at.astimezone(UTC), clock.now(),
                         _text(location, field=["location"]),
                         _text(description, field=["description"]))
     async with uow() as tx:
         order = await _order_of(tx, fulfillment_id, principal)
-        if fulfilling.record_scan(order, fulfillment_id, scan, actor=principal.actor):
+        if fulfilling.record_scan(order, fulfillment_id, scan, actor=principal.actor,
+                                  expected=expected_delivery):
             await tx.orders.save(order)
             tx.emit(*order.events)
             await tx.commit()
