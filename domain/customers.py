@@ -15,6 +15,13 @@ class ProblemKind(StrEnum):
     ON_HOLD = "ON_HOLD"
     DELIVERY_FAILED = "DELIVERY_FAILED"
     UNALLOCATED = "UNALLOCATED"  # a location rejected the work and nobody has it now
+    LATE = "LATE"  # not delivered, and the promised latest date has passed
+
+
+# Orders in these states cannot be late any more: they arrived, or nothing is coming.
+ARRIVED_OR_GONE = frozenset({OrderStatus.DELIVERED, OrderStatus.COMPLETED,
+                             OrderStatus.PARTIALLY_RETURNED, OrderStatus.RETURNED,
+                             OrderStatus.CANCELLED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +44,20 @@ class Account:
     problems: tuple[Problem, ...]
 
 
-def problems_of(order: Order) -> list[Problem]:
-    """What needs an agent on one order: a hold, a failed delivery, units with no home."""
+def is_late(order: Order, now: datetime) -> bool:
+    return (order.status not in ARRIVED_OR_GONE and order.promised_latest is not None
+            and order.promised_latest < now)
+
+
+def problems_of(order: Order, *, now: datetime) -> list[Problem]:
+    """What needs an agent on one order: a hold, a failed delivery, units with no home, a
+    promise broken."""
     found = []
+    if is_late(order, now):
+        assert order.promised_latest is not None
+        found.append(Problem(order.number, ProblemKind.LATE, order.promised_latest,
+                             f"promised by {order.promised_latest.isoformat()}, "
+                             f"still {order.status.value}"))
     if order.status is OrderStatus.ON_HOLD:
         since = next((t.at for t in reversed(order.timeline)
                       if t.after == OrderStatus.ON_HOLD.value), order.placed_at)
@@ -63,7 +81,8 @@ def problems_of(order: Order) -> list[Problem]:
 
 
 def account(email: str, *, name: str | None, orders: int, cancelled: int,
-            totals: dict[str, Money], troubled: list[Order]) -> Account:
-    problems = sorted((p for o in troubled for p in problems_of(o)), key=lambda p: p.since)
+            totals: dict[str, Money], troubled: list[Order], now: datetime) -> Account:
+    problems = sorted((p for o in troubled for p in problems_of(o, now=now)),
+                      key=lambda p: (p.since, p.order_number))  # rows come unordered
     return Account(email, name, orders, cancelled,
                    tuple(totals[c] for c in sorted(totals)), tuple(problems))

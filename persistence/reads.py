@@ -206,7 +206,8 @@ class SqlReader(SourcingReads):
         found = await self.orders_where(OrderRow.id.in_(sorted(set(ids))))
         return {o.id: o for o in found}
 
-    async def customer_account(self, email: str) -> customers.Account | None:
+    async def customer_account(self, email: str, *,
+                               now: datetime) -> customers.Account | None:
         """Lifetime figures and the orders that need an agent: a constant number of reads."""
         mine = OrderRow.customer_email == email
         async with self._connect() as conn:
@@ -221,9 +222,11 @@ class SqlReader(SourcingReads):
                 OrderRow.placed_at.desc(), OrderRow.id.desc()).limit(1))).scalar_one()
             in_trouble = sa.select(FulfillmentRow.order_id).where(
                 FulfillmentRow.status.in_(("DELIVERY_FAILED", "REJECTED")))
+            late = sa.and_(OrderRow.promised_latest < now, OrderRow.status.not_in(
+                sorted(s.value for s in customers.ARRIVED_OR_GONE)))
             troubled = await load_orders(conn, sa.and_(
                 mine, OrderRow.status != "CANCELLED",
-                sa.or_(OrderRow.status == "ON_HOLD", OrderRow.id.in_(in_trouble))))
+                sa.or_(OrderRow.status == "ON_HOLD", OrderRow.id.in_(in_trouble), late)))
         minor: dict[str, int] = {}
         for currency, cancelled, _, total in sums:
             if not cancelled:
@@ -232,7 +235,7 @@ class SqlReader(SourcingReads):
         return customers.account(
             email, name=name, orders=sum(n for _, _, n, _ in sums),
             cancelled=sum(n for _, cancelled, n, _ in sums if cancelled), totals=totals,
-            troubled=troubled)
+            troubled=troubled, now=now)
 
     async def operations_metrics(self, *, start: datetime, end: datetime,
                                  channel: str | None) -> metrics.OperationsMetrics:

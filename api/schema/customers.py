@@ -33,7 +33,8 @@ class CustomerAccount:
     lifetime_value: list[Money] = strawberry.field(
         description="What their orders not cancelled were placed for, per currency.")
     open_problems: list[OrderProblem] = strawberry.field(
-        description="On hold, failed deliveries, work a location rejected; oldest first.")
+        description="On hold, failed deliveries, work a location rejected, late (not "
+                    "delivered by the promised latest date); oldest first.")
 
     @strawberry.field(description="Their orders, newest first.")
     async def orders(self, info: strawberry.Info[Context, None], first: int | None = 20,
@@ -60,5 +61,6 @@ class CustomerQuery:
                        email: str) -> CustomerAccount | None:
         ctx = info.context
         access.require(ctx.principal, "customers.read")
-        found = await ctx.deps.reader.customer_account(email.strip().lower())
+        found = await ctx.deps.reader.customer_account(email.strip().lower(),
+                                                       now=ctx.deps.clock.now())
         return CustomerAccount.from_domain(found) if found else None

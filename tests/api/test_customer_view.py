@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.api.lifecycle import desk, fulfillment_ids, place, step
@@ -97,3 +99,34 @@ async def test_the_customer_view_costs_the_same_for_few_and_many_orders(api, tok
     many = await _count(api, CUSTOMER, {"e": "ada@example.com"}, token=tokens["agent"])
     # sums, name, 6 reads of the orders in trouble, count and page of the orders, their 6 reads
     assert few == many == 16
+
+
+async def test_orders_past_their_promised_latest_date_and_not_delivered_are_late(
+        api, tokens, clock):
+    numbers = await _ada_with_troubles(api, tokens)
+    delivered = (await place(api, "customer-view-delivered"))["number"]
+    fid = (await fulfillment_ids(api, delivered, tokens["agent"]))["ST-ROMA"]
+    for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment"):
+        await step(api, name, fid, tokens["store_roma"])
+    await step(api, "shipFulfillment", fid, tokens["store_roma"], carrier="BRT",
+               trackingNumber="BRT8")
+    await step(api, "recordTrackingEvent", fid, tokens["integration"], status="DELIVERED",
+               at="2030-01-03T12:00:00+01:00")
+    on_time = await api.data(CUSTOMER, {"e": "ada@example.com"}, token=tokens["agent"])
+
+    clock.current = datetime(2030, 1, 4, 17, 0, 1, tzinfo=UTC)  # a second past the promise
+    found = (await api.data(CUSTOMER, {"e": "ada@example.com"}, token=tokens["agent"]))[
+        "customer"]["openProblems"]
+
+    assert "LATE" not in {p["kind"] for p in on_time["customer"]["openProblems"]}
+    late = [(p["orderNumber"], p["since"], p["detail"]) for p in found if p["kind"] == "LATE"]
+    # the fine one, the held one and the failed delivery; not the cancelled or delivered one
+    assert late == [
+        (numbers[0], "2030-01-04T17:00:00+00:00",
+         "promised by 2030-01-04T17:00:00+00:00, still ALLOCATED"),
+        (numbers[2], "2030-01-04T17:00:00+00:00",
+         "promised by 2030-01-04T17:00:00+00:00, still ON_HOLD"),
+        (numbers[3], "2030-01-04T17:00:00+00:00",
+         "promised by 2030-01-04T17:00:00+00:00, still SHIPPED")]
+    assert len(found) == 6  # and the three problems seen before, oldest first
+    assert [p["kind"] for p in found[:3]] == ["ON_HOLD", "UNALLOCATED", "DELIVERY_FAILED"]
