@@ -27,10 +27,15 @@ def head_revision() -> str:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Migrate the database behind `engine` to `revision` in one transaction."""
+    await _run(engine, command.upgrade, revision)
+
+
+async def _run(engine: AsyncEngine, step, revision: str) -> None:
+    """An Alembic command on a connection of `engine`, inside one transaction."""
     def run(connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config, revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(run)
@@ -44,10 +49,4 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     """Migrate the database behind `engine` down to `revision` (e.g. "base")."""
-    def run(connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    await _run(engine, command.downgrade, revision)

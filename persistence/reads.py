@@ -90,14 +90,8 @@ class SqlReader(SourcingReads):
                     return SourcingSnapshot(channel=None, skus={}, locations={}, levels={},
                                             incoming={}, idempotency=record)
             row = (await conn.execute(CHANNEL_BY_CODE, {"channel": channel})).first()
-            parts = (await conn.execute(KIT_PARTS, {"skus": skus})).scalars().all()
-            catalog = await load_skus(conn, [*skus, *parts])
-            locations = await load_locations(conn, statement=LOCATIONS_IN_CHANNEL,
-                                             params={"channel": channel})
-            stocked = sorted({s for s, sku in catalog.items() if not sku.is_kit})
-            levels = (await conn.execute(LEVELS_IN_CHANNEL,
-                                         {"stocked": stocked, "channel": channel})).all()
-            incoming = await _open_incoming(conn, stocked)
+            catalog, locations, levels, incoming = await _channel_stock(
+                conn, channel, skus, levels_statement=LEVELS_IN_CHANNEL, only_unallocated=True)
             policy, downtime, load = await sourcing_state(conn, channel, locations, now)
         return SourcingSnapshot(
             channel=mapping.channel_from_row(row) if row else None, skus=catalog,
@@ -155,14 +149,9 @@ class SqlReader(SourcingReads):
             dict[str, Sku], dict[str, Location], list[InventoryLevel], dict[str, list[Incoming]]]:
         """Catalog, channel locations, their levels and open receipts for `skus` and parts."""
         async with self._connect() as conn:
-            parts = (await conn.execute(KIT_PARTS, {"skus": skus})).scalars().all()
-            catalog = await load_skus(conn, [*skus, *parts])
-            locations = await load_locations(conn, statement=LOCATIONS_IN_CHANNEL,
-                                             params={"channel": channel})
-            stocked = sorted({s for s, sku in catalog.items() if not sku.is_kit})
-            rows = (await conn.execute(LEVELS_IN_CHANNEL_ORDERED,
-                                       {"stocked": stocked, "channel": channel})).all()
-            incoming = await _open_incoming(conn, stocked, only_unallocated=False)
+            catalog, locations, rows, incoming = await _channel_stock(
+                conn, channel, skus, levels_statement=LEVELS_IN_CHANNEL_ORDERED,
+                only_unallocated=False)
         levels = [InventoryLevel(r.sku, r.location, r.on_hand, r.reserved, r.safety_stock)
                   for r in rows]
         return catalog, locations, levels, incoming
@@ -315,6 +304,20 @@ def _order_where(flt: OrderSearch) -> list:
 async def _idempotency(conn: AsyncConnection, key: str) -> IdempotencyRecord | None:
     row = (await conn.execute(IDEMPOTENCY_BY_KEY, {"key": key})).first()
     return IdempotencyRecord(row.key, row.fingerprint, row.order_id) if row else None
+
+
+async def _channel_stock(conn: AsyncConnection, channel: str, skus: list[str], *,
+                         levels_statement, only_unallocated: bool):
+    """What placing an order and availability both read: the SKUs with their kit parts, the
+    channel's locations, their level rows and open receipts (in one transaction)."""
+    parts = (await conn.execute(KIT_PARTS, {"skus": skus})).scalars().all()
+    catalog = await load_skus(conn, [*skus, *parts])
+    locations = await load_locations(conn, statement=LOCATIONS_IN_CHANNEL,
+                                     params={"channel": channel})
+    stocked = sorted({s for s, sku in catalog.items() if not sku.is_kit})
+    rows = (await conn.execute(levels_statement, {"stocked": stocked, "channel": channel})).all()
+    incoming = await _open_incoming(conn, stocked, only_unallocated=only_unallocated)
+    return catalog, locations, rows, incoming
 
 
 async def _open_incoming(conn: AsyncConnection, skus: list[str], *,
