@@ -18,6 +18,7 @@ from typing import Any
 from domain import errors
 
 MAX_SEQUENCE = 2**63 - 1
+MAX_STREAMS_PER_READ = 200  # one outbox read covers at most this many streams
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from domain.streams import StoredEvent
+from domain.streams import MAX_STREAMS_PER_READ, StoredEvent
 from persistence.db import Database
 from persistence.tables import OutboxRow, OutboxStreamRow
 
 E = OutboxRow.__table__.c
 H = OutboxStreamRow.__table__.c
 _COLUMNS = (E.stream, E.sequence, E.type, E.at, E.payload)
-MAX_STREAMS_PER_READ = 200
 
 
 def _event(row) -> StoredEvent:

@@ -21,8 +21,13 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from domain.streams import Cursor, StoredEvent, check_resume, parse_after
-from persistence.outbox import MAX_STREAMS_PER_READ
+from domain.streams import (
+    MAX_STREAMS_PER_READ,
+    Cursor,
+    StoredEvent,
+    check_resume,
+    parse_after,
+)
 
 log = logging.getLogger("promessa.realtime")
 T = TypeVar("T")
