@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
 from api.fanout import GAP, MAX_MESSAGE_BYTES, Fanout
-from api.realtime.hub import Batch, Hub, Start
+from api.realtime.hub import Batch, Hub, Start, cancel_all
 from domain.ports import Clock
 from domain.streams import decode_hints, encode_hints, merge_heads
 
@@ -66,11 +65,7 @@ class Realtime:
                        asyncio.create_task(self._prune(), name="outbox-prune")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(self._tasks)
         self._tasks = []
         if self.hub is not None:
             await self.hub.stop()

@@ -112,6 +112,15 @@ class Start:
     head: int
 
 
+async def cancel_all(tasks: list[asyncio.Task]) -> None:
+    """Cancel background tasks and wait for each to end; their errors are already logged."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 class Hub:
     def __init__(self, outbox: Any, *, poll_seconds: float = 1.0, queue_limit: int = 1000,
                  read_concurrency: int = 4) -> None:
@@ -131,11 +140,7 @@ class Hub:
                        asyncio.create_task(self._poll(), name="hub-poll")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(self._tasks)
         self._tasks = []
         for tail in self._tails.values():
             for feed in tail.feeds:
