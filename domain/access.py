@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain import errors
+from domain import errors, orders
 
 
 class Role(StrEnum):
@@ -40,11 +40,22 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "catalog.write": frozenset({Role.ADMIN, Role.INTEGRATION}),
     "catalog.read": frozenset(Role),
     "inventory.write": frozenset({Role.ADMIN, Role.INTEGRATION, Role.STORE}),
-    "inventory.read": frozenset(Role),
+    # raw per-location levels and their ledger stream: the people who move the stock and
+    # the console; a storefront sees `available`, never onHand/reserved/safety stock
+    "inventory.read": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.STORE}),
+    # channel availability is storefront data (SPEC §4: anonymous callers may use it)
+    "availability.read": frozenset(Role),
     "orders.place": frozenset({Role.ANONYMOUS, Role.CUSTOMER, Role.AGENT, Role.ADMIN,
                                Role.STORE}),
     "orders.search": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.CUSTOMER}),
     "orders.track": frozenset(Role),
+    # one order by number or id: signed in; which orders, and how much of them, is
+    # decided per order by `order_view`
+    "orders.read": frozenset(Role) - {Role.ANONYMOUS},
+    # following one order: anyone, per order by `order_follower` (guests give the email)
+    "orders.follow": frozenset(Role),
+    # Relay node/nodes: anyone; each object by the rule of its own type (`node_visible`)
+    "nodes.read": frozenset(Role),
     # customer service; customers may also cancel their own orders (see service_desk)
     "orders.manage": frozenset({Role.AGENT, Role.ADMIN}),
     "customers.read": frozenset({Role.AGENT, Role.ADMIN}),
@@ -70,6 +81,70 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
 }
 STAFF = frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION})
 
+# Every root field of the GraphQL API and the capability it needs, checked once before its
+# resolver runs (api/authorization.py). A root field missing here is refused to everyone, and
+# tests/api/test_authorization_matrix.py fails: a new entry point is closed until it is given
+# a rule. Which objects a caller may see behind an allowed field (their own orders, their
+# location's work) is decided by the functions below, per object.
+ENTRY_POINTS: dict[str, str] = {
+    # catalog and network: public storefront data
+    "Query.locations": "catalog.read",
+    "Query.skus": "catalog.read",
+    "Query.channels": "catalog.read",
+    "Query.availability": "availability.read",
+    "Query.deliveryPromise": "promise.read",
+    "Query.node": "nodes.read",
+    "Query.nodes": "nodes.read",
+    # orders
+    "Query.order": "orders.read",
+    "Query.orders": "orders.search",
+    "Query.trackOrder": "orders.track",
+    "Query.customer": "customers.read",
+    "Query.fulfillments": "fulfillments.read",
+    # back office
+    "Query.sourcingDecision": "sourcing.read",
+    "Query.sourcingDecisions": "sourcing.read",
+    "Query.simulateSourcing": "sourcing.simulate",
+    "Query.sourcingPolicies": "sourcing.policies.read",
+    "Query.locationDowntime": "network.downtime.read",
+    "Query.operationsMetrics": "operations.read",
+    "Mutation.upsertLocations": "catalog.write",
+    "Mutation.upsertSkus": "catalog.write",
+    "Mutation.setInventory": "inventory.write",
+    "Mutation.adjustInventory": "inventory.write",
+    "Mutation.expectIncoming": "inventory.write",
+    "Mutation.receiveIncoming": "inventory.write",
+    "Mutation.placeOrder": "orders.place",
+    "Mutation.acceptFulfillment": "fulfillments.work",
+    "Mutation.rejectFulfillment": "fulfillments.work",
+    "Mutation.pickFulfillment": "fulfillments.work",
+    "Mutation.packFulfillment": "fulfillments.work",
+    "Mutation.shipFulfillment": "fulfillments.work",
+    "Mutation.markReadyForPickup": "fulfillments.work",
+    "Mutation.confirmPickup": "fulfillments.work",
+    "Mutation.recordTrackingEvent": "tracking.record",
+    "Mutation.cancelOrder": "orders.cancel",
+    "Mutation.holdOrder": "orders.manage",
+    "Mutation.releaseOrder": "orders.manage",
+    "Mutation.updateShippingAddress": "orders.manage",
+    "Mutation.addOrderNote": "orders.manage",
+    "Mutation.addOrderTags": "orders.manage",
+    "Mutation.removeOrderTags": "orders.manage",
+    "Mutation.upsertSourcingPolicy": "sourcing.policies.write",
+    "Mutation.scheduleLocationDowntime": "network.downtime",
+    "Subscription.orderEvents": "orders.follow",
+    "Subscription.inventoryEvents": "inventory.read",
+    "Subscription.fulfillmentEvents": "fulfillments.follow",
+}
+
+
+def authorize_entry(principal: Principal, type_name: str, field_name: str) -> None:
+    """The rule of one root field (`Query.order`…); a field without a rule is refused."""
+    capability = ENTRY_POINTS.get(f"{type_name}.{field_name}")
+    if capability is None:
+        raise errors.Forbidden(f"{type_name}.{field_name} has no authorization rule")
+    require(principal, capability)
+
 
 def require(principal: Principal, capability: str) -> None:
     """Raise Forbidden (or Unauthenticated for anonymous callers) unless allowed."""
@@ -86,6 +161,53 @@ def require_location(principal: Principal, location: str, *, field: list[str]) -
         raise errors.Forbidden(f"not allowed at location {location}", field=field)
 
 
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """How much of one order a principal may see.
+
+    Staff see all of it. A customer sees their own order without the staff's notes, tags and
+    reasons. A store associate sees the order only for the work at their locations: those
+    fulfillments, the customer's name (and phone when the parcel is picked up at their
+    counter), no email, no internal notes.
+    """
+
+    internal: bool  # staff timeline, notes, hold reason
+    tags: bool
+    locations: frozenset[str] | None  # the fulfillments shown; None: all of them
+    email: bool
+    phone: bool
+
+    def shows(self, location: str) -> bool:
+        return self.locations is None or location in self.locations
+
+
+FULL_VIEW = OrderView(internal=True, tags=True, locations=None, email=True, phone=True)
+OWNER_VIEW = OrderView(internal=False, tags=False, locations=None, email=True, phone=True)
+
+
+def order_view(principal: Principal, order: orders.Order) -> OrderView | None:
+    """What `principal` may see of `order`; None when nothing (to them it does not exist)."""
+    if principal.role in STAFF:
+        return FULL_VIEW
+    if principal.role is Role.CUSTOMER:
+        mine = principal.email is not None and principal.email.lower() == order.customer.email
+        return OWNER_VIEW if mine else None
+    if principal.role is Role.STORE:
+        here = principal.locations & {f.location for f in order.fulfillments}
+        if not here:
+            return None
+        pickup = order.delivery.pickup_location
+        return OrderView(internal=False, tags=True, locations=frozenset(here), email=False,
+                         phone=pickup is not None and pickup in principal.locations)
+    return None
+
+
+def answer_view(principal: Principal, order: orders.Order) -> OrderView:
+    """The view of an order a mutation answers with: whoever placed or changed it sees at
+    least what its owner sees (a guest at checkout typed it all in)."""
+    return order_view(principal, order) or OWNER_VIEW
+
+
 def can_read_order(principal: Principal, *, customer_email: str,
                    fulfillment_locations: frozenset[str]) -> bool:
     if principal.role in STAFF:
@@ -95,6 +217,42 @@ def can_read_order(principal: Principal, *, customer_email: str,
     if principal.role is Role.STORE:
         return bool(principal.locations & fulfillment_locations)
     return False
+
+
+def sees_location_levels(principal: Principal, location: str) -> bool:
+    """Raw stock figures (onHand, reserved, safety stock) of one location: staff, and store
+    associates at their own locations. Storefronts see `available` only."""
+    if principal.role in STAFF:
+        return True
+    return principal.role is Role.STORE and location in principal.locations
+
+
+def sees_network_internals(principal: Principal) -> bool:
+    """Cost models, capacity and carbon factors of locations are the retailer's business."""
+    return principal.role in STAFF
+
+
+def inventory_scope(principal: Principal, locations: frozenset[str] | None, *,
+                    field: list[str]) -> frozenset[str] | None:
+    """The locations whose stock events a principal follows: store associates only theirs
+    (all of theirs when they name none)."""
+    if principal.role is not Role.STORE:
+        return locations
+    if locations is None:
+        return principal.locations
+    for code in sorted(locations):
+        require_location(principal, code, field=field)
+    return locations
+
+
+def audience(principal: Principal) -> tuple:
+    """Principals who see exactly the same of every object: a shared execution of one
+    document (api/schema/shared_execution.py) is shared only within one audience."""
+    if principal.role in STAFF:
+        return ("staff",)
+    if principal.role is Role.STORE:
+        return (principal.role.value, tuple(sorted(principal.locations)))
+    return (principal.role.value, principal.email)
 
 
 def order_customer_email(principal: Principal, requested: str) -> str:

@@ -36,11 +36,27 @@ class Location(relay.Node):
     time_zone: str
     cutoff_time: str = strawberry.field(description="Daily order cut-off, HH:MM local time.")
     processing_hours: int
-    daily_capacity: int | None = strawberry.field(description="Fulfillments per day.")
-    cost_per_shipment: Decimal
-    cost_per_kg: Decimal
-    carbon_factor: float = strawberry.field(description="Grams CO2e per kg per km.")
     active: bool
+    source: strawberry.Private[catalog.Location]
+
+    def _internal(self, info: strawberry.Info[Context, None]) -> bool:
+        return access.sees_network_internals(info.context.principal)
+
+    @strawberry.field(description="Fulfillments per day (staff only; null when unlimited).")
+    def daily_capacity(self, info: strawberry.Info[Context, None]) -> int | None:
+        return self.source.daily_capacity if self._internal(info) else None
+
+    @strawberry.field(description="Cost of one shipment from here (staff only).")
+    def cost_per_shipment(self, info: strawberry.Info[Context, None]) -> Decimal | None:
+        return self.source.cost_per_shipment if self._internal(info) else None
+
+    @strawberry.field(description="Cost per kg shipped from here (staff only).")
+    def cost_per_kg(self, info: strawberry.Info[Context, None]) -> Decimal | None:
+        return self.source.cost_per_kg if self._internal(info) else None
+
+    @strawberry.field(description="Grams CO2e per kg per km (staff only).")
+    def carbon_factor(self, info: strawberry.Info[Context, None]) -> float | None:
+        return self.source.carbon_factor if self._internal(info) else None
 
     @classmethod
     def from_domain(cls, loc: catalog.Location) -> Location:
@@ -49,9 +65,7 @@ class Location(relay.Node):
                    capabilities=sorted(loc.capabilities), channels=list(loc.channels),
                    handling_classes=sorted(loc.handling_classes), time_zone=loc.time_zone,
                    cutoff_time=loc.cutoff_time.strftime("%H:%M"),
-                   processing_hours=loc.processing_hours, daily_capacity=loc.daily_capacity,
-                   cost_per_shipment=loc.cost_per_shipment, cost_per_kg=loc.cost_per_kg,
-                   carbon_factor=loc.carbon_factor, active=loc.active)
+                   processing_hours=loc.processing_hours, active=loc.active, source=loc)
 
 
 @strawberry.type(description="One component of a kit.")
@@ -225,7 +239,6 @@ class CatalogMutation:
         ctx = info.context
 
         async def work():
-            access.require(ctx.principal, "catalog.write")
             locations = [_location(i, x) for i, x in enumerate(input.locations)]
             return await ctx.run(lambda: catalog_service.upsert_locations(
                 ctx.deps.uow, locations, principal=ctx.principal, clock=ctx.deps.clock))
@@ -240,7 +253,6 @@ class CatalogMutation:
         ctx = info.context
 
         async def work():
-            access.require(ctx.principal, "catalog.write")
             skus = [_sku(i, x) for i, x in enumerate(input.skus)]
             return await ctx.run(lambda: catalog_service.upsert_skus(
                 ctx.deps.uow, skus, principal=ctx.principal, clock=ctx.deps.clock))

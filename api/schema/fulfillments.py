@@ -114,7 +114,6 @@ class FulfillmentQuery:
                            first: int | None = 20, after: str | None = None
                            ) -> FulfillmentConnection:
         ctx = info.context
-        access.require(ctx.principal, "fulfillments.read")
         access.require_location(ctx.principal, location, field=["location"])
         page = await ctx.deps.reader.fulfillment_page(
             location, tuple(s.value for s in status or ()), first=page_size(first),

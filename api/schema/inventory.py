@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -11,7 +12,7 @@ from api.context import Context
 from api.errors import UserError, attempt
 from api.schema.catalog import Location
 from api.schema.common import GeoPointInput, node_id
-from domain import errors, inventory
+from domain import access, errors, inventory
 from domain.geo import GeoPoint
 from domain.services import availability as availability_service
 from domain.services import inventory as inventory_service
@@ -66,12 +67,14 @@ class Incoming(relay.Node):
                    received_quantity=x.received_quantity)
 
 
-@strawberry.type(description="A SKU's stock at one location of the channel.")
+@strawberry.type(description="A SKU's stock at one location of the channel. The raw figures "
+                             "(onHand, reserved, safetyStock) are for staff and the location's "
+                             "own associates; a storefront sees `available`.")
 class LocationAvailability:
     location: Location
-    on_hand: int
-    reserved: int
-    safety_stock: int
+    on_hand: int | None
+    reserved: int | None
+    safety_stock: int | None
     available: int
     distance_km: float | None = strawberry.field(description="From `near`, great-circle.")
 
@@ -177,12 +180,18 @@ class InventoryQuery:
         rows = availability_service.summarise(skus, catalog=catalog, locations=locations,
                                               levels=levels, incoming=incoming, near=point,
                                               radius_km=radius_km)
+        principal = info.context.principal
+
+        def at(x: Any) -> LocationAvailability:
+            raw = access.sees_location_levels(principal, x.location)
+            return LocationAvailability(
+                location=Location.from_domain(locations[x.location]),
+                on_hand=x.on_hand if raw else None, reserved=x.reserved if raw else None,
+                safety_stock=x.safety_stock if raw else None, available=x.available,
+                distance_km=x.distance_km)
+
         return [SkuAvailability(
-            sku=r.sku, available=r.available,
-            locations=[LocationAvailability(
-                location=Location.from_domain(locations[x.location]), on_hand=x.on_hand,
-                reserved=x.reserved, safety_stock=x.safety_stock, available=x.available,
-                distance_km=x.distance_km) for x in r.locations],
+            sku=r.sku, available=r.available, locations=[at(x) for x in r.locations],
             incoming=[Incoming.from_domain(x) for x in r.incoming]) for r in rows]
 
 

@@ -22,14 +22,15 @@ from api.schema.common import (
     TrackingStatus,
     page_size,
 )
-from domain import access, errors, fulfilling, orders
+from domain import access, fulfilling, orders
 from domain.access import Role
 from domain.ports import OrderSearch, Page
 
 
-@strawberry.type(description="Who the order is for.")
+@strawberry.type(description="Who the order is for. A store associate sees the name, and "
+                             "the phone only for a pickup at their counter; never the email.")
 class Customer:
-    email: str
+    email: str | None
     name: str | None
     phone: str | None
 
@@ -184,9 +185,9 @@ class Delivery:
         return Location.from_domain(found) if found else None
 
 
-def _staff(info: strawberry.Info[Context, None]) -> bool:
-    """Staff see everything; customers and guests (a guest's checkout answer) what is theirs."""
-    return info.context.principal.role not in (Role.CUSTOMER, Role.ANONYMOUS)
+def _view(info: strawberry.Info[Context, None], order: orders.Order) -> access.OrderView:
+    """How much of the order the caller sees (domain/access.py decides)."""
+    return access.answer_view(info.context.principal, order)
 
 
 @strawberry.type(description="A customer order.")
@@ -195,10 +196,8 @@ class Order(relay.Node):
     number: str
     status: OrderStatus
     channel: str
-    customer: Customer
     currency: str
     lines: list[OrderLine]
-    fulfillments: list[Fulfillment]
     delivery: Delivery
     subtotal: Money
     shipping: Money
@@ -210,25 +209,39 @@ class Order(relay.Node):
     entries: strawberry.Private[list[orders.TimelineEntry]]
     tag_set: strawberry.Private[frozenset[orders.OrderTag]]
     held_for: strawberry.Private[str | None]
+    source: strawberry.Private[orders.Order]
 
-    @strawberry.field(description="Everything that happened, oldest first. Customers see "
-                                  "what concerns them, in plain words.")
+    @strawberry.field(description="Who the order is for (what the caller may see of them).")
+    def customer(self, info: strawberry.Info[Context, None]) -> Customer:
+        view, c = _view(info, self.source), self.source.customer
+        return Customer(email=c.email if view.email else None, name=c.name,
+                        phone=c.phone if view.phone else None)
+
+    @strawberry.field(description="Where the order is fulfilled. Store associates see only "
+                                  "their own locations' fulfillments.")
+    def fulfillments(self, info: strawberry.Info[Context, None]) -> list[Fulfillment]:
+        view = _view(info, self.source)
+        return [Fulfillment.from_domain(f, order_id=self.source.id, order=self.source)
+                for f in self.source.fulfillments if view.shows(f.location)]
+
+    @strawberry.field(description="Everything that happened, oldest first. Customers and "
+                                  "stores see what concerns the customer, in plain words.")
     def timeline(self, info: strawberry.Info[Context, None]) -> list[TimelineEntry]:
-        if _staff(info):
+        if _view(info, self.source).internal:
             return [TimelineEntry.from_domain(t) for t in self.entries]
         return [TimelineEntry.from_domain(t, public=True) for t in self.entries if t.public]
 
-    @strawberry.field(description="Agents' labels (staff only; empty for customers).")
+    @strawberry.field(description="Agents' labels (staff and stores; empty for customers).")
     def tags(self, info: strawberry.Info[Context, None]) -> list[OrderTag]:
-        return sorted(self.tag_set) if _staff(info) else []
+        return sorted(self.tag_set) if _view(info, self.source).tags else []
 
     @strawberry.field(description="Why the order is on hold (staff only).")
     def hold_reason(self, info: strawberry.Info[Context, None]) -> str | None:
-        return self.held_for if _staff(info) else None
+        return self.held_for if _view(info, self.source).internal else None
 
     @strawberry.field(description="Internal notes, oldest first (staff only).")
     def notes(self, info: strawberry.Info[Context, None]) -> list[OrderNote]:
-        if not _staff(info):
+        if not _view(info, self.source).internal:
             return []
         return [OrderNote(at=t.at, author=t.actor, text=t.message) for t in self.entries
                 if t.type == "NOTE_ADDED"]
@@ -238,18 +251,14 @@ class Order(relay.Node):
         d = o.delivery
         return cls(
             id=o.id, number=o.number, status=o.status, channel=o.channel,
-            customer=Customer(email=o.customer.email, name=o.customer.name,
-                              phone=o.customer.phone),
             currency=o.currency, lines=[OrderLine.from_domain(ln) for ln in o.lines],
-            fulfillments=[Fulfillment.from_domain(f, order_id=o.id, order=o)
-                          for f in o.fulfillments],
             delivery=Delivery(method=d.method, service_level=d.service_level,
                               address=Address.from_domain(d.address) if d.address else None,
                               pickup_location_code=d.pickup_location),
             subtotal=Money.from_domain(o.subtotal), shipping=Money.from_domain(o.shipping),
             tax=Money.from_domain(o.tax), total=Money.from_domain(o.total),
             promised_delivery=DeliveryWindow.of(o), placed_at=o.placed_at, placed_by=o.placed_by,
-            entries=o.timeline, tag_set=o.tags, held_for=o.hold_reason)
+            entries=o.timeline, tag_set=o.tags, held_for=o.hold_reason, source=o)
 
 
 @strawberry.type(description="A shipment as the customer sees it.")
@@ -326,28 +335,21 @@ class OrderFilter:
     placed_to: datetime | None = None
 
 
-def _readable(ctx: Context, order: orders.Order) -> bool:
-    return access.can_read_order(ctx.principal, customer_email=order.customer.email,
-                                 fulfillment_locations=frozenset(
-                                     f.location for f in order.fulfillments))
-
-
 @strawberry.type
 class OrderQuery:
     @strawberry.field(description="One order by number; null when absent or not yours.")
     async def order(self, info: strawberry.Info[Context, None], number: str) -> Order | None:
         ctx = info.context
-        if ctx.principal.role is Role.ANONYMOUS:
-            raise errors.Unauthenticated("sign in to read orders (guests: trackOrder)")
         found = await ctx.deps.reader.order_by_number(number)
-        return Order.from_domain(found) if found and _readable(ctx, found) else None
+        if found is None or access.order_view(ctx.principal, found) is None:
+            return None
+        return Order.from_domain(found)
 
     @strawberry.field(description="Orders, newest first. Customers see only their own.")
     async def orders(self, info: strawberry.Info[Context, None], first: int | None = 20,
                      after: str | None = None, filter: OrderFilter | None = None
                      ) -> OrderConnection:
         ctx = info.context
-        access.require(ctx.principal, "orders.search")
         flt = filter or OrderFilter()
         email = flt.customer_email
         if ctx.principal.role is Role.CUSTOMER:

@@ -6,6 +6,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
+from api.authorization import guard
 from api.errors import ErrorCodes
 from api.schema.catalog import CatalogMutation, CatalogQuery
 from api.schema.checkout import OrderMutation
@@ -54,6 +55,7 @@ class PromessaSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
+    guard(Query, Mutation, Subscription)
     return PromessaSchema(
         query=Query, mutation=Mutation, subscription=Subscription,
         execution_context_class=SharedEventExecutor,

@@ -5,9 +5,10 @@ objects they are handed are built once per batch of events (and per view: a gues
 event is another object than an agent's), so executing document D with variables V on event
 E gives every one of them the same result: it is computed once and memoised on the event.
 
-This is sound only because nothing under an event type depends on who asks: authorisation is
-decided when subscribing, and by which event object a subscriber is given. A field that reads
-the principal from the context must not be added under a `SharedEvent` type.
+Whether a subscriber may follow a stream is decided when subscribing, and by which event
+object a subscriber is given. Fields under an event may still show more or less to different
+principals (an order's customer to a store associate, a location's cost model to staff), so a
+result is shared only within one audience (`access.audience`): principals who see the same.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 
 from graphql.language import OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from domain import access
 
 
 class SharedEvent:
@@ -38,7 +41,9 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         if (not isinstance(self.root_value, SharedEvent) or not isinstance(memo, dict)
                 or self.operation.operation is not OperationType.SUBSCRIPTION):
             return super().execute_operation(serially)
-        key = (id(self.operation), _variables_key(self.variable_values))
+        principal = getattr(self.context_value, "principal", None)
+        audience = access.audience(principal) if principal is not None else ()
+        key = (id(self.operation), _variables_key(self.variable_values), audience)
         hit = memo.get(key)
         # the operation is kept with its result, so its id cannot be reused meanwhile
         if hit is None or hit[0] is not self.operation:

@@ -285,7 +285,6 @@ class SourcingMutation:
         ctx = info.context
 
         async def work():
-            ctx.require("sourcing.policies.write")
             return await ctx.run(lambda: sourcing_service.upsert_policy(
                 ctx.deps.uow, input.to_domain(), principal=ctx.principal, clock=ctx.deps.clock))
 

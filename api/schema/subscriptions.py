@@ -232,9 +232,9 @@ class Subscription:
                                after: After = None
                                ) -> AsyncGenerator[InventoryEvent, None]:
         ctx = info.context
-        access.require(ctx.principal, "inventory.read")
         wanted_skus = _names(skus, field="skus")
-        wanted_locations = _names(locations, field="locations")
+        wanted_locations = access.inventory_scope(
+            ctx.principal, _names(locations, field="locations"), field=["locations"])
         start = await ctx.deps.realtime.begin(events.INVENTORY_STREAM, after)
         return _inventory_events(ctx, start, skus=wanted_skus, locations=wanted_locations)
 
@@ -244,7 +244,6 @@ class Subscription:
                                  after: After = None
                                  ) -> AsyncGenerator[FulfillmentEvent, None]:
         ctx = info.context
-        access.require(ctx.principal, "fulfillments.follow")
         access.require_location(ctx.principal, location, field=["location"])
         if not await ctx.deps.reader.locations([location]):
             raise errors.UnknownLocation(f"unknown location {location!r}", field=["location"])

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from persistence.db import Database
-from tests.api.test_place_order import PLACE, order_input
+from tests.api.test_place_order import PLACE, STOCK_READER, order_input
 
 PAYLOAD = "fulfillment { id status carrier trackingNumber } order { number status } " \
           "userErrors { field message code }"
@@ -75,7 +75,7 @@ async def desk(api, name: str, token: str | None, **values: Any) -> dict:
 
 
 async def levels(api) -> dict[tuple[str, str], tuple[int, int]]:
-    rows = (await api.data(LEVELS))["availability"]
+    rows = (await api.data(LEVELS, token=STOCK_READER))["availability"]
     return {(r["sku"], x["location"]["code"]): (x["onHand"], x["reserved"])
             for r in rows for x in r["locations"]}
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from tests.conftest import seed_contract_network
+from tests.conftest import seed_contract_network, token
 
 pytestmark = pytest.mark.anyio
 
@@ -19,6 +19,8 @@ mutation($input: PlaceOrderInput!) {
     userErrors { field message code }
   }
 }"""
+# raw levels (onHand, reserved) are for staff: a storefront sees `available` only
+STOCK_READER = token("integration")
 LEVELS = """
 query { availability(skus: ["TSHIRT-BLU-M", "LAMP-ARCO"], channel: "web") {
   sku available locations { location { code } onHand reserved available } } }"""
@@ -47,7 +49,7 @@ async def place(api, variables, token=None):
 
 
 async def levels(api) -> dict:
-    rows = (await api.data(LEVELS))["availability"]
+    rows = (await api.data(LEVELS, token=STOCK_READER))["availability"]
     return {(r["sku"], x["location"]["code"]): (x["onHand"], x["reserved"])
             for r in rows for x in r["locations"]}
 

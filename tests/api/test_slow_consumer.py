@@ -70,7 +70,8 @@ async def test_a_consumer_that_stops_reading_costs_bounded_memory_and_misses_not
         async with connect(live.ws_url, subprotocols=["graphql-transport-ws"],
                            sock=_small_socket(live.url), max_queue=(2, 1), open_timeout=5,
                            ping_interval=None, close_timeout=2, compression=None) as ws:
-            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            await ws.send(json.dumps({"type": "connection_init", "payload": {
+                "Authorization": f"Bearer {tokens['integration']}"}}))
             assert json.loads(await ws.recv()) == {"type": "connection_ack"}
             await ws.send(json.dumps({"id": "1", "type": "subscribe",
                                       "payload": {"query": DOCUMENT}}))

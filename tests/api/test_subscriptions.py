@@ -155,7 +155,7 @@ async def test_without_after_only_events_from_now_on_are_delivered(live, tokens)
 async def test_inventory_events_can_be_narrowed_to_skus_and_locations(live, tokens, contract):
     ops, _ = contract
     await seed_contract_network(live.api, tokens)
-    async with ws_client(live.ws_url) as session, Follower(  # anonymous, like availability
+    async with ws_client(live.ws_url, tokens["integration"]) as session, Follower(
             session, ops["InventoryEvents"], {"skus": ["LAMP-ARCO"], "locations": None,
                                               "after": "0"}) as lamps, Follower(
             session, ops["InventoryEvents"], {"skus": ["TSHIRT-BLU-M"],

@@ -60,8 +60,12 @@ async def _closed_with(ws) -> tuple[int, str]:
     return closed.value.rcvd.code, closed.value.rcvd.reason
 
 
+# stock events are for staff: the protocol tests follow them as an integration
+STAFF = {"Authorization": f"Bearer {token('integration')}"}
+
+
 async def _initialised(ws, payload: dict[str, Any] | None = None) -> None:
-    await _send(ws, {"type": "connection_init", "payload": payload or {}})
+    await _send(ws, {"type": "connection_init", "payload": STAFF if payload is None else payload})
     assert await _recv(ws) == {"type": "connection_ack"}
 
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.api.test_place_order import PLACE, order_input
+from tests.api.test_place_order import PLACE, STOCK_READER, order_input
 from tests.conftest import seed_contract_network
 from tests.invariants import count_rows, violations
 
@@ -53,13 +53,14 @@ async def test_fifty_buyers_race_for_five_units_and_exactly_five_win(api, tokens
 
 async def _reserved(api) -> list[int]:
     rows = (await api.data('query { availability(skus: ["TSHIRT-BLU-M"], channel: "web") '
-                           '{ locations { reserved } } }'))["availability"][0]["locations"]
+                           '{ locations { reserved } } }', token=STOCK_READER)
+            )["availability"][0]["locations"]
     return [x["reserved"] for x in rows]
 
 
 async def _reserved_at(api) -> dict[str, int]:
     rows = (await api.data('query { availability(skus: ["TSHIRT-BLU-M"], channel: "web") '
-                           '{ locations { location { code } reserved } } }')
+                           '{ locations { location { code } reserved } } }', token=STOCK_READER)
             )["availability"][0]["locations"]
     return {x["location"]["code"]: x["reserved"] for x in rows}
 

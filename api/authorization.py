@@ -1,0 +1,82 @@
+"""Enforces domain/access.py's ENTRY_POINTS on every root field, in one place.
+
+The schema builder gives each Query, Mutation and Subscription field an `Authorize`
+extension that checks the field's rule before its resolver runs. A refused query or
+subscription is a top-level error with the code FORBIDDEN or UNAUTHENTICATED (SPEC §4: top-level
+errors are for authorization); a refused mutation answers its payload with that code in
+`userErrors`, like every other refusal of a mutation, and runs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.extensions import FieldExtension
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
+from strawberry.types.field import StrawberryField
+
+from api.errors import UserError
+from domain import access
+from domain.errors import DomainError
+
+
+def _refusal_payload(payload_type: Any) -> Any:
+    """A mutation payload with nothing in it but `userErrors` (filled in when refused)."""
+    definition = get_object_definition(payload_type, strict=True)
+    empty: dict[str, Any] = {}
+    for f in definition.fields:
+        if f.base_resolver is not None or f.python_name == "user_errors":
+            continue
+        if isinstance(f.type, StrawberryList):
+            empty[f.python_name] = []
+        elif isinstance(f.type, StrawberryOptional):
+            empty[f.python_name] = None
+        elif f.type is int:
+            empty[f.python_name] = 0
+        else:
+            raise TypeError(f"{definition.name}.{f.name} cannot be empty in a refusal: make "
+                            "it optional or a list")
+    return lambda errors: payload_type(**empty, user_errors=errors)
+
+
+class Authorize(FieldExtension):
+    """The rule of one root field, from ENTRY_POINTS."""
+
+    def __init__(self, type_name: str, field_name: str) -> None:
+        self.type_name, self.field_name = type_name, field_name
+        self.refused: Any = None
+
+    def apply(self, field: StrawberryField) -> None:
+        if self.type_name == "Mutation":
+            self.refused = _refusal_payload(field.type)
+
+    def _check(self, info: Any) -> list[UserError] | None:
+        try:
+            access.authorize_entry(info.context.principal, self.type_name, self.field_name)
+        except DomainError as exc:
+            if self.refused is None:
+                raise
+            return [UserError.from_domain(exc)]
+        return None
+
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        errors = self._check(info)
+        return self.refused(errors) if errors else next_(source, info, **kwargs)
+
+    async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        errors = self._check(info)
+        if errors:
+            return self.refused(errors)
+        result = next_(source, info, **kwargs)
+        return await result if hasattr(result, "__await__") else result
+
+
+def guard(*root_types: type) -> None:
+    """Give every root field its Authorize extension (once: types outlive schemas)."""
+    names = NameConverter()
+    for root in root_types:
+        definition = get_object_definition(root, strict=True)
+        for f in definition.fields:
+            if not any(isinstance(e, Authorize) for e in f.extensions):
+                f.extensions.append(Authorize(definition.name, names.get_graphql_name(f)))
