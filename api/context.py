@@ -10,7 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from domain import access
 from domain.access import Principal
-from domain.catalog import Location
+from domain.catalog import Location, Sku
 from domain.orders import Order
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.service_desk import Policy
@@ -39,6 +39,8 @@ class Loaders:
 
     location: DataLoader[str, Location | None]
     order: DataLoader[str, Order | None]  # by id
+    sku: DataLoader[str, Sku | None]
+    fulfillment_order: DataLoader[str, Order | None]  # a fulfillment's order, by its id
 
 
 def make_loaders(deps: Dependencies) -> Loaders:
@@ -50,8 +52,17 @@ def make_loaders(deps: Dependencies) -> Loaders:
         found = await deps.reader.orders_by_ids(ids)
         return [found.get(i) for i in ids]
 
+    async def load_skus(codes: list[str]) -> list[Sku | None]:
+        found = await deps.reader.skus(codes)
+        return [found.get(code) for code in codes]
+
+    async def load_fulfillment_orders(ids: list[str]) -> list[Order | None]:
+        found = await deps.reader.orders_by_fulfillment(ids)
+        return [found.get(i) for i in ids]
+
     return Loaders(location=DataLoader(load_fn=load_locations),
-                   order=DataLoader(load_fn=load_orders))
+                   order=DataLoader(load_fn=load_orders), sku=DataLoader(load_fn=load_skus),
+                   fulfillment_order=DataLoader(load_fn=load_fulfillment_orders))
 
 
 @dataclass

@@ -13,6 +13,7 @@ from api.schema.checkout import OrderMutation
 from api.schema.customers import CustomerQuery
 from api.schema.fulfillments import FulfillmentMutation, FulfillmentQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
+from api.schema.nodes import NodeQuery
 from api.schema.operations import OperationsQuery
 from api.schema.orders import OrderQuery
 from api.schema.promise import PromiseQuery
@@ -24,7 +25,7 @@ from api.schema.subscriptions import Subscription
 
 @strawberry.type(description="Everything a client can read.")
 class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, CustomerQuery,
-            PromiseQuery, SourcingQuery, OperationsQuery):
+            PromiseQuery, SourcingQuery, OperationsQuery, NodeQuery):
     pass
 
 
