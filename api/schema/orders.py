@@ -22,7 +22,7 @@ from api.schema.common import (
     TrackingStatus,
     page_size,
 )
-from domain import access, fulfilling, orders
+from domain import access, errors, fulfilling, orders
 from domain.access import Role
 from domain.ports import OrderSearch, Page
 
@@ -351,6 +351,9 @@ class OrderQuery:
                      ) -> OrderConnection:
         ctx = info.context
         flt = filter or OrderFilter()
+        for name, moment in (("placedFrom", flt.placed_from), ("placedTo", flt.placed_to)):
+            if moment is not None and moment.tzinfo is None:
+                raise errors.InvalidInput(f"{name} needs a time zone", field=["filter", name])
         email = flt.customer_email
         if ctx.principal.role is Role.CUSTOMER:
             # customers search only their own orders, whatever they ask for
