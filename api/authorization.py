@@ -5,6 +5,10 @@ extension that checks the field's rule before its resolver runs. A refused query
 subscription is a top-level error with the code FORBIDDEN or UNAUTHENTICATED (SPEC §4: top-level
 errors are for authorization); a refused mutation answers its payload with that code in
 `userErrors`, like every other refusal of a mutation, and runs nothing.
+
+The same gate refuses text with a NUL character anywhere in a field's arguments
+(INVALID_INPUT): PostgreSQL cannot store or even compare one, and no name, number or code
+has one.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from strawberry.types.field import StrawberryField
 
 from api.errors import UserError
 from domain import access
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
 
 
 def _refusal_payload(payload_type: Any) -> Any:
@@ -40,6 +44,32 @@ def _refusal_payload(payload_type: Any) -> Any:
     return lambda errors: payload_type(**empty, user_errors=errors)
 
 
+def _nul_at(value: Any, path: list[str]) -> list[str] | None:
+    """The path of the first text with a NUL character in an argument value, if any."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            if found := _nul_at(item, [*path, str(i)]):
+                return found
+        return None
+    definition = get_object_definition(type(value)) if hasattr(value, "__dict__") else None
+    if definition is not None:
+        names = NameConverter()
+        for f in definition.fields:
+            inner = getattr(value, f.python_name, None)
+            if found := _nul_at(inner, [*path, names.get_graphql_name(f)]):
+                return found
+    return None
+
+
+def check_text(kwargs: dict[str, Any]) -> None:
+    """Refuse a NUL character in any text argument (see the module doc)."""
+    for name, value in kwargs.items():
+        if found := _nul_at(value, [name]):
+            raise InvalidInput("text must not contain a NUL character", field=found)
+
+
 class Authorize(FieldExtension):
     """The rule of one root field, from ENTRY_POINTS."""
 
@@ -51,9 +81,10 @@ class Authorize(FieldExtension):
         if self.type_name == "Mutation":
             self.refused = _refusal_payload(field.type)
 
-    def _check(self, info: Any) -> list[UserError] | None:
+    def _check(self, info: Any, kwargs: dict[str, Any]) -> list[UserError] | None:
         try:
             access.authorize_entry(info.context.principal, self.type_name, self.field_name)
+            check_text(kwargs)
         except DomainError as exc:
             if self.refused is None:
                 raise
@@ -61,11 +92,11 @@ class Authorize(FieldExtension):
         return None
 
     def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        errors = self._check(info)
+        errors = self._check(info, kwargs)
         return self.refused(errors) if errors else next_(source, info, **kwargs)
 
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        errors = self._check(info)
+        errors = self._check(info, kwargs)
         if errors:
             return self.refused(errors)
         result = next_(source, info, **kwargs)

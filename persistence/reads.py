@@ -63,9 +63,12 @@ def encode_cursor(*parts: object) -> str:
 
 def decode_cursor(cursor: str) -> list[str]:
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
         raise errors.InvalidInput("malformed cursor", field=["after"]) from None
+    if "\x00" in decoded:  # PostgreSQL refuses NUL in text
+        raise errors.InvalidInput("malformed cursor", field=["after"])
+    return decoded.split("|")
 
 
 class SqlReader(SourcingReads):

@@ -113,6 +113,6 @@ def node_id(value: str, type_name: str, *, field: list[str]) -> str:
         gid = relay.GlobalID.from_id(value)
     except ValueError:
         raise NotFound(f"{value!r} is not a {type_name} id", field=field) from None
-    if gid.type_name != type_name or not 0 < len(gid.node_id) <= 64:
+    if gid.type_name != type_name or not 0 < len(gid.node_id) <= 64 or "\x00" in gid.node_id:
         raise NotFound(f"{value!r} is not a {type_name} id", field=field)
     return gid.node_id

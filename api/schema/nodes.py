@@ -59,7 +59,8 @@ def _parse(value: str) -> tuple[str, str] | None:
         gid = relay.GlobalID.from_id(value)
     except ValueError:
         return None
-    if gid.type_name not in RESOLVERS or not 0 < len(gid.node_id) <= 64:
+    if gid.type_name not in RESOLVERS or not 0 < len(gid.node_id) <= 64 or \
+            "\x00" in gid.node_id:  # PostgreSQL refuses NUL in text: no such object
         return None
     return gid.type_name, gid.node_id
 
