@@ -1,5 +1,6 @@
-"""Who may drive the lifecycle: each new mutation × every role, allowed exactly where it
-should be, and a refusal changes nothing."""
+"""Who may drive the lifecycle: each step × every role, allowed exactly where it should be
+with the status it leads to, and a refusal changes nothing (receiving and the work queue are
+in test_authorization_matrix.py with every other root field)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import pytest
 
 from tests.api.lifecycle import (
     ADDRESS,
-    EXPECT,
-    RECEIVE,
     desk,
     fulfillment_ids,
     order,
@@ -123,33 +122,3 @@ async def test_customer_service_by_role(world, tokens, mutation):
             assert await order(world, number, tokens["admin"]) == before
         else:
             assert result["order"]["status"] == after, role
-
-
-async def test_receiving_by_role(world, tokens):
-    allowed = {"store_roma", "integration", "admin"}
-    for role in ROLES:
-        expected = (await world.data(EXPECT, {"input": {
-            "sku": "TSHIRT-BLU-M", "location": "ST-ROMA", "quantity": 4,
-            "expectedAt": "2030-02-01T09:00:00+01:00"}}, token=tokens["integration"]))
-        incoming_id = expected["expectIncoming"]["incoming"]["id"]
-
-        result = (await world.data(RECEIVE, {"input": {"incomingId": incoming_id}},
-                                   token=tokens.get(role)))["receiveIncoming"]
-
-        codes = [e["code"] for e in result["userErrors"]]
-        assert codes == expected_refusal(role, allowed), (role, result)
-        assert (result["incoming"] is None) == bool(codes)
-
-
-async def test_a_store_associate_reads_only_their_own_work_queue(world, tokens):
-    query = """query($l: String!) { fulfillments(location: $l) { totalCount } }"""
-    await place(world, "queue-auth-0001")
-    expected = {"anonymous": "UNAUTHENTICATED", "ada": "FORBIDDEN", "bob": "FORBIDDEN",
-                "store_mil": "FORBIDDEN"}
-    for role in ROLES:
-        result = await world.post(query, {"l": "ST-ROMA"}, token=tokens.get(role))
-        if role in expected:
-            assert result["data"] is None
-            assert [e["extensions"]["code"] for e in result["errors"]] == [expected[role]]
-        else:
-            assert result == {"data": {"fulfillments": {"totalCount": 1}}}, role
