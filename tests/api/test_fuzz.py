@@ -28,7 +28,7 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
-from hypothesis_graphql import mutations, queries
+from hypothesis_graphql import Mode, mutations, queries
 
 from api.app import create_app
 from tests.api.test_place_order import PLACE, order_input
@@ -115,9 +115,11 @@ async def _target(db_url: str, tokens: dict[str, str]) -> AsyncIterator[tuple[Ap
             yield api, await _known(api, tokens)
 
 
-def check(response: httpx.Response) -> None:
+def check(response: httpx.Response, *, valid: bool = True) -> None:
     """What every answer to every operation must look like."""
     assert response.status_code < 500, response.text
+    if not valid:  # a document with one schema violation: refused whole, with a code
+        assert response.json().get("data") is None, response.text
     assert not LEAK.search(response.text), response.text
     body = response.json()
     assert isinstance(body, dict) and ("data" in body or "errors" in body), body
@@ -128,13 +130,14 @@ def check(response: httpx.Response) -> None:
 
 
 def _fuzz(db_url: str, tokens: dict[str, str],
-          strategy: Callable[..., st.SearchStrategy[str]]) -> int:
+          strategy: Callable[..., st.SearchStrategy[str]], *, mode: Mode = Mode.POSITIVE,
+          examples: int = EXAMPLES) -> int:
     sent = 0
     with start_blocking_portal() as portal, \
             portal.wrap_async_context_manager(_target(db_url, tokens)) as (api, known):
-        operations = strategy(SCHEMA, custom_scalars=_scalars(known))
+        operations = strategy(SCHEMA, custom_scalars=_scalars(known), mode=mode)
 
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
                   phases=(Phase.generate, Phase.shrink),
                   suppress_health_check=list(HealthCheck))
         @given(operation=operations)
@@ -149,7 +152,7 @@ def _fuzz(db_url: str, tokens: dict[str, str],
                 response = portal.call(partial(api.client.post, "/graphql", content=body,
                                                headers=headers))
                 sent += 1
-                check(response)
+                check(response, valid=mode is Mode.POSITIVE)
 
         run()
         assert portal.call(violations, db_url) == []
@@ -173,3 +176,12 @@ def test_generated_queries_never_break_the_api(db_url, tokens):
 def test_generated_mutations_never_break_the_api(db_url, tokens):
     assert _fuzz(db_url, tokens, mutations) >= EXAMPLES * len(PRINCIPALS)
 
+
+
+def test_generated_invalid_operations_are_refused_with_a_code(db_url, tokens):
+    """Documents with one schema violation each (a wrong argument type, a missing required
+    argument, an unknown enum value): refused before anything runs."""
+    examples = max(1, EXAMPLES // 4)
+    assert _fuzz(db_url, tokens, queries, mode=Mode.NEGATIVE, examples=examples) + _fuzz(
+        db_url, tokens, mutations, mode=Mode.NEGATIVE, examples=examples) >= (
+        2 * examples * len(PRINCIPALS))
