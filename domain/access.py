@@ -1,4 +1,10 @@
-"""Who may do what: one policy for every entry point (SPEC §3 invariant 6)."""
+"""Who may do what: one policy for every entry point (SPEC §3 invariant 6).
+
+Two levels, both here: `ENTRY_POINTS` gives every root field of the API the capability it
+needs (enforced once, before any resolver, by api/authorization.py), and the functions below
+decide, per object, what an allowed caller sees of it (`order_view`, `sees_location_levels`,
+`sees_network_internals`, `inventory_scope`, `order_follower`).
+"""
 
 from __future__ import annotations
 
@@ -187,19 +193,15 @@ OWNER_VIEW = OrderView(internal=False, tags=False, locations=None, email=True, p
 
 def order_view(principal: Principal, order: orders.Order) -> OrderView | None:
     """What `principal` may see of `order`; None when nothing (to them it does not exist)."""
-    if principal.role in STAFF:
-        return FULL_VIEW
-    if principal.role is Role.CUSTOMER:
-        mine = principal.email is not None and principal.email.lower() == order.customer.email
-        return OWNER_VIEW if mine else None
+    locations = frozenset(f.location for f in order.fulfillments)
+    if not can_read_order(principal, customer_email=order.customer.email,
+                          fulfillment_locations=locations):
+        return None
     if principal.role is Role.STORE:
-        here = principal.locations & {f.location for f in order.fulfillments}
-        if not here:
-            return None
         pickup = order.delivery.pickup_location
-        return OrderView(internal=False, tags=True, locations=frozenset(here), email=False,
-                         phone=pickup is not None and pickup in principal.locations)
-    return None
+        return OrderView(internal=False, tags=True, locations=principal.locations & locations,
+                         email=False, phone=pickup is not None and pickup in principal.locations)
+    return FULL_VIEW if principal.role in STAFF else OWNER_VIEW
 
 
 def answer_view(principal: Principal, order: orders.Order) -> OrderView:
@@ -210,6 +212,8 @@ def answer_view(principal: Principal, order: orders.Order) -> OrderView:
 
 def can_read_order(principal: Principal, *, customer_email: str,
                    fulfillment_locations: frozenset[str]) -> bool:
+    """Staff any order, a customer their own, a store associate one with work at their
+    locations."""
     if principal.role in STAFF:
         return True
     if principal.role is Role.CUSTOMER:
