@@ -13,6 +13,7 @@ has one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from strawberry.extensions import FieldExtension
@@ -28,20 +29,21 @@ from domain.errors import DomainError, InvalidInput
 def _refusal_payload(payload_type: Any) -> Any:
     """A mutation payload with nothing in it but `userErrors` (filled in when refused)."""
     definition = get_object_definition(payload_type, strict=True)
-    empty: dict[str, Any] = {}
+    empty: dict[str, Callable[[], Any]] = {}
     for f in definition.fields:
         if f.base_resolver is not None or f.python_name == "user_errors":
             continue
         if isinstance(f.type, StrawberryList):
-            empty[f.python_name] = []
+            empty[f.python_name] = list
         elif isinstance(f.type, StrawberryOptional):
-            empty[f.python_name] = None
+            empty[f.python_name] = lambda: None
         elif f.type is int:
-            empty[f.python_name] = 0
+            empty[f.python_name] = int
         else:
             raise TypeError(f"{definition.name}.{f.name} cannot be empty in a refusal: make "
                             "it optional or a list")
-    return lambda errors: payload_type(**empty, user_errors=errors)
+    return lambda errors: payload_type(**{k: make() for k, make in empty.items()},
+                                       user_errors=errors)
 
 
 def _nul_at(value: Any, path: list[str]) -> list[str] | None:
