@@ -67,6 +67,15 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # live streams: every order's events, a location's work
     "orders.follow_all": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION}),
     "fulfillments.follow": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.STORE}),
+    # returns: customers for their own orders, guests with the order's email, agents on
+    # anyone's behalf (domain/services/returns.may_act); the way back is staff's work
+    "returns.read": frozenset({Role.ANONYMOUS, Role.CUSTOMER, Role.AGENT, Role.ADMIN}),
+    "returns.request": frozenset({Role.ANONYMOUS, Role.CUSTOMER, Role.AGENT, Role.ADMIN}),
+    "returns.approve": frozenset({Role.AGENT, Role.ADMIN}),
+    "returns.transit": frozenset({Role.INTEGRATION, Role.AGENT, Role.ADMIN}),
+    # store associates receive only at their own locations (require_location)
+    "returns.receive": frozenset({Role.STORE, Role.AGENT, Role.ADMIN, Role.INTEGRATION}),
+    "returns.refund": frozenset({Role.AGENT, Role.ADMIN}),
 }
 STAFF = frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION})
 
