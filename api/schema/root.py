@@ -15,6 +15,7 @@ from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.operations import OperationsQuery
 from api.schema.orders import OrderQuery
 from api.schema.promise import PromiseQuery
+from api.schema.returns import ReturnMutation, ReturnQuery
 from api.schema.service_desk import ServiceDeskMutation
 from api.schema.shared_execution import SharedEventExecutor
 from api.schema.sourcing import SourcingMutation, SourcingQuery
@@ -23,13 +24,13 @@ from api.schema.subscriptions import Subscription
 
 @strawberry.type(description="Everything a client can read.")
 class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, CustomerQuery,
-            PromiseQuery, SourcingQuery, OperationsQuery):
+            PromiseQuery, SourcingQuery, OperationsQuery, ReturnQuery):
     pass
 
 
 @strawberry.type(description="Everything a client can change; refusals come as userErrors.")
 class Mutation(CatalogMutation, InventoryMutation, OrderMutation, FulfillmentMutation,
-               ServiceDeskMutation, SourcingMutation):
+               ServiceDeskMutation, SourcingMutation, ReturnMutation):
     pass
 
 
