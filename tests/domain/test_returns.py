@@ -326,7 +326,8 @@ def test_receiving_restocks_some_units_writes_off_the_rest_and_marks_the_order_r
 
 def test_a_kit_comes_back_as_its_components():
     o = order(("KIT", 2, "30.00"))
-    o.fulfillments[0].lines[:] = [FulfillmentLine("l0", "A", 4, 2), FulfillmentLine("l0", "B", 2, 2)]
+    o.fulfillments[0].lines[:] = [FulfillmentLine("l0", "A", 4, 2),
+                                  FulfillmentLine("l0", "B", 2, 2)]
     ret = a_return(o, ("KIT", 1), status=S.APPROVED)
     moves = returns.receive(ret, o, {"rl0": (1, 0)}, actor="store:x", at=DELIVERED)
     assert sorted((m.sku, m.on_hand) for m in moves) == [("A", 2), ("B", 1)]
