@@ -44,10 +44,10 @@ async def seed(api, tokens) -> None:
 
 async def delivered_order(api, tokens, key: str, lines: list[dict[str, Any]],
                           token: str | None = None) -> str:
-    """An order of `lines`, shipped from the Rome store and delivered on 3 January 2030."""
+    """An order of `lines`, shipped from one location and delivered on 3 January 2030."""
     number = (await place(api, key, token=token, lines=lines))["number"]
-    store = tokens["store_roma"]
-    [fid] = (await fulfillment_ids(api, number, tokens["agent"])).values()
+    [(code, fid)] = (await fulfillment_ids(api, number, tokens["agent"])).items()
+    store = tokens[{"ST-ROMA": "store_roma", "WH-MIL": "store_mil"}[code]]
     for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment"):
         assert (await step(api, name, fid, store))["userErrors"] == []
     shipped = await step(api, "shipFulfillment", fid, store, carrier="BRT",
