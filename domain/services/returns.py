@@ -308,11 +308,13 @@ async def receive_return(uow: UnitOfWorkFactory, number: str,
     async with uow() as tx:
         order, ret, _ = await _locked(tx, number)
         access.require_location(principal, ret.receiving_location, field=FIELD)
-        moves = returns.receive(ret, order, counts, actor=principal.actor, at=now)
-        await apply_moves(tx, moves, reference=ret.number, actor=principal.actor, at=now)
         replacement = None
         if ret.resolution is Resolution.EXCHANGE and ret.replacement_order_id is not None:
+            # orders are locked before stock, as every other writer does
             [replacement] = await tx.orders.get_many([ret.replacement_order_id])
+        moves = returns.receive(ret, order, counts, actor=principal.actor, at=now)
+        await apply_moves(tx, moves, reference=ret.number, actor=principal.actor, at=now)
+        if replacement is not None:
             if replacement.hold_reason is not None:
                 service_desk.release_hold(replacement, reason=f"Return {ret.number} received",
                                           actor="system", at=now)

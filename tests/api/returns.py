@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.api.lifecycle import fulfillment_ids, place, step
@@ -9,6 +10,7 @@ from tests.conftest import ROOT, seed_contract_network
 from tests.invariants import violations  # noqa: F401 - re-exported for the return tests
 
 DOCUMENT = (ROOT / "tests" / "contract_returns" / "returns.graphql").read_text()
+EXAMPLES = json.loads((ROOT / "tests" / "contract_returns" / "examples.json").read_text())
 OPERATIONS = ("ReturnEligibility", "RequestReturn", "ApproveReturn", "RejectReturn",
               "MarkReturnInTransit", "ReceiveReturn", "RefundReturn", "OrderReturns",
               "TrackOrderReturns")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
+from persistence.db import Database
 from tests.api.lifecycle import order
-from tests.api.returns import DOCUMENT, OPERATIONS, delivered_order, op, request, seed
+from tests.api.returns import (
+    DOCUMENT,
+    EXAMPLES,
+    OPERATIONS,
+    delivered_order,
+    op,
+    request,
+    seed,
+)
 from tests.api.test_query_counts import _count
 from tests.invariants import violations
 
@@ -25,7 +36,65 @@ def test_the_return_documents_hold_exactly_the_operations_the_tests_run():
 
     names = {d.name.value for d in parse(DOCUMENT).definitions
              if isinstance(d, OperationDefinitionNode)}
-    assert names == set(OPERATIONS)
+    assert names == set(OPERATIONS) == set(EXAMPLES)
+
+
+async def test_the_example_variables_run_unchanged_once_the_placeholders_are_filled(
+        api, tokens, db_url, clock):
+    await seed(api, tokens)
+    number = await delivered_order(api, tokens, "ret-example-01",
+                                   [{"sku": SHIRT, "quantity": 2}])
+    clock.current = datetime(2030, 1, 5, tzinfo=UTC)
+
+    def filled(name: str, ret: str = "") -> dict:
+        text = json.dumps(EXAMPLES[name])
+        return json.loads(text.replace("<number returned by PlaceOrder>", number)
+                          .replace("<number returned by RequestReturn>", ret))
+
+    asked = await op(api, "ReturnEligibility", filled("ReturnEligibility"))
+    assert asked["lines"][0]["returnable"] == 2
+    ret = (await op(api, "RequestReturn", filled("RequestReturn")))["return"]["number"]
+    for name, token, status in (("MarkReturnInTransit", "integration", "IN_TRANSIT"),
+                                ("ReceiveReturn", "store_mil", "RECEIVED"),
+                                ("RefundReturn", "agent", "REFUNDED")):
+        payload = await op(api, name, filled(name, ret), token=tokens[token])
+        assert (payload["userErrors"], payload["return"]["status"]) == ([], status)
+    second = (await op(api, "RequestReturn", filled("RequestReturn")))["return"]["number"]
+    rejected = await op(api, "RejectReturn", filled("RejectReturn", second),
+                        token=tokens["agent"])
+    assert rejected["return"]["status"] == "REJECTED"
+    approved = await op(api, "ApproveReturn", filled("ApproveReturn", second),
+                        token=tokens["agent"])
+    assert approved["userErrors"][0]["code"] == "INVALID_TRANSITION"
+    assert len((await op(api, "OrderReturns", filled("OrderReturns"),
+                         token=tokens["ada"]))["returns"]) == 2
+    tracked = await op(api, "TrackOrderReturns", filled("TrackOrderReturns"))
+    assert [r["status"] for r in tracked["returns"]] == ["REFUNDED", "REJECTED"]
+    assert await violations(db_url) == []
+
+
+async def test_the_invariants_catch_a_refund_beyond_what_was_paid(api, tokens, db_url, clock):
+    await seed(api, tokens)
+    number = await delivered_order(api, tokens, "ret-invariant-1",
+                                   [{"sku": SHIRT, "quantity": 1}])
+    clock.current = datetime(2030, 1, 5, tzinfo=UTC)
+    ret = (await op(api, "RequestReturn", request(number, ONE, method="DROP_AT_STORE"),
+                    token=tokens["agent"]))["return"]["number"]
+    await op(api, "ReceiveReturn", {"input": {"returnNumber": ret, "lines": [
+        {"sku": SHIRT, "condition": "RESTOCK"}]}}, token=tokens["agent"])
+    await op(api, "RefundReturn", {"input": {"returnNumber": ret}}, token=tokens["agent"])
+    assert await violations(db_url) == []
+    db = Database(db_url)
+    try:
+        async with db.writer.begin() as conn:
+            await conn.execute(sa.text("UPDATE refunds SET amount_minor = amount_minor * 100"))
+            await conn.execute(sa.text("UPDATE return_lines SET restocked = 0, written_off = 1"))
+    finally:
+        await db.dispose()
+    found = await violations(db_url)
+    assert any("refunded 199000 of 2480 paid" in p for p in found), found
+    assert any(f"return {ret} restocked 0 × {SHIRT} but the ledger took 1" in p
+               for p in found), found
 
 
 async def test_customers_reach_only_their_own_orders_and_guests_need_the_email(
@@ -131,3 +200,32 @@ async def test_listing_orders_with_their_returns_costs_the_same_for_one_and_for_
     # count, page ids, 6 aggregate reads, returns ×3 (returns, lines, refunds), locations,
     # and the replacement orders (6 aggregate reads) — once each, however many
     assert one == four == 18
+
+
+async def test_a_vip_exchange_ships_at_once_and_store_credit_settles_as_credited(
+        api, tokens, db_url, clock):
+    await seed(api, tokens)
+    number = await delivered_order(api, tokens, "ret-vip-0001",
+                                   [{"sku": SHIRT, "quantity": 2}], token=tokens["ada"])
+    tagged = await api.data("""mutation($n: String!) { addOrderTags(input: {number: $n,
+        tags: [VIP]}) { userErrors { code } } }""", {"n": number}, token=tokens["agent"])
+    assert tagged["addOrderTags"]["userErrors"] == []
+    clock.current = datetime(2030, 1, 5, tzinfo=UTC)
+    swap = await op(api, "RequestReturn", request(number, [
+        {**ONE[0], "exchangeSku": "TSHIRT-BLU-L"}], resolution="EXCHANGE"), token=tokens["ada"])
+    replacement = await order(api, swap["return"]["replacementOrderNumber"], tokens["agent"])
+    assert replacement["status"] == "ALLOCATED"
+    assert sorted(replacement["tags"]) == ["REPLACEMENT", "VIP"]
+
+    credit = await op(api, "RequestReturn", request(number, ONE, resolution="STORE_CREDIT",
+                                                    method="DROP_AT_STORE"), token=tokens["ada"])
+    ret = credit["return"]["number"]
+    assert (await op(api, "ReceiveReturn", {"input": {"returnNumber": ret, "lines": [
+        {"sku": SHIRT, "condition": "RESTOCK", "quantity": 1}]}},
+        token=tokens["store_roma"]))["userErrors"] == []
+    credited = await op(api, "RefundReturn", {"input": {"returnNumber": ret}},
+                        token=tokens["agent"])
+    assert credited["return"]["status"] == "CREDITED"
+    [paid] = credited["return"]["refunds"]
+    assert (paid["provider"], paid["amount"]["amount"]) == ("store_credit", "19.90")
+    assert await violations(db_url) == []

@@ -345,3 +345,12 @@ def test_a_refund_is_recorded_once_and_never_past_what_was_paid():
     with pytest.raises(errors.IllegalTransition):
         returns.refund(ret, o, paid, refunded_before=Decimal("19.90"))
 
+
+
+def test_store_credit_settles_as_credited():
+    o = order(("SHIRT", 1, "19.90"))
+    ret = a_return(o, ("SHIRT", 1), status=S.RECEIVED, resolution=Resolution.STORE_CREDIT)
+    returns.refund(ret, o, returns.Refund("f1", eur("19.90"), "SC-1", "store_credit",
+                                          DELIVERED, "agent:a"), refunded_before=Decimal("0"))
+    assert ret.status is S.CREDITED
+    assert [t.type for t in o.timeline] == ["RETURN_CREDITED"]
