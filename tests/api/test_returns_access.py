@@ -20,6 +20,7 @@ from tests.api.returns import (
     seed,
 )
 from tests.api.test_query_counts import _count
+from tests.conftest import statement_counter
 from tests.invariants import violations
 
 pytestmark = pytest.mark.anyio
@@ -229,3 +230,25 @@ async def test_a_vip_exchange_ships_at_once_and_store_credit_settles_as_credited
     [paid] = credited["return"]["refunds"]
     assert (paid["provider"], paid["amount"]["amount"]) == ("store_credit", "19.90")
     assert await violations(db_url) == []
+
+
+async def test_a_return_request_and_a_refund_take_a_handful_of_statements(api, tokens, clock):
+    await seed(api, tokens)
+    number = await delivered_order(api, tokens, "ret-count-req1",
+                                   [{"sku": SHIRT, "quantity": 2}])
+    clock.current = datetime(2030, 1, 5, tzinfo=UTC)
+    seen = statement_counter(api.app.state.db)
+    seen.clear()
+    ret = (await op(api, "RequestReturn", request(number, ONE, method="DROP_AT_STORE"),
+                    token=tokens["ada"]))["return"]["number"]
+    requested = [s for s in seen if s.strip().upper() != "BEGIN"]
+    # reads: the order (6), SKUs (2), locations; in the transaction: the order locked (6),
+    # its returns (1: none yet); writes: return, lines, order, timeline, streams, outbox;
+    # the answer's locations
+    assert len(requested) <= 24, requested
+    await op(api, "ReceiveReturn", {"input": {"returnNumber": ret, "lines": [
+        {"sku": SHIRT, "condition": "RESTOCK"}]}}, token=tokens["store_roma"])
+    seen.clear()
+    await op(api, "RefundReturn", {"input": {"returnNumber": ret}}, token=tokens["agent"])
+    refunded = [s for s in seen if s.strip().upper() != "BEGIN"]
+    assert len(refunded) <= 18, refunded
