@@ -8,6 +8,7 @@ credit) and how the parcel travels (shipped back with a label, or dropped at a s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -45,6 +46,8 @@ class GroupRule:
     returnable: bool = True
     window_days: int | None = None
     resolutions: frozenset[Resolution] | None = None
+    # the kinds of location that take this group back, whatever the method says
+    received_at: frozenset[LocationType] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +95,23 @@ class ReturnPolicy:
             return self.return_shipping_fee
         return Decimal("0.00")
 
-    def receivers(self, method: ReturnMethod) -> frozenset[LocationType]:
-        return self.ship_back_to if method is ReturnMethod.SHIP_BACK else self.drop_at
+    def receivers(self, method: ReturnMethod, skus: Iterable[Sku] = ()) -> frozenset[LocationType]:
+        """The kinds of location that take these items back by `method`."""
+        kinds = self.ship_back_to if method is ReturnMethod.SHIP_BACK else self.drop_at
+        for sku in skus:
+            only = self.rule(sku).received_at
+            if only is not None:
+                kinds = kinds & only
+        return kinds
 
 
-# Personalised goods and opened hygiene products never come back; lighting has 14 days.
+# Personalised goods and opened hygiene products never come back; lamps have 14 days and go
+# back to a warehouse only (stores have no room for them).
 _GROUPS = {
     "personalised": GroupRule(returnable=False),
     "hygiene": GroupRule(returnable=False),
-    "lighting": GroupRule(window_days=14),
+    "lighting": GroupRule(window_days=14,
+                          received_at=frozenset({LocationType.WAREHOUSE})),
     "gift-cards": GroupRule(returnable=False),
 }
 POLICIES: dict[str, ReturnPolicy] = {

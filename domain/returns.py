@@ -282,7 +282,7 @@ def receiver(order: Order, *, method: ReturnMethod, policy: ReturnPolicy,
              skus: list[Sku], locations: dict[str, Location]) -> Location:
     """The nearest active location of the channel that takes these items back this way."""
     fits = [loc for loc in locations.values()
-            if loc.active and loc.type in policy.receivers(method)
+            if loc.active and loc.type in policy.receivers(method, skus)
             and order.channel in loc.channels
             and all(s.handling in loc.handling_classes for s in skus)]
     if not fits:

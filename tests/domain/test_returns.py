@@ -276,6 +276,14 @@ def test_items_go_back_to_the_nearest_location_that_takes_them_that_way():
     with pytest.raises(errors.NoReturnLocation):
         returns.receiver(o, method=ReturnMethod.DROP_AT_STORE, policy=POLICY,
                          skus=[SKUS["SHIRT"]], locations={"WH-MIL": network["WH-MIL"]})
+    # a group can go back to warehouses only, whatever the method
+    lamps = replace(POLICY, groups={"lighting": GroupRule(
+        received_at=frozenset({LocationType.WAREHOUSE}))})
+    with pytest.raises(errors.NoReturnLocation):
+        returns.receiver(o, method=ReturnMethod.DROP_AT_STORE, policy=lamps,
+                         skus=[SKUS["SHIRT"], SKUS["LAMP"]], locations=network)
+    assert returns.receiver(o, method=ReturnMethod.SHIP_BACK, policy=lamps,
+                            skus=[SKUS["LAMP"]], locations=network).code == "WH-MIL"
 
 
 # --- the status machine --------------------------------------------------------------------
