@@ -169,7 +169,9 @@ def eligibility(order: Order, *, skus: dict[str, Sku], policy: ReturnPolicy,
         elif sku is None or not policy.returnable(sku):
             reason = errors.NotReturnable.code
         else:
-            until = window_end(arrived[line.id], policy.window(sku), time_zone)
+            # (a delivery recorded without its time counts from the order's placement)
+            until = window_end(arrived.get(line.id, order.placed_at), policy.window(sku),
+                               time_zone)
             if now >= until:
                 reason = errors.ReturnWindowClosed.code
             elif busy >= delivered:
