@@ -404,3 +404,11 @@ def exchanged(ret: Return, order: Order, *, replacement_number: str, actor: str,
     record(order, ret, "RETURN_EXCHANGED", f"Return {ret.number} exchanged: replacement "
            f"order {replacement_number} released to fulfillment", actor=actor, at=at,
            public=f"Your replacement ({replacement_number}) is on its way")
+
+
+def close(ret: Return, order: Order, *, actor: str, at: datetime) -> None:
+    """Nothing more will happen to a settled return."""
+    check(ret, S.CLOSED)
+    before, ret.status = ret.status, S.CLOSED
+    record(order, ret, "RETURN_CLOSED", f"Return {ret.number} closed ({before} → CLOSED)",
+           actor=actor, at=at)

@@ -201,6 +201,14 @@ class ReturnMutation:
         return await _payload(lambda: ctx.run(lambda: return_service.approve_return(
             ctx.deps.uow, input.return_number, principal=ctx.principal, clock=ctx.deps.clock)))
 
+    @strawberry.mutation(description="An agent closes a settled (refunded, exchanged or "
+                                     "credited) return.")
+    async def close_return(self, info: strawberry.Info[Context, None],
+                           input: ReturnActionInput) -> ReturnPayload:
+        ctx = info.context
+        return await _payload(lambda: ctx.run(lambda: return_service.close_return(
+            ctx.deps.uow, input.return_number, principal=ctx.principal, clock=ctx.deps.clock)))
+
     @strawberry.mutation(description="An agent refuses a return; an exchange's replacement "
                                      "is cancelled.")
     async def reject_return(self, info: strawberry.Info[Context, None],

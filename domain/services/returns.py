@@ -268,6 +268,15 @@ async def approve_return(uow: UnitOfWorkFactory, number: str, *, principal: Prin
         return await _finish(tx, ReturnView(ret, order))
 
 
+async def close_return(uow: UnitOfWorkFactory, number: str, *, principal: Principal,
+                       clock: Clock) -> ReturnView:
+    access.require(principal, "returns.approve")
+    async with uow() as tx:
+        order, ret, _ = await _locked(tx, number)
+        returns.close(ret, order, actor=principal.actor, at=clock.now())
+        return await _finish(tx, ReturnView(ret, order))
+
+
 async def reject_return(uow: UnitOfWorkFactory, number: str, *, reason: str,
                         principal: Principal, clock: Clock) -> ReturnView:
     """Refuse a return; an exchange's reserved replacement is cancelled and its stock freed."""

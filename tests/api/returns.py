@@ -11,7 +11,8 @@ from tests.invariants import violations  # noqa: F401 - re-exported for the retu
 
 DOCUMENT = (ROOT / "tests" / "contract_returns" / "returns.graphql").read_text()
 EXAMPLES = json.loads((ROOT / "tests" / "contract_returns" / "examples.json").read_text())
-OPERATIONS = ("ReturnEligibility", "RequestReturn", "ApproveReturn", "RejectReturn",
+OPERATIONS = ("ReturnEligibility", "RequestReturn", "ApproveReturn", "CloseReturn",
+              "RejectReturn",
               "MarkReturnInTransit", "ReceiveReturn", "RefundReturn", "OrderReturns",
               "TrackOrderReturns")
 DELIVERED_AT = "2030-01-03T11:20:00+01:00"

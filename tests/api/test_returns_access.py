@@ -57,7 +57,8 @@ async def test_the_example_variables_run_unchanged_once_the_placeholders_are_fil
     ret = (await op(api, "RequestReturn", filled("RequestReturn")))["return"]["number"]
     for name, token, status in (("MarkReturnInTransit", "integration", "IN_TRANSIT"),
                                 ("ReceiveReturn", "store_mil", "RECEIVED"),
-                                ("RefundReturn", "agent", "REFUNDED")):
+                                ("RefundReturn", "agent", "REFUNDED"),
+                                ("CloseReturn", "agent", "CLOSED")):
         payload = await op(api, name, filled(name, ret), token=tokens[token])
         assert (payload["userErrors"], payload["return"]["status"]) == ([], status)
     second = (await op(api, "RequestReturn", filled("RequestReturn")))["return"]["number"]
@@ -70,7 +71,9 @@ async def test_the_example_variables_run_unchanged_once_the_placeholders_are_fil
     assert len((await op(api, "OrderReturns", filled("OrderReturns"),
                          token=tokens["ada"]))["returns"]) == 2
     tracked = await op(api, "TrackOrderReturns", filled("TrackOrderReturns"))
-    assert [r["status"] for r in tracked["returns"]] == ["REFUNDED", "REJECTED"]
+    assert [r["status"] for r in tracked["returns"]] == ["CLOSED", "REJECTED"]
+    closed = await op(api, "CloseReturn", filled("CloseReturn", ret), token=tokens["agent"])
+    assert [e["code"] for e in closed["userErrors"]] == ["INVALID_TRANSITION"]
     assert await violations(db_url) == []
 
 
