@@ -19,7 +19,7 @@ from api.schema.return_types import (
     ReturnMethod,
     ReturnShippingPayer,
 )
-from domain import errors, return_policy, returns
+from domain import errors, return_policy, return_requests, returns
 from domain.money import Money as DomainMoney
 from domain.money import to_amount
 from domain.services import returns as return_service
@@ -182,11 +182,11 @@ class ReturnMutation:
     async def request_return(self, info: strawberry.Info[Context, None],
                              input: RequestReturnInput) -> ReturnPayload:
         ctx = info.context
-        command = returns.RequestReturn(
+        command = return_requests.RequestReturn(
             order_number=input.order_number, email=input.email,
             resolution=return_policy.Resolution(input.resolution),
             method=return_policy.ReturnMethod(input.method),
-            lines=tuple(returns.ReturnLineRequest(
+            lines=tuple(return_requests.ReturnLineRequest(
                 quantity=ln.quantity, reason=ln.reason,
                 line_id=str(ln.line_id) if ln.line_id is not None else None, sku=ln.sku,
                 exchange_sku=ln.exchange_sku) for ln in input.lines))

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domain import access, errors, events, lifecycle, refunds, returns, service_desk
+from domain import (
+    access,
+    errors,
+    events,
+    lifecycle,
+    refunds,
+    return_requests,
+    returns,
+    service_desk,
+)
 from domain.access import Principal, Role
 from domain.catalog import Location, Sku
 from domain.inventory import LedgerEntry, check_reason
@@ -47,7 +56,7 @@ class ReturnView:
 class Eligibility:
     order: Order
     policy: ReturnPolicy
-    lines: list[returns.LineEligibility]
+    lines: list[return_requests.LineEligibility]
 
 
 def may_act(principal: Principal, order: Order, email: str | None) -> bool:
@@ -74,14 +83,14 @@ async def return_eligibility(reader, number: str, *, email: str | None, principa
     pickup = order.delivery.pickup_location
     locations = await reader.locations([pickup]) if pickup else {}
     policy = policy_for(order.channel)
-    return Eligibility(order, policy, returns.eligibility(
+    return Eligibility(order, policy, return_requests.eligibility(
         order, skus=skus, policy=policy, returns=existing, now=clock.now(),
-        time_zone=returns.customer_zone(order, locations)))
+        time_zone=return_requests.customer_zone(order, locations)))
 
 
-async def request_return(reader, uow: UnitOfWorkFactory, command: returns.RequestReturn, *,
-                         principal: Principal, clock: Clock, sourcer: Sourcer,
-                         promise_key: bytes) -> ReturnView:
+async def request_return(reader, uow: UnitOfWorkFactory,
+                         command: return_requests.RequestReturn, *, principal: Principal,
+                         clock: Clock, sourcer: Sourcer, promise_key: bytes) -> ReturnView:
     """Open a return; auto-approved where the policy says so; an exchange reserves its
     replacement at once, held until the return is received."""
     access.require(principal, "returns.request")
@@ -120,15 +129,17 @@ async def request_return(reader, uow: UnitOfWorkFactory, command: returns.Reques
     raise errors.Conflict("stock kept changing while reserving the replacement; try again")
 
 
-def _new_return(order: Order, command: returns.RequestReturn, existing: list[Return], *,
-                skus: dict[str, Sku], locations: dict[str, Location], principal: Principal,
+def _new_return(order: Order, command: return_requests.RequestReturn,
+                existing: list[Return], *, skus: dict[str, Sku],
+                locations: dict[str, Location], principal: Principal,
                 now: datetime) -> Return:
     policy = policy_for(order.channel)
-    lines = returns.eligibility(order, skus=skus, policy=policy, returns=existing, now=now,
-                                time_zone=returns.customer_zone(order, locations))
-    wanted = returns.check_request(order, command, lines=lines, policy=policy)
-    at = returns.receiver(order, method=command.method, policy=policy,
-                          skus=[skus[w.line.sku] for w in wanted], locations=locations)
+    lines = return_requests.eligibility(
+        order, skus=skus, policy=policy, returns=existing, now=now,
+        time_zone=return_requests.customer_zone(order, locations))
+    wanted = return_requests.check_request(order, command, lines=lines, policy=policy)
+    at = return_requests.receiver(order, method=command.method, policy=policy,
+                                  skus=[skus[w.line.sku] for w in wanted], locations=locations)
     exchange = command.resolution is Resolution.EXCHANGE
     quote = refunds.quote(
         order, [refunds.Part(w.line, w.quantity, w.before) for w in wanted],
@@ -168,9 +179,10 @@ def _new_return(order: Order, command: returns.RequestReturn, existing: list[Ret
     return ret
 
 
-def _completes(order: Order, existing: list[Return], wanted: list[returns.Wanted]) -> bool:
+def _completes(order: Order, existing: list[Return],
+               wanted: list[return_requests.Wanted]) -> bool:
     """Whether, with this return, every unit of the order is returned or in a return."""
-    taken = returns.in_returns(existing)
+    taken = return_requests.in_returns(existing)
     for w in wanted:
         taken[w.line.id] = taken.get(w.line.id, 0) + w.quantity
     return all(taken.get(ln.id, 0) >= ln.quantity - ln.cancelled for ln in order.lines)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain import errors, lifecycle, refunds, returns
+from domain import errors, lifecycle, refunds, return_requests, returns
 from domain.catalog import Address, HandlingClass, LocationType
 from domain.geo import GeoPoint
 from domain.lifecycle import ReturnStatus as S
@@ -37,6 +37,8 @@ from domain.return_policy import (
 )
 from tests.domain.builders import MILAN, ROME, location, sku
 
+Line = return_requests.ReturnLineRequest
+check = return_requests.check_request
 DELIVERED = datetime(2030, 1, 3, 22, 30, tzinfo=UTC)  # 23:30 in Rome, 3 January
 POLICY = ReturnPolicy("web", window_days=30, shipping_paid_by=Payer.CUSTOMER,
                       return_shipping_fee=Decimal("4.90"),
@@ -79,9 +81,9 @@ def order(*lines: tuple[str, int, str], delivered: datetime | None = DELIVERED,
 
 def eligible(o: Order, now: datetime, existing: list[returns.Return] = (), *,
              zone: str = "Europe/Rome", policy: ReturnPolicy = POLICY):
-    return {e.sku: e for e in returns.eligibility(o, skus=SKUS, policy=policy,
-                                                  returns=list(existing), now=now,
-                                                  time_zone=zone)}
+    found = return_requests.eligibility(o, skus=SKUS, policy=policy, returns=list(existing),
+                                        now=now, time_zone=zone)
+    return {e.sku: e for e in found}
 
 
 def a_return(o: Order, *parts: tuple[str, int], status: S = S.REQUESTED,
@@ -97,9 +99,9 @@ def a_return(o: Order, *parts: tuple[str, int], status: S = S.REQUESTED,
         requested_at=DELIVERED, requested_by="guest", carrier="BRT", tracking_number="RT1")
 
 
-def ask(*lines: returns.ReturnLineRequest, resolution: Resolution = Resolution.REFUND,
-        method: ReturnMethod = ReturnMethod.SHIP_BACK) -> returns.RequestReturn:
-    return returns.RequestReturn("PR-000001", tuple(lines), resolution, method)
+def ask(*lines: return_requests.ReturnLineRequest, resolution: Resolution = Resolution.REFUND,
+        method: ReturnMethod = ReturnMethod.SHIP_BACK) -> return_requests.RequestReturn:
+    return return_requests.RequestReturn("PR-000001", tuple(lines), resolution, method)
 
 
 # --- the window, in the customer's calendar --------------------------------------------------
@@ -125,11 +127,11 @@ def test_a_line_is_returnable_until_the_last_moment_of_its_window_and_not_after(
 
 def test_the_customers_zone_comes_from_the_shipping_country_or_the_pickup_store():
     o = order(("SHIRT", 1, "19.90"), country="US")
-    assert returns.customer_zone(o, {}) == "America/New_York"
+    assert return_requests.customer_zone(o, {}) == "America/New_York"
     pickup = replace(o, delivery=Delivery(DeliveryMethod.PICKUP, pickup_location="ST-NYC"))
     store = location("ST-NYC", zone="America/Chicago", type=LocationType.STORE)
-    assert returns.customer_zone(pickup, {"ST-NYC": store}) == "America/Chicago"
-    assert returns.customer_zone(order(("SHIRT", 1, "1.00"), country="ZZ"), {}) == "UTC"
+    assert return_requests.customer_zone(pickup, {"ST-NYC": store}) == "America/Chicago"
+    assert return_requests.customer_zone(order(("SHIRT", 1, "1.00"), country="ZZ"), {}) == "UTC"
 
 
 def test_a_product_group_can_have_a_shorter_window():
@@ -149,8 +151,7 @@ def test_personalised_groups_and_hazardous_goods_are_not_returnable():
     assert (lines["MUG"].reason, lines["GAS"].reason, lines["SHIRT"].reason) == (
         "NOT_RETURNABLE", "NOT_RETURNABLE", None)
     with pytest.raises(errors.NotReturnable) as refused:
-        returns.check_request(o, ask(returns.ReturnLineRequest(1, "X", sku="MUG")),
-                              lines=list(lines.values()), policy=POLICY)
+        check(o, ask(Line(1, "X", sku="MUG")), lines=list(lines.values()), policy=POLICY)
     assert refused.value.field == ["lines", "0"]
 
 
@@ -169,16 +170,13 @@ def test_partial_quantities_across_two_returns_never_exceed_what_was_delivered()
     line = eligible(o, now, [first])["SHIRT"]
     assert (line.in_returns, line.returnable) == (2, 1)
     with pytest.raises(errors.QuantityExceedsReturnable) as refused:
-        returns.check_request(o, ask(returns.ReturnLineRequest(2, "X", sku="SHIRT")),
-                              lines=[line], policy=POLICY)
+        check(o, ask(Line(2, "X", sku="SHIRT")), lines=[line], policy=POLICY)
     assert refused.value.field == ["lines", "0", "quantity"]
     # the same line twice in one request counts twice
     with pytest.raises(errors.QuantityExceedsReturnable):
-        returns.check_request(o, ask(returns.ReturnLineRequest(1, "X", sku="SHIRT"),
-                                     returns.ReturnLineRequest(1, "Y", line_id="l0")),
-                              lines=[line], policy=POLICY)
-    [wanted] = returns.check_request(o, ask(returns.ReturnLineRequest(1, "X", sku="SHIRT")),
-                                     lines=[line], policy=POLICY)
+        check(o, ask(Line(1, "X", sku="SHIRT"), Line(1, "Y", line_id="l0")),
+              lines=[line], policy=POLICY)
+    [wanted] = check(o, ask(Line(1, "X", sku="SHIRT")), lines=[line], policy=POLICY)
     assert (wanted.quantity, wanted.before) == (1, 2)
     # a rejected return gives its units back
     first.status = S.REJECTED
@@ -191,13 +189,10 @@ def test_resolution_and_method_must_be_allowed_by_the_policy():
                      methods=frozenset({ReturnMethod.DROP_AT_STORE}))
     lines = list(eligible(o, DELIVERED, policy=strict).values())
     with pytest.raises(errors.ReturnMethodNotAllowed):
-        returns.check_request(o, ask(returns.ReturnLineRequest(1, "X", sku="SHIRT")),
-                              lines=lines, policy=strict)
+        check(o, ask(Line(1, "X", sku="SHIRT")), lines=lines, policy=strict)
     with pytest.raises(errors.ResolutionNotAllowed):
-        returns.check_request(o, ask(returns.ReturnLineRequest(1, "X", sku="SHIRT"),
-                                     resolution=Resolution.EXCHANGE,
-                                     method=ReturnMethod.DROP_AT_STORE),
-                              lines=lines, policy=strict)
+        check(o, ask(Line(1, "X", sku="SHIRT"), resolution=Resolution.EXCHANGE,
+                     method=ReturnMethod.DROP_AT_STORE), lines=lines, policy=strict)
 
 
 def test_marketplace_channels_share_one_policy_and_unknown_channels_get_the_webs():
@@ -269,20 +264,20 @@ def test_items_go_back_to_the_nearest_location_that_takes_them_that_way():
         location("WH-MIL", MILAN), location("WH-FAR", MILAN, channels=("store",)),
         location("ST-ROMA", ROME, type=LocationType.STORE),
         location("WH-ROMA", ROME, handling=frozenset({HandlingClass.FRAGILE})))}
-    assert returns.receiver(o, method=ReturnMethod.SHIP_BACK, policy=POLICY,
+    assert return_requests.receiver(o, method=ReturnMethod.SHIP_BACK, policy=POLICY,
                             skus=[SKUS["SHIRT"]], locations=network).code == "WH-MIL"
-    assert returns.receiver(o, method=ReturnMethod.DROP_AT_STORE, policy=POLICY,
+    assert return_requests.receiver(o, method=ReturnMethod.DROP_AT_STORE, policy=POLICY,
                             skus=[SKUS["SHIRT"]], locations=network).code == "ST-ROMA"
     with pytest.raises(errors.NoReturnLocation):
-        returns.receiver(o, method=ReturnMethod.DROP_AT_STORE, policy=POLICY,
+        return_requests.receiver(o, method=ReturnMethod.DROP_AT_STORE, policy=POLICY,
                          skus=[SKUS["SHIRT"]], locations={"WH-MIL": network["WH-MIL"]})
     # a group can go back to warehouses only, whatever the method
     lamps = replace(POLICY, groups={"lighting": GroupRule(
         received_at=frozenset({LocationType.WAREHOUSE}))})
     with pytest.raises(errors.NoReturnLocation):
-        returns.receiver(o, method=ReturnMethod.DROP_AT_STORE, policy=lamps,
+        return_requests.receiver(o, method=ReturnMethod.DROP_AT_STORE, policy=lamps,
                          skus=[SKUS["SHIRT"], SKUS["LAMP"]], locations=network)
-    assert returns.receiver(o, method=ReturnMethod.SHIP_BACK, policy=lamps,
+    assert return_requests.receiver(o, method=ReturnMethod.SHIP_BACK, policy=lamps,
                             skus=[SKUS["LAMP"]], locations=network).code == "WH-MIL"
 
 
