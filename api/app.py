@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
+from api import labels
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
@@ -93,7 +94,9 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
     deps = Dependencies(reader=SqlReader(db),
                         uow=lambda: SqlUnitOfWork(db, clock, on_commit=on_commit), clock=clock,
                         sourcer=SourcingEngine(), retrying=retrying,
-                        promise_key=promise_key(settings.jwt_secret), policy=policy)
+                        promise_key=promise_key(settings.jwt_secret), policy=policy,
+                        label_key=labels.label_key(settings.jwt_secret),
+                        label_ttl=timedelta(hours=settings.return_label_hours))
     return db, deps
 
 
@@ -137,9 +140,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     async def home(_: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    return Starlette(routes=[
+    app = Starlette(routes=[
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        Route("/returns/{number}/label.pdf", labels.return_label),
         Route("/healthz", healthz),
         Route("/", home),
     ], lifespan=lifespan)
+    app.state.settings = settings
+    return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -12,7 +13,9 @@ from domain import access
 from domain.access import Principal
 from domain.catalog import Location, Sku
 from domain.orders import Order
-from domain.ports import Clock, UnitOfWorkFactory
+from domain.payments import RecordingPayments
+from domain.ports import Clock, PaymentGateway, UnitOfWorkFactory
+from domain.returns import Return
 from domain.service_desk import Policy
 from domain.sourcing import Sourcer
 
@@ -31,6 +34,9 @@ class Dependencies:
     promise_key: bytes  # seals delivery-promise option ids (see domain/promise.py)
     policy: Policy = field(default_factory=Policy)
     realtime: Any = None  # api.realtime.Realtime: live subscriptions
+    payments: PaymentGateway = field(default_factory=RecordingPayments)
+    label_key: bytes = b""  # signs return-label URLs (see api/labels.py)
+    label_ttl: timedelta = timedelta(hours=72)
 
 
 @dataclass
@@ -41,6 +47,7 @@ class Loaders:
     order: DataLoader[str, Order | None]  # by id
     sku: DataLoader[str, Sku | None]
     fulfillment_order: DataLoader[str, Order | None]  # a fulfillment's order, by its id
+    returns: DataLoader[str, list[Return]]  # by order id
 
 
 def make_loaders(deps: Dependencies) -> Loaders:
@@ -60,9 +67,14 @@ def make_loaders(deps: Dependencies) -> Loaders:
         found = await deps.reader.orders_by_fulfillment(ids)
         return [found.get(i) for i in ids]
 
+    async def load_returns(order_ids: list[str]) -> list[list[Return]]:
+        found = await deps.reader.returns_by_order(order_ids)
+        return [found.get(i, []) for i in order_ids]
+
     return Loaders(location=DataLoader(load_fn=load_locations),
                    order=DataLoader(load_fn=load_orders), sku=DataLoader(load_fn=load_skus),
-                   fulfillment_order=DataLoader(load_fn=load_fulfillment_orders))
+                   fulfillment_order=DataLoader(load_fn=load_fulfillment_orders),
+                   returns=DataLoader(load_fn=load_returns))
 
 
 @dataclass

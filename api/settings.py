@@ -39,6 +39,7 @@ class Settings:
     realtime_poll_seconds: float = 1.0
     subscriber_queue: int = 1000
     fanout_heartbeat_seconds: float = 2.0
+    return_label_hours: float = 72.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -106,7 +107,9 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
                     subscriber_queue=int(_number(env, "PROMESSA_SUBSCRIBER_QUEUE", 1000, low=10,
                                                  high=1_000_000, whole=True)),
                     fanout_heartbeat_seconds=_number(env, "PROMESSA_FANOUT_HEARTBEAT_SECONDS",
-                                                     2.0, low=0.05, high=60))
+                                                     2.0, low=0.05, high=60),
+                    return_label_hours=_number(env, "PROMESSA_RETURN_LABEL_HOURS", 72.0,
+                                               low=0.01, high=24 * 90))
 
 
 def _number(env: dict[str, str], name: str, default: float, *, low: float, high: float,

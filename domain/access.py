@@ -81,9 +81,20 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
                                         Role.STORE}),
     "fulfillments.resource": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION,
                                         Role.STORE}),
+    # customer service moves work from one location to another
+    "fulfillments.reroute": frozenset({Role.AGENT, Role.ADMIN}),
     # live streams: every order's events, a location's work
     "orders.follow_all": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION}),
     "fulfillments.follow": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.STORE}),
+    # returns: customers for their own orders, guests with the order's email, agents on
+    # anyone's behalf (domain/services/returns.may_act); the way back is staff's work
+    "returns.read": frozenset({Role.ANONYMOUS, Role.CUSTOMER, Role.AGENT, Role.ADMIN}),
+    "returns.request": frozenset({Role.ANONYMOUS, Role.CUSTOMER, Role.AGENT, Role.ADMIN}),
+    "returns.approve": frozenset({Role.AGENT, Role.ADMIN}),
+    "returns.transit": frozenset({Role.INTEGRATION, Role.AGENT, Role.ADMIN}),
+    # store associates receive only at their own locations (require_location)
+    "returns.receive": frozenset({Role.STORE, Role.AGENT, Role.ADMIN, Role.INTEGRATION}),
+    "returns.refund": frozenset({Role.AGENT, Role.ADMIN}),
 }
 STAFF = frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION})
 
@@ -138,6 +149,16 @@ ENTRY_POINTS: dict[str, str] = {
     "Mutation.removeOrderTags": "orders.manage",
     "Mutation.upsertSourcingPolicy": "sourcing.policies.write",
     "Mutation.scheduleLocationDowntime": "network.downtime",
+    "Mutation.rerouteFulfillment": "fulfillments.reroute",
+    # returns: whose return it is, per order, in domain/services/returns.may_act
+    "Query.returnEligibility": "returns.read",
+    "Mutation.requestReturn": "returns.request",
+    "Mutation.approveReturn": "returns.approve",
+    "Mutation.rejectReturn": "returns.approve",
+    "Mutation.closeReturn": "returns.approve",
+    "Mutation.markReturnInTransit": "returns.transit",
+    "Mutation.receiveReturn": "returns.receive",
+    "Mutation.refundReturn": "returns.refund",
     "Subscription.orderEvents": "orders.follow",
     "Subscription.inventoryEvents": "inventory.read",
     "Subscription.fulfillmentEvents": "fulfillments.follow",

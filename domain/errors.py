@@ -108,6 +108,12 @@ class CancellationWindowClosed(DomainError):
     code = "CANCELLATION_WINDOW_CLOSED"
 
 
+class LocationCannotSupply(DomainError):
+    """An agent asked to move work to a location that cannot take all of it now."""
+
+    code = "LOCATION_CANNOT_SUPPLY"
+
+
 class SourcingConstraints(DomainError):
     """Stock exists, but no plan satisfies the sourcing policy (split limit, ship together)."""
 
@@ -134,3 +140,49 @@ class ResyncRequired(DomainError):
     """A subscriber asked to resume where the events it missed are no longer all kept."""
 
     code = "RESYNC_REQUIRED"
+
+
+class OrderNotDelivered(DomainError):
+    """Only delivered units can come back."""
+
+    code = "ORDER_NOT_DELIVERED"
+
+
+class NotReturnable(DomainError):
+    """The return policy never takes this item back (e.g. hazardous, personalised)."""
+
+    code = "NOT_RETURNABLE"
+
+
+class ReturnWindowClosed(DomainError):
+    code = "RETURN_WINDOW_CLOSED"
+
+
+class QuantityExceedsReturnable(DomainError):
+    """More units than were delivered and are not already returned or in a return."""
+
+    code = "QUANTITY_EXCEEDS_RETURNABLE"
+
+
+class ResolutionNotAllowed(DomainError):
+    code = "RESOLUTION_NOT_ALLOWED"
+
+
+class ReturnMethodNotAllowed(DomainError):
+    code = "RETURN_METHOD_NOT_ALLOWED"
+
+
+class ExchangeNotEven(DomainError):
+    """An exchange swaps for an item of the same price; anything else is a new order."""
+
+    code = "EXCHANGE_NOT_EVEN"
+
+
+class NoReturnLocation(DomainError):
+    """No location takes these items back by this method."""
+
+    code = "NO_RETURN_LOCATION"
+
+
+class RefundExceedsPaid(DomainError):
+    code = "REFUND_EXCEEDS_PAID"

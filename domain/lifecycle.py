@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from domain import errors
 from domain.orders import DeliveryMethod, Fulfillment, Order, OrderLine
 from domain.orders import FulfillmentStatus as F
 from domain.orders import LineStatus as L
 from domain.orders import OrderStatus as O
+from domain.return_policy import Resolution
 
 FULFILLMENT_TRANSITIONS: dict[F, tuple[F, ...]] = {
     F.ASSIGNED: (F.ACCEPTED, F.REJECTED, F.CANCELLED),
@@ -72,6 +74,46 @@ ORDER_TRANSITIONS: dict[O, tuple[O, ...]] = {
     O.ON_HOLD: (*_BEFORE_SHIPMENT, O.PARTIALLY_SHIPPED, O.SHIPPED, O.DELIVERED, O.CANCELLED),
     O.CANCELLED: (),
 }
+
+
+
+class ReturnStatus(StrEnum):
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    IN_TRANSIT = "IN_TRANSIT"
+    RECEIVED = "RECEIVED"
+    REFUNDED = "REFUNDED"
+    EXCHANGED = "EXCHANGED"
+    CREDITED = "CREDITED"
+    CLOSED = "CLOSED"
+    REJECTED = "REJECTED"
+
+
+R = ReturnStatus
+RETURN_TRANSITIONS: dict[R, tuple[R, ...]] = {
+    R.REQUESTED: (R.APPROVED, R.REJECTED),
+    # a parcel dropped at a store is received without travelling; a label may go unused
+    R.APPROVED: (R.IN_TRANSIT, R.RECEIVED, R.REJECTED),
+    R.IN_TRANSIT: (R.RECEIVED,),
+    R.RECEIVED: (R.REFUNDED, R.EXCHANGED, R.CREDITED),
+    R.REFUNDED: (R.CLOSED,),
+    R.EXCHANGED: (R.CLOSED,),
+    R.CREDITED: (R.CLOSED,),
+    R.CLOSED: (),
+    R.REJECTED: (),
+}
+# After receipt a return settles the way its resolution says, and no other way.
+SETTLES_AS = {Resolution.REFUND: R.REFUNDED, Resolution.EXCHANGE: R.EXCHANGED,
+              Resolution.STORE_CREDIT: R.CREDITED}
+
+
+def return_next(current: R, resolution: Resolution) -> tuple[R, ...]:
+    """The statuses a return may move to next, its resolution applied."""
+    allowed = RETURN_TRANSITIONS[current]
+    if current is R.RECEIVED:
+        return tuple(s for s in allowed if s is SETTLES_AS[resolution])
+    return allowed
+
 
 # Where a fulfillment's units are, by its status.
 OPEN = frozenset({F.ASSIGNED, F.ACCEPTED, F.PICKED, F.PACKED, F.READY_FOR_PICKUP})  # reserved
@@ -140,6 +182,7 @@ class LineUnits:
     ready: int = 0
     with_carrier: int = 0
     delivered: int = 0
+    returned: int = 0  # delivered units received back (they stay counted as delivered)
 
     @property
     def remaining(self) -> int:
@@ -165,7 +208,7 @@ class LineUnits:
 
 def _values(u: LineUnits) -> tuple[int, ...]:
     return (u.quantity, u.cancelled, u.backordered, u.assigned, u.working, u.ready,
-            u.with_carrier, u.delivered)
+            u.with_carrier, u.delivered, u.returned)
 
 
 _BUCKET = {F.ASSIGNED: "assigned", F.READY_FOR_PICKUP: "ready", F.DELIVERED: "delivered",
@@ -175,7 +218,8 @@ _BUCKET = {F.ASSIGNED: "assigned", F.READY_FOR_PICKUP: "ready", F.DELIVERED: "de
 def line_units(order: Order) -> dict[str, LineUnits]:
     """Units of every line, by where they are (a kit's component rows count once)."""
     counts = {ln.id: {"quantity": ln.quantity, "cancelled": ln.cancelled,
-                      "backordered": ln.backordered} for ln in order.lines}
+                      "backordered": ln.backordered, "returned": ln.returned}
+              for ln in order.lines}
     for f in order.fulfillments:
         if f.status in INACTIVE:
             continue
@@ -210,6 +254,8 @@ def derive_order_status(u: LineUnits, *, on_hold: bool) -> O:
     if on_hold:
         return O.ON_HOLD
     if u.delivered == u.remaining:
+        if u.returned:
+            return O.RETURNED if u.returned == u.remaining else O.PARTIALLY_RETURNED
         return O.DELIVERED
     if u.gone == u.remaining:
         return O.SHIPPED

@@ -137,6 +137,7 @@ class OrderLine:
     backordered: int = 0
     incoming_id: str | None = None
     cancelled: int = 0
+    returned: int = 0  # units received back from the customer
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,10 @@ from typing import Protocol, Self
 from domain import events
 from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
+from domain.money import Money
 from domain.orders import FulfillmentStatus, Order
 from domain.policy import BUILT_IN, SourcingPolicy
+from domain.returns import Return
 from domain.shipping import Downtime
 from domain.sourcing import Decision
 
@@ -147,6 +149,31 @@ class SourcingRepository(Protocol):
     async def add_downtime(self, window: Downtime, *, actor: str) -> None: ...
 
 
+class ReturnRepository(Protocol):
+    async def for_order(self, order_id: str) -> list[Return]:
+        """The order's returns with their lines and refunds (lock the order first)."""
+
+    async def order_number_of(self, return_number: str) -> str | None: ...
+    async def add(self, ret: Return) -> None: ...
+
+    async def save(self, ret: Return) -> None:
+        """Write the return's status, its lines' conditions and refunds not yet written."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReceipt:
+    reference: str
+    provider: str
+
+
+class PaymentGateway(Protocol):
+    """Where money goes back to the customer. The same `idempotency_key` twice refunds once
+    and answers with the same receipt (a retried transaction must not pay twice)."""
+
+    async def refund(self, *, order_number: str, amount: Money, idempotency_key: str,
+                     store_credit: bool) -> PaymentReceipt: ...
+
+
 class UnitOfWork(Protocol):
     """One write transaction: nothing is kept unless `commit` is called."""
 
@@ -155,6 +182,7 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     idempotency: IdempotencyRepository
     sourcing: SourcingRepository
+    returns: ReturnRepository
 
     def emit(self, *new: events.Event) -> None: ...
     async def commit(self) -> None: ...

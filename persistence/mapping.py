@@ -111,7 +111,7 @@ def line_values(order_id: str, position: int, ln: orders.OrderLine) -> dict[str,
     return {"id": ln.id, "order_id": order_id, "position": position, "sku": ln.sku,
             "quantity": ln.quantity, "unit_price_minor": to_minor(ln.unit_price.amount),
             "status": ln.status.value, "backordered": ln.backordered,
-            "incoming_id": ln.incoming_id, "cancelled": ln.cancelled}
+            "incoming_id": ln.incoming_id, "cancelled": ln.cancelled, "returned": ln.returned}
 
 
 def fulfillment_values(order_id: str, f: orders.Fulfillment, now) -> dict[str, Any]:
@@ -184,7 +184,7 @@ def order_from_rows(row: Any, lines: list[Any], fulfillments: list[orders.Fulfil
         lines=[orders.OrderLine(ln.id, ln.sku, ln.quantity,
                                 Money(from_minor(ln.unit_price_minor), currency),
                                 orders.LineStatus(ln.status), ln.backordered, ln.incoming_id,
-                                ln.cancelled)
+                                ln.cancelled, ln.returned)
                for ln in lines],
         fulfillments=fulfillments,
         subtotal=Money(from_minor(row.subtotal_minor), currency),

@@ -29,7 +29,7 @@ from persistence.tables import (
 ORDER_EDITABLE = ("status", "hold_reason", "tags", "service_level", "ship_line1", "ship_line2",
                   "ship_city", "ship_postal_code", "ship_country", "ship_region",
                   "ship_latitude", "ship_longitude", "promised_earliest", "promised_latest")
-LINE_EDITABLE = ("status", "backordered", "cancelled", "incoming_id")
+LINE_EDITABLE = ("status", "backordered", "cancelled", "incoming_id", "returned")
 FULFILLMENT_EDITABLE = ("status", "service_level", "carrier", "tracking_number", "reason",
                         "shipped_at", "delivered_at")
 

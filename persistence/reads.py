@@ -15,6 +15,7 @@ from domain.inventory import Incoming, InventoryLevel
 from domain.money import Money
 from domain.orders import Order
 from domain.ports import IdempotencyRecord, OrderSearch, Page, SourcingSnapshot
+from domain.returns import Return
 from persistence import mapping
 from persistence.db import Database
 from persistence.metrics import operations_counts
@@ -26,6 +27,7 @@ from persistence.repositories import (
     load_locations,
     load_skus,
 )
+from persistence.returns import load_returns, return_by_number
 from persistence.sourcing import SourcingReads, sourcing_state
 from persistence.tables import (
     ChannelRow,
@@ -197,6 +199,15 @@ class SqlReader(SourcingReads):
     async def orders_by_ids(self, ids: Iterable[str]) -> dict[str, Order]:
         found = await self.orders_where(OrderRow.id.in_(sorted(set(ids))))
         return {o.id: o for o in found}
+
+    async def returns_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Return]]:
+        """Every return of these orders (three statements however many orders)."""
+        async with self._connect() as conn:
+            return await load_returns(conn, list(order_ids))
+
+    async def return_by_number(self, number: str) -> Return | None:
+        async with self._connect() as conn:
+            return await return_by_number(conn, number)
 
     async def customer_account(self, email: str, *,
                                now: datetime) -> customers.Account | None:

@@ -199,6 +199,7 @@ class OrderLineRow(SQLModel, table=True):
     backordered: int = 0
     incoming_id: str | None = Field(default=None, max_length=36)
     cancelled: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    returned: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class FulfillmentRow(SQLModel, table=True):
@@ -342,6 +343,67 @@ class LocationLoadRow(SQLModel, table=True):
     location: str = Field(primary_key=True, foreign_key="locations.code", max_length=64)
     day: str = Field(primary_key=True, max_length=10)  # ISO date in the location's zone
     assigned: int
+
+
+class ReturnRow(SQLModel, table=True):
+    """A return (RMA) of some delivered units of an order."""
+
+    __tablename__ = "returns"
+    id: str = Field(primary_key=True, max_length=36)
+    number: str = Field(max_length=40, unique=True)
+    order_id: str = Field(foreign_key="orders.id", max_length=36, index=True)
+    status: str = Field(max_length=16)
+    resolution: str = Field(max_length=16)
+    method: str = Field(max_length=16)
+    currency: str = Field(max_length=3)
+    receiving_location: str = Field(foreign_key="locations.code", max_length=64)
+    fee_minor: int = Field(sa_type=sa.BigInteger)
+    shipping_refund_minor: int = Field(sa_type=sa.BigInteger)
+    refund_minor: int = Field(sa_type=sa.BigInteger)
+    auto_approved: bool = False
+    carrier: str | None = Field(default=None, max_length=64)
+    tracking_number: str | None = Field(default=None, max_length=128)
+    drop_off_code: str | None = Field(default=None, max_length=16)
+    replacement_order_id: str | None = Field(default=None, foreign_key="orders.id",
+                                             max_length=36)
+    requested_at: datetime = utc()
+    requested_by: str = Field(max_length=200)
+    received_at: datetime | None = utc(default=None, nullable=True)
+    updated_at: datetime = utc()
+
+
+class ReturnLineRow(SQLModel, table=True):
+    __tablename__ = "return_lines"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0 AND restocked >= 0 AND written_off >= 0 "
+                           "AND restocked + written_off <= quantity", name="ck_return_lines"),
+    )
+    id: str = Field(primary_key=True, max_length=36)
+    return_id: str = Field(foreign_key="returns.id", max_length=36, index=True)
+    position: int
+    order_line_id: str = Field(foreign_key="order_lines.id", max_length=36)
+    sku: str = Field(max_length=64)
+    quantity: int
+    reason: str = Field(max_length=64)
+    refund_minor: int = Field(sa_type=sa.BigInteger)
+    exchange_sku: str | None = Field(default=None, max_length=64)
+    restocked: int = 0
+    written_off: int = 0
+
+
+class RefundRow(SQLModel, table=True):
+    """Money given back for a return, as the payment provider confirmed it."""
+
+    __tablename__ = "refunds"
+    id: str = Field(primary_key=True, max_length=36)
+    return_id: str = Field(foreign_key="returns.id", max_length=36, index=True)
+    order_id: str = Field(foreign_key="orders.id", max_length=36, index=True)
+    amount_minor: int = Field(sa_type=sa.BigInteger)
+    currency: str = Field(max_length=3)
+    provider: str = Field(max_length=32)
+    reference: str = Field(max_length=128, unique=True)
+    refunded_at: datetime = utc()
+    actor: str = Field(max_length=200)
 
 
 METADATA = SQLModel.metadata

@@ -22,6 +22,7 @@ from persistence.repositories import (
     SqlInventoryRepository,
     SqlOrderRepository,
 )
+from persistence.returns import SqlReturnRepository
 from persistence.sourcing import SqlSourcingRepository
 from persistence.tables import OutboxRow, OutboxStreamRow
 
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(self._conn, now)
         self.idempotency = SqlIdempotencyRepository(self._conn, now)
         self.sourcing = SqlSourcingRepository(self._conn, now)
+        self.returns = SqlReturnRepository(self._conn, now)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

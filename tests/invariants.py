@@ -52,6 +52,7 @@ async def violations(db_url: str) -> list[str]:
                     problems.append(f"reserved {levels.get(key, 0)} at {key} but open "
                                     f"fulfillments hold {open_work.get(key, 0)}")
             problems += await _lifecycle_problems(conn)
+            problems += await _return_problems(conn)
             unkeyed = (await conn.execute(sa.text(
                 "SELECT o.number FROM orders o LEFT JOIN idempotency_keys k ON k.order_id = o.id "
                 "WHERE k.key IS NULL"))).all()
@@ -90,6 +91,39 @@ async def _lifecycle_problems(conn) -> list[str]:
     ))).all()
     problems += [f"receipt promises {r[1]} units but lines wait for {r[2]}: {r[0]}"
                  for r in receipts]
+    return problems
+
+
+async def _return_problems(conn) -> list[str]:
+    """Returns take back no more than was delivered, refund no more than was paid, and the
+    units counted returned on a line are the ones received in some condition."""
+    problems = []
+    overpaid = (await conn.execute(sa.text(
+        "SELECT o.number, o.total_minor, SUM(r.amount_minor) FROM refunds r "
+        "JOIN orders o ON o.id = r.order_id GROUP BY o.number, o.total_minor "
+        "HAVING SUM(r.amount_minor) > o.total_minor"))).all()
+    problems += [f"{r[0]} refunded {r[2]} of {r[1]} paid" for r in overpaid]
+    too_many = (await conn.execute(sa.text(
+        "SELECT ol.id, ol.quantity - ol.cancelled, SUM(rl.quantity) FROM return_lines rl "
+        "JOIN returns rt ON rt.id = rl.return_id JOIN order_lines ol ON ol.id = rl.order_line_id "
+        "WHERE rt.status != 'REJECTED' GROUP BY ol.id, ol.quantity, ol.cancelled "
+        "HAVING SUM(rl.quantity) > ol.quantity - ol.cancelled"))).all()
+    problems += [f"line {r[0]}: {r[2]} units in returns of {r[1]}" for r in too_many]
+    received = (await conn.execute(sa.text(
+        "SELECT ol.id, ol.returned, COALESCE(SUM(rl.restocked + rl.written_off), 0) "
+        "FROM order_lines ol LEFT JOIN return_lines rl ON rl.order_line_id = ol.id "
+        "GROUP BY ol.id, ol.returned "
+        "HAVING ol.returned != COALESCE(SUM(rl.restocked + rl.written_off), 0)"))).all()
+    problems += [f"line {r[0]} counts {r[1]} returned but {r[2]} were received" for r in received]
+    # (a kit comes back as its components: those are checked through conservation only)
+    restocked = (await conn.execute(sa.text(
+        "SELECT rt.number, rl.sku, SUM(rl.restocked), (SELECT COALESCE(SUM(g.on_hand_delta), 0) "
+        "FROM inventory_ledger g WHERE g.reference = rt.number AND g.sku = rl.sku "
+        "AND g.reason = 'RETURN_RESTOCK') FROM returns rt "
+        "JOIN return_lines rl ON rl.return_id = rt.id "
+        "WHERE rl.sku NOT IN (SELECT kit FROM kit_components) GROUP BY rt.number, rl.sku"))).all()
+    problems += [f"return {r[0]} restocked {r[2]} × {r[1]} but the ledger took {r[3]}"
+                 for r in restocked if r[2] != r[3]]
     return problems
 
 

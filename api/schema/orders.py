@@ -22,6 +22,7 @@ from api.schema.common import (
     TrackingStatus,
     page_size,
 )
+from api.schema.return_types import Return
 from domain import access, errors, fulfilling, orders
 from domain.access import Role
 from domain.ports import OrderSearch, Page
@@ -239,6 +240,11 @@ class Order(relay.Node):
     def hold_reason(self, info: strawberry.Info[Context, None]) -> str | None:
         return self.held_for if _view(info, self.source).internal else None
 
+    @strawberry.field(description="The order's returns, oldest first.")
+    async def returns(self, info: strawberry.Info[Context, None]) -> list[Return]:
+        found = await info.context.loaders.returns.load(str(self.id))
+        return [Return.from_domain(r) for r in found]
+
     @strawberry.field(description="Internal notes, oldest first (staff only).")
     def notes(self, info: strawberry.Info[Context, None]) -> list[OrderNote]:
         if not _view(info, self.source).internal:
@@ -289,10 +295,16 @@ class TrackedOrder:
     fulfillments: list[TrackedFulfillment]
     timeline: list[TrackedEvent] = strawberry.field(
         description="What happened, in plain words; staff notes and reasons are left out.")
+    order_id: strawberry.Private[str]
+
+    @strawberry.field(description="The order's returns, with their label or drop-off code.")
+    async def returns(self, info: strawberry.Info[Context, None]) -> list[Return]:
+        found = await info.context.loaders.returns.load(self.order_id)
+        return [Return.from_domain(r) for r in found]
 
     @classmethod
     def from_domain(cls, o: orders.Order) -> TrackedOrder:
-        return cls(number=o.number, status=o.status, placed_at=o.placed_at,
+        return cls(order_id=o.id, number=o.number, status=o.status, placed_at=o.placed_at,
                    lines=[FulfillmentLine(sku=ln.sku, quantity=ln.quantity) for ln in o.lines],
                    promised_delivery=DeliveryWindow.of(o),
                    fulfillments=[TrackedFulfillment(

@@ -17,6 +17,7 @@ from api.schema.nodes import NodeQuery
 from api.schema.operations import OperationsQuery
 from api.schema.orders import OrderQuery
 from api.schema.promise import PromiseQuery
+from api.schema.returns import ReturnMutation, ReturnQuery
 from api.schema.service_desk import ServiceDeskMutation
 from api.schema.shared_execution import SharedEventExecutor
 from api.schema.sourcing import SourcingMutation, SourcingQuery
@@ -25,13 +26,13 @@ from api.schema.subscriptions import Subscription
 
 @strawberry.type(description="Everything a client can read.")
 class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, CustomerQuery,
-            PromiseQuery, SourcingQuery, OperationsQuery, NodeQuery):
+            PromiseQuery, SourcingQuery, OperationsQuery, ReturnQuery, NodeQuery):
     pass
 
 
 @strawberry.type(description="Everything a client can change; refusals come as userErrors.")
 class Mutation(CatalogMutation, InventoryMutation, OrderMutation, FulfillmentMutation,
-               ServiceDeskMutation, SourcingMutation):
+               ServiceDeskMutation, SourcingMutation, ReturnMutation):
     pass
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,7 +26,8 @@ from persistence.db import Database
 from persistence.tables import METADATA
 from tests.api.lifecycle import ADDRESS, place
 from tests.api.realtime import Follower, refusal, until, ws_client
-from tests.conftest import load_examples, seed_contract_network
+from tests.api.returns import delivered_order, seed
+from tests.conftest import load_examples
 
 pytestmark = pytest.mark.anyio
 
@@ -51,6 +53,8 @@ class World:
     fulfillment_id: str
     incoming_id: str
     location_id: str
+    delivered: str  # ada's delivered order (from WH-MIL)
+    return_number: str  # ada's return of one unit of it, requested
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,10 @@ def fulfillment(**extra: Any) -> Callable[[World, str], dict[str, Any]]:
 
 def order_input(**extra: Any) -> Callable[[World, str], dict[str, Any]]:
     return lambda w, _role: {"input": {"number": w.number, **extra}}
+
+
+def a_return(**extra: Any) -> Callable[[World, str], dict[str, Any]]:
+    return lambda w, _role: {"input": {"returnNumber": w.return_number, **extra}}
 
 
 def mutation(name: str, kind: str, payload: str = "userErrors { code }") -> str:
@@ -125,6 +133,10 @@ QUERIES: dict[str, Case] = {
                              STAFF | STORES),
     "operationsMetrics": Case("""{ operationsMetrics(from: "2030-01-01T00:00:00+00:00",
         to: "2030-02-01T00:00:00+00:00") { ordersPlaced } }""", none, DESK),
+    "returnEligibility": Case(
+        "query($n: String!) { returnEligibility(orderNumber: $n) { orderNumber } }",
+        lambda w, _r: {"n": w.delivered}, DESK | {"ada"},
+        hidden=frozenset({"bob", "anonymous"})),  # a guest proves it with the order's email
 }
 
 WORKERS = STAFF - {"agent"} | ROMA
@@ -183,6 +195,21 @@ MUTATIONS: dict[str, Case] = {
                                  lambda _w, _r: {"input": {"channel": "web",
                                                            "strategy": "LOWEST_COST"}},
                                  frozenset({"admin"})),
+    "rerouteFulfillment": Case(mutation("rerouteFulfillment", "RerouteFulfillmentInput"),
+                               fulfillment(reason="STORE_CLOSED_EARLY"), DESK),
+    "requestReturn": Case(mutation("requestReturn", "RequestReturnInput"), lambda w, _r: {
+        "input": {"orderNumber": w.delivered, "resolution": "REFUND", "method": "SHIP_BACK",
+                  "lines": [{"sku": "TSHIRT-BLU-M", "quantity": 1, "reason": "TOO_SMALL"}]}},
+        DESK | {"ada"}, hidden=frozenset({"bob", "anonymous"})),
+    "approveReturn": Case(mutation("approveReturn", "ReturnActionInput"), a_return(), DESK),
+    "rejectReturn": Case(mutation("rejectReturn", "RejectReturnInput"),
+                         a_return(reason="NOT_AS_DESCRIBED"), DESK),
+    "closeReturn": Case(mutation("closeReturn", "ReturnActionInput"), a_return(), DESK),
+    "markReturnInTransit": Case(mutation("markReturnInTransit", "ReturnActionInput"),
+                                a_return(), STAFF),
+    "receiveReturn": Case(mutation("receiveReturn", "ReceiveReturnInput"), a_return(lines=[
+        {"sku": "TSHIRT-BLU-M", "condition": "RESTOCK"}]), STAFF | {"store_mil"}),
+    "refundReturn": Case(mutation("refundReturn", "RefundReturnInput"), a_return(), DESK),
     "scheduleLocationDowntime": Case(
         mutation("scheduleLocationDowntime", "ScheduleDowntimeInput"), lambda _w, _r: {
             "input": {"location": "ST-ROMA", "startsAt": "2031-01-01T00:00:00+00:00",
@@ -209,8 +236,18 @@ def gid(type_name: str, key: str) -> str:
     return base64.b64encode(f"{type_name}:{key}".encode()).decode()
 
 
-async def make_world(api, tokens) -> World:
-    await seed_contract_network(api, tokens)
+async def make_world(api, tokens, clock) -> World:
+    await seed(api, tokens)
+    delivered = await delivered_order(api, tokens, "matrix-delivered",
+                                      [{"sku": "TSHIRT-BLU-M", "quantity": 2}],
+                                      token=tokens["ada"])
+    clock.current = datetime(2030, 1, 5, tzinfo=UTC)  # two days after delivery
+    requested = await api.data(mutation("requestReturn", "RequestReturnInput",
+                                        "return { number } userErrors { code }"), {"input": {
+        "orderNumber": delivered, "resolution": "REFUND", "method": "SHIP_BACK",
+        "lines": [{"sku": "TSHIRT-BLU-M", "quantity": 1, "reason": "TOO_SMALL"}]}},
+                               token=tokens["ada"])
+    assert requested["requestReturn"]["userErrors"] == [], requested
     order = await place(api, "matrix-order-0001", token=tokens["ada"])
     found = (await api.data("""query($n: String!) { order(number: $n) { id
         fulfillments { id location { code } } } }""", {"n": order["number"]},
@@ -225,7 +262,8 @@ async def make_world(api, tokens) -> World:
                               token=tokens["integration"])
     return World(number=order["number"], order_id=found["id"], fulfillment_id=work["id"],
                  incoming_id=incoming["expectIncoming"]["incoming"]["id"],
-                 location_id=gid("Location", "ST-ROMA"))
+                 location_id=gid("Location", "ST-ROMA"), delivered=delivered,
+                 return_number=requested["requestReturn"]["return"]["number"])
 
 
 async def fingerprint(db: Database) -> dict[str, list[str]]:
@@ -268,8 +306,8 @@ def test_every_root_field_has_a_rule_and_an_expectation():
     assert sorted(set(ENTRY_POINTS) - fields) == sorted(expected - fields) == []
 
 
-async def test_every_query_by_every_role(api, tokens):
-    world = await make_world(api, tokens)
+async def test_every_query_by_every_role(api, tokens, clock):
+    world = await make_world(api, tokens, clock)
     wrong = []
     for field, case in QUERIES.items():
         for role in ROLES:
@@ -280,8 +318,8 @@ async def test_every_query_by_every_role(api, tokens):
     assert wrong == []
 
 
-async def test_every_mutation_by_every_role_and_refusals_change_nothing(api, tokens):
-    world = await make_world(api, tokens)
+async def test_every_mutation_by_every_role_and_refusals_change_nothing(api, tokens, clock):
+    world = await make_world(api, tokens, clock)
     wrong = []
     db = api.app.state.db
     for field, case in MUTATIONS.items():
@@ -299,8 +337,8 @@ async def test_every_mutation_by_every_role_and_refusals_change_nothing(api, tok
     assert wrong == []
 
 
-async def test_every_subscription_by_every_role(live, tokens):
-    world = await make_world(live.api, tokens)
+async def test_every_subscription_by_every_role(live, tokens, clock):
+    world = await make_world(live.api, tokens, clock)
     hub = live.app.state.realtime.hub
     wrong = []
     for case in [*SUBSCRIPTIONS.values(), *MORE_SUBSCRIPTIONS]:
