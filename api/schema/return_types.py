@@ -11,8 +11,7 @@ from api import labels
 from api.context import Context
 from api.schema.catalog import Location
 from api.schema.common import Money
-from domain import lifecycle, return_policy, returns
-from domain.access import Role
+from domain import access, lifecycle, return_policy, returns
 
 ReturnStatus = strawberry.enum(lifecycle.ReturnStatus, description="Return status (SPEC §2).")
 Resolution = strawberry.enum(return_policy.Resolution,
@@ -26,7 +25,8 @@ ReturnCondition = strawberry.enum(returns.Condition, name="ReturnCondition",
 
 
 def _staff(info: strawberry.Info[Context, None]) -> bool:
-    return info.context.principal.role not in (Role.CUSTOMER, Role.ANONYMOUS)
+    """Agents, admins, integrations: not store associates (the actor names the customer)."""
+    return info.context.principal.role in access.STAFF
 
 
 @strawberry.type(description="Units of one order line in a return.")
