@@ -17,7 +17,8 @@ def to_amount(value: str | Decimal | int, *, field: list[str] | None = None) -> 
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise errors.InvalidInput(f"{value!r} is not a decimal amount", field=field) from None
-    if not amount.is_finite():
+    # the range first: quantizing 1e9999 to cents exceeds Decimal's precision and raises
+    if not amount.is_finite() or not -MAX_AMOUNT < amount < MAX_AMOUNT:
         raise errors.InvalidInput(f"{value!r} is not a valid amount", field=field)
     amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     if amount < 0 or amount >= MAX_AMOUNT:

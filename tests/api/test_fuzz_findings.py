@@ -63,3 +63,11 @@ async def test_ids_and_cursors_hiding_a_nul_character_are_unknown_or_malformed(a
     result = await api.post("query($a: String) { orders(after: $a) { totalCount } }",
                             {"a": cursor}, token=tokens["agent"])
     assert [e["extensions"]["code"] for e in result["errors"]] == ["INVALID_INPUT"]
+
+
+async def test_a_huge_amount_is_invalid_input_not_a_crash(api, tokens):
+    result = await api.data("""mutation { upsertSkus(input: {skus: [{sku: "HUGE-1", name: "Huge",
+        productGroup: "misc", prices: [{amount: "1e9999", currency: "EUR"}]}]})
+        { skus { sku } userErrors { code field } } }""", token=tokens["admin"])
+    assert result["upsertSkus"] == {"skus": [], "userErrors": [
+        {"code": "INVALID_INPUT", "field": ["skus", "0", "prices", "0", "amount"]}]}
