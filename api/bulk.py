@@ -102,14 +102,8 @@ async def import_file(kind: str, path: Path, *, deps: Any, batch_size: int = 100
             return
         rows = list(batch)
         batch.clear()
-        if kind == "inventory":
-            work = lambda: importing.import_levels(  # noqa: E731
-                deps.uow, rows, reason=reason, principal=CLI_PRINCIPAL, clock=deps.clock,
-                dry_run=dry_run)
-        else:
-            work = lambda: importing.import_skus(  # noqa: E731
-                deps.uow, rows, principal=CLI_PRINCIPAL, clock=deps.clock, dry_run=dry_run)
-        result = await deps.retrying(work)
+        result = await deps.retrying(lambda: _apply(kind, rows, deps=deps, reason=reason,
+                                                    dry_run=dry_run))
         report.changed += result.changed
         report.unchanged += result.unchanged
         report.rejected.extend(result.rejected)
@@ -142,6 +136,15 @@ async def import_file(kind: str, path: Path, *, deps: Any, batch_size: int = 100
     report.rejected.sort(key=lambda r: r.line)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _apply(kind: str, rows: list[tuple[int, Any]], *, deps: Any, reason: str,
+           dry_run: bool) -> Any:
+    if kind == "inventory":
+        return importing.import_levels(deps.uow, rows, reason=reason, principal=CLI_PRINCIPAL,
+                                       clock=deps.clock, dry_run=dry_run)
+    return importing.import_skus(deps.uow, rows, principal=CLI_PRINCIPAL, clock=deps.clock,
+                                 dry_run=dry_run)
 
 
 def write_rejections(rejected: list[Rejection], out: IO[str]) -> None:

@@ -11,13 +11,14 @@ With `dry_run` everything is checked against the database and then rolled back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain import access, errors, events, inventory
 from domain.access import Principal
 from domain.bulk import Rejection
 from domain.catalog import Sku
-from domain.inventory import LedgerEntry
-from domain.ports import Clock, UnitOfWorkFactory
+from domain.inventory import InventoryLevel, LedgerEntry
+from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.services.catalog import CATALOG_STREAM
 from domain.services.inventory import LevelSnapshot
 
@@ -68,17 +69,23 @@ async def import_levels(uow: UnitOfWorkFactory, rows: list[tuple[int, LevelSnaps
                 changed.append((level, delta))
         result.changed = len(changed)
         if changed:
-            await tx.inventory.save_levels([lv for lv, _ in changed])
-            await tx.inventory.append_ledger(
-                [LedgerEntry(lv.sku, lv.location, d, 0, reason, None, principal.actor, now)
-                 for lv, d in changed if d])
-            tx.emit(*[events.inventory_changed(
-                sku=lv.sku, location=lv.location, on_hand=lv.on_hand, reserved=lv.reserved,
-                safety_stock=lv.safety_stock, reason=reason, at=now) for lv, _ in changed])
+            await _write_levels(tx, changed, reason=reason, actor=principal.actor, at=now)
         if not dry_run:
             await tx.commit()
     result.rejected.sort(key=lambda r: r.line)
     return result
+
+
+async def _write_levels(tx: UnitOfWork, changed: list[tuple[InventoryLevel, int]], *,
+                        reason: str, actor: str, at: datetime) -> None:
+    """The levels, a ledger row per onHand change and an event per level, as setInventory."""
+    await tx.inventory.save_levels([lv for lv, _ in changed])
+    await tx.inventory.append_ledger(
+        [LedgerEntry(lv.sku, lv.location, d, 0, reason, None, actor, at)
+         for lv, d in changed if d])
+    tx.emit(*[events.inventory_changed(
+        sku=lv.sku, location=lv.location, on_hand=lv.on_hand, reserved=lv.reserved,
+        safety_stock=lv.safety_stock, reason=reason, at=at) for lv, _ in changed])
 
 
 def _refusal(s: LevelSnapshot, skus: dict, locations: dict,

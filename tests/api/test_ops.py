@@ -127,7 +127,7 @@ async def test_a_masked_error_carries_the_request_id_of_the_response_header(api,
         raise RuntimeError("driver said: password=hunter2")
 
     api.app.state.deps.reader.availability = broken
-    with caplog.at_level(logging.ERROR, logger="promessa.errors"):
+    with caplog.at_level(logging.INFO):
         response = await api.client.post("/graphql", json={
             "query": '{ availability(skus: ["X"], channel: "web") { sku } }'},
             headers={"X-Request-ID": "trace-0001"})
@@ -136,6 +136,10 @@ async def test_a_masked_error_carries_the_request_id_of_the_response_header(api,
     assert error["extensions"] == {"code": "INTERNAL", "requestId": "trace-0001"}
     assert response.headers["x-request-id"] == "trace-0001"
     assert "hunter2" in caplog.text and "trace-0001" in caplog.text
+    [line] = [x for x in _access_lines(caplog) if x["requestId"] == "trace-0001"]
+    assert (line["outcome"], line["operation"]) == ("error", None)
+    metrics = (await api.client.get("/metrics")).text
+    assert 'promessa_graphql_requests_total{operation="anonymous",outcome="error"} 1.0' in metrics
 
 
 # --- logs --------------------------------------------------------------------------------------
