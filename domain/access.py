@@ -64,6 +64,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
                                         Role.STORE}),
     "fulfillments.resource": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION,
                                         Role.STORE}),
+    # customer service moves work from one location to another
+    "fulfillments.reroute": frozenset({Role.AGENT, Role.ADMIN}),
     # live streams: every order's events, a location's work
     "orders.follow_all": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION}),
     "fulfillments.follow": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.STORE}),

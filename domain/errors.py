@@ -108,6 +108,12 @@ class CancellationWindowClosed(DomainError):
     code = "CANCELLATION_WINDOW_CLOSED"
 
 
+class LocationCannotSupply(DomainError):
+    """An agent asked to move work to a location that cannot take all of it now."""
+
+    code = "LOCATION_CANNOT_SUPPLY"
+
+
 class SourcingConstraints(DomainError):
     """Stock exists, but no plan satisfies the sourcing policy (split limit, ship together)."""
 

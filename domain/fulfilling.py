@@ -211,10 +211,13 @@ class Reroute:
 
 
 def reroute(order: Order, fulfillment_id: str, plan: Reroute, *, reason: str, actor: str,
-            at: datetime) -> list[StockMove]:
+            at: datetime, moved: bool = False) -> list[StockMove]:
     """A location rejects its fulfillment (ASSIGNED or ACCEPTED, also while the order is on
     hold): it becomes REJECTED with its reason, its reservation is released and its units
     follow `plan`; whatever the plan cannot place holds the order for an agent.
+
+    `moved`: an agent took the work away from the location (`rerouteFulfillment`) rather than
+    the location refusing it; the outcome is the same, the timeline says who decided.
 
     Returns the stock to move: the release at the rejecting location, then the reservations
     of the new work.
@@ -245,14 +248,20 @@ def reroute(order: Order, fulfillment_id: str, plan: Reroute, *, reason: str, ac
                              f"{nowhere}")[:MAX_HOLD_REASON]
     held_before = order.status
     lifecycle.settle(order)
-    order.record("FULFILLMENT_REJECTED",
-                 f"{f.location} rejected its fulfillment ({units} units): {reason}",
-                 actor=actor, at=at, before=before.value, after=F.REJECTED.value,
-                 fulfillment=f)
+    if moved:
+        order.record("FULFILLMENT_REROUTED",
+                     f"Work moved away from {f.location} ({units} units): {reason}",
+                     actor=actor, at=at, before=before.value, after=F.REJECTED.value,
+                     fulfillment=f)
+    else:
+        order.record("FULFILLMENT_REJECTED",
+                     f"{f.location} rejected its fulfillment ({units} units): {reason}",
+                     actor=actor, at=at, before=before.value, after=F.REJECTED.value,
+                     fulfillment=f)
+    why = f"they were moved away from {f.location}" if moved else f"{f.location} rejected them"
     for new in plan.fulfillments:
         order.record("ORDER_RESOURCED", f"{sum(held(new).values())} units re-sourced to "
-                     f"{new.location} after {f.location} rejected them", actor="system",
-                     at=at)
+                     f"{new.location} after {why}", actor="system", at=at)
         order.events.append(events.fulfillment_created(
             number=order.number, fulfillment_id=new.id, location=new.location, at=at))
     for w in plan.backorders:

@@ -50,6 +50,16 @@ class RejectFulfillmentInput:
                                                "ITEM_NOT_FOUND, DAMAGED, NO_CAPACITY.")
 
 
+@strawberry.input(description="Move ASSIGNED or ACCEPTED work away from its location.")
+class RerouteFulfillmentInput:
+    fulfillment_id: strawberry.ID
+    reason: str = strawberry.field(description="Why, for the timeline, e.g. STORE_CLOSED_EARLY, "
+                                               "CUSTOMER_REQUEST.")
+    to_location: str | None = strawberry.field(
+        default=None, description="The location to take all of the work; omitted: the "
+                                  "sourcing engine picks the next best plan.")
+
+
 @strawberry.input
 class ShipFulfillmentInput:
     fulfillment_id: strawberry.ID
@@ -149,6 +159,26 @@ class FulfillmentMutation:
                 node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
                 reason=input.reason, principal=ctx.principal, clock=ctx.deps.clock,
                 sourcer=ctx.deps.sourcer, permission="fulfillments.work"))
+            return done.order, done.rejected
+
+        return await _payload(work)
+
+    @strawberry.mutation(description="Customer service moves work that has not been picked "
+                                     "(ASSIGNED or ACCEPTED) away from its location, in one "
+                                     "transaction: the old location's reservation is released "
+                                     "and the units are reserved at `toLocation` (all of them, "
+                                     "or nothing changes: LOCATION_CANNOT_SUPPLY) or where the "
+                                     "engine says next best (agents, admins).")
+    async def reroute_fulfillment(self, info: strawberry.Info[Context, None],
+                                  input: RerouteFulfillmentInput) -> FulfillmentPayload:
+        ctx = info.context
+
+        async def work() -> tuple[orders.Order, orders.Fulfillment]:
+            done = await ctx.run(lambda: resourcing.reroute_fulfillment(
+                ctx.deps.reader, ctx.deps.uow,
+                node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
+                to=input.to_location, reason=input.reason, principal=ctx.principal,
+                clock=ctx.deps.clock, sourcer=ctx.deps.sourcer))
             return done.order, done.rejected
 
         return await _payload(work)

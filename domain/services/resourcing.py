@@ -52,6 +52,7 @@ class _Replan:
     owners: list[int]  # per demand: index of its order line
     per: list[int]  # per demand: its units in one unit of the order line (kit components)
     refused: frozenset[str]  # the locations excluded: they rejected this order's work
+    to: str | None = None  # an agent's choice: only this location may take the work
 
 
 async def resource_fulfillment(reader: Reader, uow: UnitOfWorkFactory, fulfillment_id: str, *,
@@ -64,6 +65,31 @@ async def resource_fulfillment(reader: Reader, uow: UnitOfWorkFactory, fulfillme
     own work, `fulfillments.resource` for re-sourcing on the network's behalf (downtime).
     """
     access.require(principal, permission)
+    return await _resource(reader, uow, fulfillment_id, reason=reason, principal=principal,
+                           clock=clock, sourcer=sourcer)
+
+
+async def reroute_fulfillment(reader: Reader, uow: UnitOfWorkFactory, fulfillment_id: str, *,
+                              to: str | None, reason: str, principal: Principal, clock: Clock,
+                              sourcer: Sourcer) -> Resourced:
+    """An agent moves ASSIGNED or ACCEPTED work away from its location.
+
+    With `to`, all of its units go to that location or nothing changes
+    (LOCATION_CANNOT_SUPPLY, with the engine's reasons); without, the engine picks the next
+    best plan exactly as when the location rejects the work (backorders, hold).
+    """
+    access.require(principal, "fulfillments.reroute")
+    return await _resource(reader, uow, fulfillment_id, reason=reason, principal=principal,
+                           clock=clock, sourcer=sourcer, to=to)
+
+
+async def _resource(reader: Reader, uow: UnitOfWorkFactory, fulfillment_id: str, *,
+                    reason: str, principal: Principal, clock: Clock, sourcer: Sourcer,
+                    to: str | None = ..., ) -> Resourced:
+    """`to` is Ellipsis when the location itself (or downtime) rejects the work, None or a
+    location code when an agent moves it."""
+    moved = to is not ...
+    target = to if isinstance(to, str) else None
     reason = inventory.check_reason(reason, field=["reason"])
     for _ in range(MAX_ATTEMPTS):
         order = await reader.order_by_fulfillment(fulfillment_id)
@@ -75,15 +101,28 @@ async def resource_fulfillment(reader: Reader, uow: UnitOfWorkFactory, fulfillme
         now = clock.now()
         snapshot = await reader.sourcing_snapshot(
             channel=order.channel, skus=sorted({ln.sku for ln in order.lines}), now=now)
-        replan = _replan(snapshot, order, work, now=now, sourcer=sourcer)
+        if target is not None:
+            _check_target(snapshot, order, work, target)
+        replan = _replan(snapshot, order, work, now=now, sourcer=sourcer, to=target)
         async with uow() as tx:
             done = await _apply(tx, work, replan, snapshot, reason=reason, now=now,
-                                actor=principal.actor)
+                                actor=principal.actor, moved=moved)
             if done is None:
                 continue  # rolled back: plan again on what is there now
             await tx.commit()
             return done
     raise errors.Conflict("stock kept changing while re-sourcing; try again")
+
+
+def _check_target(snapshot: SourcingSnapshot, order: Order, work: Fulfillment,
+                  to: str) -> None:
+    if to not in snapshot.locations:
+        raise errors.UnknownLocation(f"unknown location {to!r}", field=["toLocation"])
+    if to == work.location:
+        raise errors.InvalidInput(f"the work is already at {to}", field=["toLocation"])
+    if to in _refused(order, work):
+        raise errors.LocationCannotSupply(f"{to} already rejected this order's work",
+                                          field=["toLocation"])
 
 
 def _check_state(order: Order, work: Fulfillment) -> None:
@@ -104,15 +143,26 @@ def _refused(order: Order, work: Fulfillment) -> frozenset[str]:
 
 
 def _replan(snapshot: SourcingSnapshot, order: Order, work: Fulfillment, *, now: datetime,
-            sourcer: Sourcer) -> _Replan:
+            sourcer: Sourcer, to: str | None = None) -> _Replan:
     demands, owners, per = _demands(snapshot, order, work)
     refused = _refused(order, work)
+    exclude = refused if to is None else refused | (frozenset(snapshot.locations) - {to})
     delivery = order.delivery
-    decision = sourcer.decide(request_for(
+    request = request_for(
         snapshot, demands, now=now, address=delivery.address,
         service_level=work.service_level or delivery.service_level,
-        pickup=delivery.pickup_location, exclude=refused, unsourced_backorders=True))
-    return _Replan(decision, demands, owners, per, refused)
+        pickup=delivery.pickup_location, exclude=exclude, unsourced_backorders=to is None)
+    if to is None:
+        return _Replan(sourcer.decide(request), demands, owners, per, refused)
+    try:
+        decision = sourcer.decide(request)
+    except errors.DomainError as e:
+        raise errors.LocationCannotSupply(f"{to} cannot take all of this work now: {e}",
+                                          field=["toLocation"]) from e
+    if decision.plan.backorders:
+        raise errors.LocationCannotSupply(f"{to} cannot take all of this work now: some units "
+                                          "would wait for incoming stock", field=["toLocation"])
+    return _Replan(decision, demands, owners, per, refused, to)
 
 
 def _demands(snapshot: SourcingSnapshot, order: Order,
@@ -149,7 +199,7 @@ def _demands(snapshot: SourcingSnapshot, order: Order,
 
 async def _apply(tx: UnitOfWork, work: Fulfillment, replan: _Replan,
                  snapshot: SourcingSnapshot, *, reason: str, now: datetime,
-                 actor: str) -> Resourced | None:
+                 actor: str, moved: bool = False) -> Resourced | None:
     """Every write of a re-sourcing; None when the order or stock moved since the plan was
     made (the caller leaves the transaction unwritten and plans again)."""
     order = await tx.orders.get(fulfillment_id=work.id)  # locked until commit
@@ -161,7 +211,8 @@ async def _apply(tx: UnitOfWork, work: Fulfillment, replan: _Replan,
         _check_state(order, locked)
         return None
     plan = _reroute(order, work, replan)
-    moves = fulfilling.reroute(order, work.id, plan, reason=reason, actor=actor, at=now)
+    moves = fulfilling.reroute(order, work.id, plan, reason=reason, actor=actor, at=now,
+                               moved=moved)
     # the rejecting location's reservation must be there; the new ones may have been taken
     await apply_moves(tx, [m for m in moves if m.reserved < 0], reference=order.number,
                       actor=actor, at=now)

@@ -14,6 +14,7 @@ PAYLOAD = "fulfillment { id status carrier trackingNumber } order { number statu
 STEPS = {name: f"""mutation($input: {kind}!) {{ {name}(input: $input) {{ {PAYLOAD} }} }}"""
          for name, kind in (("acceptFulfillment", "FulfillmentActionInput"),
                             ("rejectFulfillment", "RejectFulfillmentInput"),
+                            ("rerouteFulfillment", "RerouteFulfillmentInput"),
                             ("pickFulfillment", "FulfillmentActionInput"),
                             ("packFulfillment", "FulfillmentActionInput"),
                             ("shipFulfillment", "ShipFulfillmentInput"),
