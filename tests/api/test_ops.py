@@ -14,8 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api import settings as settings_module
 from api.app import create_app
 from api.observability import JsonFormatter, mask_email, redact
+from api.settings import SettingsError
 from persistence import migrate
 from persistence.db import Database
 from tests.api.test_place_order import PLACE, order_input
@@ -192,3 +194,19 @@ def test_masking_keeps_a_hint_and_drops_the_rest():
     assert redact("mail bob@example.org with Bearer abc.def.ghi") == \
         "mail b***@example.org with Bearer [redacted]"
     assert "eyJ" not in redact("token eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl here")
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"PROMESSA_LOG_FORMAT": "xml"}, "PROMESSA_LOG_FORMAT must be one of json, text"),
+    ({"PROMESSA_METRICS_TOKEN": "short"}, "PROMESSA_METRICS_TOKEN must be at least 16"),
+])
+def test_unusable_operations_settings_are_refused(env, message):
+    with pytest.raises(SettingsError, match=message):
+        settings_module.load(env)
+
+
+def test_operations_settings_are_read_once():
+    loaded = settings_module.load({"PROMESSA_LOG_FORMAT": "TEXT",
+                                   "PROMESSA_METRICS_TOKEN": "a-long-scrape-token"})
+    assert (loaded.log_format, loaded.metrics_token) == ("text", "a-long-scrape-token")
+    assert settings_module.load({}).metrics_token is None

@@ -96,7 +96,7 @@ async def test_active_subscriptions_are_a_gauge(live, tokens):
     async with ws_client(live.ws_url, tokens["integration"]) as session:
         doc = "subscription { inventoryEvents { sequence } }"
         async with Follower(session, doc, {}), Follower(session, doc, {}):
-            for _ in range(200):
+            for _ in range(1000):
                 samples = await scrape(live.api.client)
                 if value(samples, "promessa_active_subscriptions") == 2:
                     break
