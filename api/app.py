@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from datetime import timedelta
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
@@ -19,11 +21,13 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
-from api import labels
+from api import labels, ops
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
 from api.fanout import Fanout
+from api.observability import RequestLog
+from api.prometheus import Metrics, counting_reservations, metrics_endpoint
 from api.realtime import Realtime
 from api.schema.root import build_schema
 from api.settings import Settings
@@ -78,9 +82,10 @@ class PromessaGraphQL(GraphQL):
 
 
 async def open_dependencies(settings: Settings, *, clock: Clock,
-                            on_commit: CommitHook | None = None
-                            ) -> tuple[Database, Dependencies]:
-    """Open the database (migrating the embedded one) and bind the ports to it."""
+                            on_commit: CommitHook | None = None,
+                            metrics: Metrics | None = None) -> tuple[Database, Dependencies]:
+    """Open the database (migrating the embedded one) and bind the ports to it; with
+    `metrics`, retries and reservation conflicts are counted."""
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     try:
         if settings.embedded:
@@ -91,9 +96,13 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
         await db.dispose()
         raise
     policy = Policy(customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes))
+    uow_class, retry = SqlUnitOfWork, retrying
+    if metrics is not None:
+        uow_class = counting_reservations(SqlUnitOfWork, metrics.reservation_conflicts)
+        retry = functools.partial(retrying, on_retry=metrics.db_retries.inc)
     deps = Dependencies(reader=SqlReader(db),
-                        uow=lambda: SqlUnitOfWork(db, clock, on_commit=on_commit), clock=clock,
-                        sourcer=SourcingEngine(), retrying=retrying,
+                        uow=lambda: uow_class(db, clock, on_commit=on_commit), clock=clock,
+                        sourcer=SourcingEngine(), retrying=retry,
                         promise_key=promise_key(settings.jwt_secret), policy=policy,
                         label_key=labels.label_key(settings.jwt_secret),
                         label_ttl=timedelta(hours=settings.return_label_hours))
@@ -108,6 +117,7 @@ def promise_key(secret: str) -> bytes:
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     clock = clock or SystemClock()
     graphql = PromessaGraphQL(settings)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -118,7 +128,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                             retention=timedelta(hours=settings.outbox_retention_hours),
                             poll_seconds=settings.realtime_poll_seconds,
                             queue_limit=settings.subscriber_queue)
-        db, deps = await open_dependencies(settings, clock=clock, on_commit=realtime.committed)
+        db, deps = await open_dependencies(settings, clock=clock, on_commit=realtime.committed,
+                                           metrics=metrics)
         realtime.bind(SqlOutbox(db))
         deps = dataclasses.replace(deps, realtime=realtime)
         app.state.deps, app.state.db = deps, db
@@ -145,7 +156,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/returns/{number}/label.pdf", labels.return_label),
         Route("/healthz", healthz),
+        Route("/readyz", ops.readyz),
+        Route("/metrics", metrics_endpoint),
         Route("/", home),
-    ], lifespan=lifespan)
-    app.state.settings = settings
+    ], lifespan=lifespan, middleware=[Middleware(RequestLog)])
+    app.state.settings, app.state.metrics = settings, metrics
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -13,6 +12,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from api.observability import current_request_id, new_request_id
 from domain.errors import DomainError
 
 log = logging.getLogger("promessa.errors")
@@ -75,7 +75,8 @@ class ErrorCodes(SchemaExtension):
             return GraphQLError(error.message, nodes=error.nodes, source=error.source,
                                 positions=error.positions, path=error.path,
                                 extensions={**(error.extensions or {}), "code": code})
-        request_id = uuid.uuid4().hex[:16]
+        # the request's own id (also in the X-Request-ID response header and its log line)
+        request_id = current_request_id() or new_request_id()
         log.error("unexpected error (request %s) at %s", request_id, error.path,
                   exc_info=(type(original), original, original.__traceback__))
         return GraphQLError("Unexpected error", nodes=error.nodes, source=error.source,

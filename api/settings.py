@@ -16,6 +16,7 @@ WELL_KNOWN_SECRETS = {"secret", "changeme", "change-me", "password", "promessa",
 MIN_SECRET_LENGTH = 32
 DEV_SECRET = "promessa-dev-only-secret-do-not-use-in-production"
 ENVIRONMENTS = ("development", "test", "production")
+LOG_FORMATS = ("json", "text")
 
 
 class SettingsError(ValueError):
@@ -40,6 +41,8 @@ class Settings:
     subscriber_queue: int = 1000
     fanout_heartbeat_seconds: float = 2.0
     return_label_hours: float = 72.0
+    metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer <it>`
+    log_format: str = "json"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -92,7 +95,14 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
         raise SettingsError("PROMESSA_CUSTOMER_CANCEL_MINUTES must be a whole number") from None
     if not 0 <= cancel_minutes <= 7 * 24 * 60:
         raise SettingsError("PROMESSA_CUSTOMER_CANCEL_MINUTES must be 0-10080 (a week)")
-    return Settings(database_url=database_url, broadcast_url=broadcast_url, jwt_secret=secret,
+    log_format = env.get("PROMESSA_LOG_FORMAT", "json").strip().lower() or "json"
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(f"PROMESSA_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    metrics_token = env.get("PROMESSA_METRICS_TOKEN", "").strip() or None
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise SettingsError("PROMESSA_METRICS_TOKEN must be at least 16 characters")
+    return Settings(database_url=database_url, metrics_token=metrics_token,
+                    log_format=log_format, broadcast_url=broadcast_url, jwt_secret=secret,
                     environment=environment, demo=demo, db_pool_size=pool,
                     customer_cancel_minutes=cancel_minutes,
                     allowed_origins=_origins(env.get("PROMESSA_ALLOWED_ORIGINS", "")),

@@ -7,6 +7,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
 from api.errors import ErrorCodes
+from api.observability import Observe
 from api.schema.catalog import CatalogMutation, CatalogQuery
 from api.schema.checkout import OrderMutation
 from api.schema.customers import CustomerQuery
@@ -58,7 +59,7 @@ def build_schema() -> strawberry.Schema:
     return PromessaSchema(
         query=Query, mutation=Mutation, subscription=Subscription,
         execution_context_class=SharedEventExecutor,
-        extensions=[ErrorCodes, lambda: SafeParserCache(maxsize=1000),
+        extensions=[Observe, ErrorCodes, lambda: SafeParserCache(maxsize=1000),
                     lambda: ValidationCache(maxsize=1000)])
 
 
