@@ -1,0 +1,170 @@
+"""The guest order-status page (/track) in a real headless Chromium against a real server:
+look an order up, watch it change by itself as the store works on it, not-found answers,
+links carrying the order in their fragment, Italian, phone and desktop layouts."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.lifecycle import fulfillment_ids, place, step
+from tests.browser.conftest import Page
+from tests.conftest import seed_contract_network
+
+pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+
+PHONE, DESKTOP = (390, 844), (1280, 900)
+NOT_FOUND = ("We could not find an order with this number and email. "
+             "Check both and try again.")
+
+
+async def _seeded_order(live, tokens, key: str, **changes) -> tuple[str, str]:
+    await seed_contract_network(live.api, tokens)
+    number = (await place(live.api, key, token=tokens["ada"], **changes))["number"]
+    fid = (await fulfillment_ids(live.api, number, tokens["agent"]))["ST-ROMA"]
+    return number, fid
+
+
+async def _type_and_submit(page: Page, number: str, email: str) -> None:
+    """Fill the form with the keyboard only: number, Tab, email, Enter."""
+    from selenium.webdriver.common.keys import Keys
+
+    def keys() -> None:
+        driver = page.driver
+        driver.find_element("id", "number").clear()
+        driver.find_element("id", "email").clear()
+        driver.find_element("id", "number").click()
+        driver.switch_to.active_element.send_keys(number, Keys.TAB)
+        driver.switch_to.active_element.send_keys(email, Keys.ENTER)
+
+    await page.run(keys)
+
+
+async def test_a_guest_sees_the_order_and_the_page_follows_it_live(live, tokens, page):
+    number, fid = await _seeded_order(live, tokens, "track-page-live-1")
+    await page.open(f"{live.url}/track")
+    assert await page.script("return document.activeElement.id") == "number"
+    labelled = await page.script(
+        "return [...document.querySelectorAll('input, select')].every("
+        "  el => document.querySelector(`label[for='${el.id}']`))")
+    assert labelled is True
+
+    await _type_and_submit(page, number, " Ada@Example.com ")
+    await page.wait_text("status", "Confirmed")
+    assert await page.text("order-number") == number
+    assert await page.script("return document.activeElement.id") == "order-heading"
+    assert "Home delivery" in await page.text("facts")
+    assert "Expected delivery" in await page.text("facts")
+    assert "We received your order" in await page.text("timeline")
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "live", "the page never went live")
+    await page.shot("track-confirmed", *PHONE)
+
+    store = tokens["store_roma"]
+    for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment"):
+        assert (await step(live.api, name, fid, store))["userErrors"] == []
+    await page.wait_text("status", "Being prepared")
+    shipped = await step(live.api, "shipFulfillment", fid, store, carrier="BRT",
+                         trackingNumber="BRT123456789")
+    assert shipped["userErrors"] == []
+
+    await page.wait_text("status", "Shipped")
+    await page.wait_text("shipments", "Tracking number: BRT123456789")
+    assert "Carrier: BRT" in await page.text("shipments")
+    assert "Shipped with BRT, tracking number BRT123456789" in await page.text("timeline")
+    assert "Shipped" in await page.script(
+        "return document.getElementById('announcer').textContent")
+    assert await page.script("return location.href") == f"{live.url}/track"
+
+    await page.shot("track-shipped", *DESKTOP)
+    await page.shot("track-shipped", *PHONE)
+    assert await page.fits_width(*PHONE)
+    assert await page.fits_width(320, 640)
+
+
+async def test_a_wrong_email_reads_exactly_like_an_unknown_number(live, tokens, page):
+    number, _ = await _seeded_order(live, tokens, "track-page-nf-01")
+    await page.open(f"{live.url}/track")
+
+    await _type_and_submit(page, number, "eve@example.com")
+    await page.wait_text("problem", "could not find")
+    wrong_email = await page.text("problem")
+    await _type_and_submit(page, "PR-999999", "ada@example.com")
+    await page.wait(lambda d: d.find_element("id", "submit").is_enabled())
+    wrong_number = await page.text("problem")
+
+    assert wrong_email == wrong_number == NOT_FOUND
+    await page.shot("track-not-found", *DESKTOP)
+    await page.shot("track-not-found", *PHONE)
+    assert await page.script("return document.getElementById('result').hidden") is True
+    assert await page.script(
+        "return document.getElementById('problem').getAttribute('role')") == "alert"
+
+
+async def test_a_link_with_the_order_in_its_fragment_opens_a_pickup_and_leaves_no_trace(
+        live, tokens, page):
+    number, fid = await _seeded_order(
+        live, tokens, "track-page-pick1",
+        delivery={"method": "PICKUP", "pickupLocation": "ST-ROMA"})
+    await page.open(f"{live.url}/track#number={number}&email=ada%40example.com")
+
+    await page.wait_text("status", "Confirmed")
+    facts = await page.text("facts")
+    assert "Pickup in store" in facts
+    assert "Roma Via del Corso — Via del Corso 200, 00186 Roma" in facts
+    assert "Ready by" in facts
+    assert await page.script("return location.href") == f"{live.url}/track"
+    assert await page.script("return history.length") >= 1
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "live", "the page never went live")
+
+    store = tokens["store_roma"]
+    for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment",
+                 "markReadyForPickup"):
+        assert (await step(live.api, name, fid, store))["userErrors"] == []
+    await page.wait_text("status", "Ready for pickup")
+    assert "Ready for pickup at Roma Via del Corso" in await page.text("timeline")
+    await page.shot("track-pickup", *PHONE)
+
+
+async def test_italian_follows_the_browser_and_the_switch_is_remembered(
+        live, tokens, page, italian_page):
+    number, _ = await _seeded_order(live, tokens, "track-page-it-01")
+
+    await italian_page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await italian_page.wait_text("status", "Confermato")
+    assert await italian_page.text("title") == "Traccia il tuo ordine"
+    assert await italian_page.script("return document.documentElement.lang") == "it"
+    assert "Abbiamo ricevuto il tuo ordine" in await italian_page.text("timeline")
+
+    await page.open(f"{live.url}/track")
+    assert await page.text("title") == "Track your order"
+
+    def choose(value: str) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        Select(page.driver.find_element("id", "lang")).select_by_value(value)
+
+    await page.run(choose, "it")
+    assert await page.text("title") == "Traccia il tuo ordine"
+    await _type_and_submit(page, number, "nobody@example.com")
+    await page.wait_text("problem", "Non abbiamo trovato un ordine")
+    await page.open(f"{live.url}/track")  # a new visit remembers the choice
+    assert await page.text("title") == "Traccia il tuo ordine"
+    assert await page.script("return document.getElementById('lang').value") == "it"
+    await page.run(choose, "en")
+    assert await page.text("title") == "Track your order"
+
+
+async def test_the_form_has_a_visible_keyboard_focus(live, page):
+    from selenium.webdriver.common.keys import Keys
+
+    await page.open(f"{live.url}/track")
+
+    def tab_to_email() -> str:
+        page.driver.switch_to.active_element.send_keys(Keys.TAB)
+        return page.driver.execute_script(
+            "const el = document.activeElement;"
+            "const s = getComputedStyle(el);"
+            "return `${el.id} ${s.outlineStyle} ${parseFloat(s.outlineWidth) >= 2}`")
+
+    assert await page.run(tab_to_email) == "email solid true"
