@@ -4,11 +4,15 @@ links carrying the order in their fragment, Italian, phone and desktop layouts."
 
 from __future__ import annotations
 
+import socket
+
+import httpx
 import pytest
 
+from api.app import create_app
 from tests.api.lifecycle import fulfillment_ids, place, step
 from tests.browser.conftest import Page
-from tests.conftest import seed_contract_network
+from tests.conftest import Api, make_settings, seed_contract_network, serve
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -168,3 +172,48 @@ async def test_the_form_has_a_visible_keyboard_focus(live, page):
             "return `${el.id} ${s.outlineStyle} ${parseFloat(s.outlineWidth) >= 2}`")
 
     assert await page.run(tab_to_email) == "email solid true"
+
+
+async def test_the_page_reconnects_and_catches_up_on_what_it_missed(db_url, clock, tokens, page):
+    """The server goes away; while it is down the store packs and ships; when it is back the
+    page reconnects by itself and resumes from the last event it saw."""
+    with socket.socket() as probe:  # a port both servers will use, one after the other
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with serve(create_app(make_settings(db_url), clock=clock), port) as url, \
+            httpx.AsyncClient(base_url=url, timeout=30) as client:
+        api = Api(client, None)
+        await seed_contract_network(api, tokens)
+        number = (await place(api, "track-page-back1", token=tokens["ada"]))["number"]
+        fid = (await fulfillment_ids(api, number, tokens["agent"]))["ST-ROMA"]
+        await page.open(f"{url}/track#number={number}&email=ada@example.com")
+        await page.wait_text("status", "Confirmed")
+        await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+            "data-state") == "live", "the page never went live")
+        assert (await step(api, "acceptFulfillment", fid, tokens["store_roma"]))[
+            "userErrors"] == []
+        await page.wait_text("status", "Being prepared")
+
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "reconnecting", "the page did not notice the server went away")
+    offline = create_app(make_settings(db_url), clock=clock)
+    async with offline.router.lifespan_context(offline), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=offline), base_url="http://test") as client:
+        api = Api(client, offline)
+        for name, extra in (("pickFulfillment", {}), ("packFulfillment", {}),
+                            ("shipFulfillment", {"carrier": "BRT",
+                                                 "trackingNumber": "BRT555000111"})):
+            assert (await step(api, name, fid, tokens["store_roma"], **extra))[
+                "userErrors"] == []
+    assert await page.text("status") == "Being prepared"  # nobody told the page yet
+
+    async with serve(create_app(make_settings(db_url), clock=clock), port):
+        await page.wait_text("status", "Shipped")
+        await page.wait_text("shipments", "BRT555000111")
+        await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+            "data-state") == "live", "the page did not come back live")
+    # it caught up from the replayed events alone: one trackOrder request, the first lookup
+    assert await page.script(
+        "return performance.getEntriesByType('resource')"
+        "  .filter(e => e.initiatorType === 'fetch').map(e => new URL(e.name).pathname)"
+    ) == ["/graphql"]
