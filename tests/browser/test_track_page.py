@@ -139,6 +139,7 @@ async def test_italian_follows_the_browser_and_the_switch_is_remembered(
     assert await italian_page.text("title") == "Traccia il tuo ordine"
     assert await italian_page.script("return document.documentElement.lang") == "it"
     assert "Abbiamo ricevuto il tuo ordine" in await italian_page.text("timeline")
+    await italian_page.shot("track-italian", *PHONE)
 
     await page.open(f"{live.url}/track")
     assert await page.text("title") == "Track your order"
@@ -217,3 +218,40 @@ async def test_the_page_reconnects_and_catches_up_on_what_it_missed(db_url, cloc
         "return performance.getEntriesByType('resource')"
         "  .filter(e => e.initiatorType === 'fetch').map(e => new URL(e.name).pathname)"
     ) == ["/graphql"]
+
+
+CONTRAST = """
+const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 4).map(Number);
+const lum = ([r, g, b]) => {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+};
+const backdrop = (el) => {
+  for (let at = el; at; at = at.parentElement) {
+    const c = rgb(getComputedStyle(at).backgroundColor);
+    if (c.length < 4 || c[3] === 1) return c;
+  }
+  return [255, 255, 255];
+};
+return [...document.querySelectorAll(arguments[0])]
+  .filter((el) => el.offsetParent !== null && el.textContent.trim())
+  .map((el) => {
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(backdrop(el))];
+    return [el.id || el.className || el.tagName, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  });
+"""
+
+
+async def test_text_has_enough_contrast(live, tokens, page):
+    number, _ = await _seeded_order(live, tokens, "track-page-aa-01")
+    await page.open(f"{live.url}/track")
+    await _type_and_submit(page, number, "eve@example.com")
+    await page.wait_text("problem", "could not find")
+    seen = await page.script(CONTRAST, "label, .hint, button, .problem, .brand, select")
+    await page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await page.wait_text("status", "Confirmed")
+    seen += await page.script(CONTRAST, "h1, h2, h3, .status, .status-label, .status-words, "
+                                        ".connection, dt, dd, time, .timeline span, .sku")
+
+    assert len(seen) >= 15
+    assert [(what, ratio) for what, ratio in seen if ratio < 4.5] == []  # WCAG AA
