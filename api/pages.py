@@ -15,12 +15,17 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 STATIC = Path(__file__).resolve().parent / "static"
+# The page needs nothing but its own origin: its script, its style sheet, POST /graphql and
+# the WebSocket at /graphql ('self' covers ws:/wss: to the same host).
+TRACK_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+             "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 async def track(_: Request) -> FileResponse:
     """The order-status page; the order comes in the URL fragment, never to the server."""
     return FileResponse(STATIC / "track.html", media_type="text/html; charset=utf-8",
-                        headers={"cache-control": "no-cache", "referrer-policy": "no-referrer"})
+                        headers={"cache-control": "no-cache", "referrer-policy": "no-referrer",
+                                 "content-security-policy": TRACK_CSP})
 
 
 def routes() -> list[BaseRoute]:

@@ -22,6 +22,7 @@ async def test_the_page_and_its_files_are_served_without_inline_code(api):
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert page.headers["referrer-policy"] == "no-referrer"
+    assert "script-src 'self'; style-src 'self'" in page.headers["content-security-policy"]
     html = page.text
     # a strict Content-Security-Policy (script-src 'self'; style-src 'self') must not break it
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/track.js" defer>']

@@ -55,6 +55,7 @@ def _driver(language: str) -> Any:
                  f"--lang={language}", "--window-size=1280,900"):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
@@ -93,6 +94,7 @@ class Page:
         def go() -> None:
             self.driver.set_window_size(1280, 900)
             self.driver.get("about:blank")
+            self.driver.get_log("browser")  # start with a clean console
             self.driver.get(url)
 
         await self.run(go)
@@ -114,6 +116,11 @@ class Page:
         from selenium.webdriver.common.by import By
 
         return await self.run(lambda: self.driver.find_element(By.ID, element_id).text)
+
+    async def console_problems(self) -> list[str]:
+        """Console errors and warnings since the last call (CSP violations among them)."""
+        entries = await self.run(self.driver.get_log, "browser")
+        return [e["message"] for e in entries if e["level"] in ("SEVERE", "WARNING")]
 
     async def script(self, source: str, *args: Any) -> Any:
         return await self.run(self.driver.execute_script, source, *args)

@@ -83,6 +83,8 @@ async def test_a_guest_sees_the_order_and_the_page_follows_it_live(live, tokens,
     await page.shot("track-shipped", *PHONE)
     assert await page.fits_width(*PHONE)
     assert await page.fits_width(320, 640)
+    # served with a strict Content-Security-Policy: nothing was refused, nothing went wrong
+    assert await page.console_problems() == []
 
 
 async def test_a_wrong_email_reads_exactly_like_an_unknown_number(live, tokens, page):
