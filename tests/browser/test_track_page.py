@@ -5,6 +5,7 @@ links carrying the order in their fragment, Italian, phone and desktop layouts."
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -257,3 +258,31 @@ async def test_text_has_enough_contrast(live, tokens, page):
 
     assert len(seen) >= 15
     assert [(what, ratio) for what, ratio in seen if ratio < 4.5] == []  # WCAG AA
+
+
+FETCHES = ("return performance.getEntriesByType('resource')"
+           "  .filter(e => e.initiatorType === 'fetch').length")
+
+
+async def test_an_order_whose_events_are_past_retention_is_still_followed_live(
+        live, tokens, page, clock):
+    """Replaying from the start is refused (RESYNC_REQUIRED): the page follows live only,
+    takes the state from trackOrder once more, and still sees the next change."""
+    number, fid = await _seeded_order(live, tokens, "track-page-old-1")
+    clock.current += timedelta(days=8)
+    assert await live.app.state.realtime.prune_once() > 0
+
+    await page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await page.wait_text("status", "Confirmed")
+    await page.wait(lambda d: d.execute_script(FETCHES) == 2, "no second trackOrder")
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "live", "the page never went live")
+
+    store = tokens["store_roma"]
+    for name, extra in (("acceptFulfillment", {}), ("pickFulfillment", {}),
+                        ("packFulfillment", {}),
+                        ("shipFulfillment", {"carrier": "SDA", "trackingNumber": "SDA42"})):
+        assert (await step(live.api, name, fid, store, **extra))["userErrors"] == []
+    await page.wait_text("status", "Shipped")
+    await page.wait_text("shipments", "SDA42")
+    assert await page.script(FETCHES) == 2
