@@ -44,7 +44,7 @@ async def _type_and_submit(page: Page, number: str, email: str) -> None:
     await page.run(keys)
 
 
-async def test_a_guest_sees_the_order_and_the_page_follows_it_live(live, tokens, page):
+async def test_a_guest_sees_the_order_and_the_page_follows_it_live(page, live, tokens):
     number, fid = await _seeded_order(live, tokens, "track-page-live-1")
     await page.open(f"{live.url}/track")
     assert await page.script("return document.activeElement.id") == "number"
@@ -88,7 +88,7 @@ async def test_a_guest_sees_the_order_and_the_page_follows_it_live(live, tokens,
     assert await page.console_problems() == []
 
 
-async def test_a_wrong_email_reads_exactly_like_an_unknown_number(live, tokens, page):
+async def test_a_wrong_email_reads_exactly_like_an_unknown_number(page, live, tokens):
     number, _ = await _seeded_order(live, tokens, "track-page-nf-01")
     await page.open(f"{live.url}/track")
 
@@ -108,7 +108,7 @@ async def test_a_wrong_email_reads_exactly_like_an_unknown_number(live, tokens, 
 
 
 async def test_a_link_with_the_order_in_its_fragment_opens_a_pickup_and_leaves_no_trace(
-        live, tokens, page):
+        page, live, tokens):
     number, fid = await _seeded_order(
         live, tokens, "track-page-pick1",
         delivery={"method": "PICKUP", "pickupLocation": "ST-ROMA"})
@@ -134,7 +134,7 @@ async def test_a_link_with_the_order_in_its_fragment_opens_a_pickup_and_leaves_n
 
 
 async def test_italian_follows_the_browser_and_the_switch_is_remembered(
-        live, tokens, page, italian_page):
+        page, italian_page, live, tokens):
     number, _ = await _seeded_order(live, tokens, "track-page-it-01")
 
     await italian_page.open(f"{live.url}/track#number={number}&email=ada@example.com")
@@ -163,7 +163,7 @@ async def test_italian_follows_the_browser_and_the_switch_is_remembered(
     assert await page.text("title") == "Track your order"
 
 
-async def test_the_form_has_a_visible_keyboard_focus(live, page):
+async def test_the_form_has_a_visible_keyboard_focus(page, live):
     from selenium.webdriver.common.keys import Keys
 
     await page.open(f"{live.url}/track")
@@ -178,7 +178,7 @@ async def test_the_form_has_a_visible_keyboard_focus(live, page):
     assert await page.run(tab_to_email) == "email solid true"
 
 
-async def test_the_page_reconnects_and_catches_up_on_what_it_missed(db_url, clock, tokens, page):
+async def test_the_page_reconnects_and_catches_up_on_what_it_missed(page, db_url, clock, tokens):
     """The server goes away; while it is down the store packs and ships; when it is back the
     page reconnects by itself and resumes from the last event it saw."""
     with socket.socket() as probe:  # a port both servers will use, one after the other
@@ -245,7 +245,7 @@ return [...document.querySelectorAll(arguments[0])]
 """
 
 
-async def test_text_has_enough_contrast(live, tokens, page):
+async def test_text_has_enough_contrast(page, live, tokens):
     number, _ = await _seeded_order(live, tokens, "track-page-aa-01")
     await page.open(f"{live.url}/track")
     await _type_and_submit(page, number, "eve@example.com")
@@ -265,7 +265,7 @@ FETCHES = ("return performance.getEntriesByType('resource')"
 
 
 async def test_an_order_whose_events_are_past_retention_is_still_followed_live(
-        live, tokens, page, clock):
+        page, live, tokens, clock):
     """Replaying from the start is refused (RESYNC_REQUIRED): the page follows live only,
     takes the state from trackOrder once more, and still sees the next change."""
     number, fid = await _seeded_order(live, tokens, "track-page-old-1")

@@ -48,7 +48,7 @@ async def _run(node: str, script: str, *args: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-async def test_graphql_ws_client_resumes_order_events_after_a_disconnect(live, tokens, node):
+async def test_graphql_ws_client_resumes_order_events_after_a_disconnect(node, live, tokens):
     await seed_contract_network(live.api, tokens)
     number = (await place(live.api, "node-resume-0001", token=tokens["ada"]))["number"]
     fid = (await fulfillment_ids(live.api, number, tokens["agent"]))["ST-ROMA"]
@@ -67,7 +67,7 @@ async def test_graphql_ws_client_resumes_order_events_after_a_disconnect(live, t
 
 
 async def test_apollo_client_runs_queries_and_mutations_over_its_default_link(
-        live, tokens, node):
+        node, live, tokens):
     await seed_contract_network(live.api, tokens)
 
     got = await _run(node, "apollo.mjs", live.url, tokens["ada"])
