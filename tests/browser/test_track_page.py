@@ -130,6 +130,7 @@ async def test_a_link_with_the_order_in_its_fragment_opens_a_pickup_and_leaves_n
         assert (await step(live.api, name, fid, store))["userErrors"] == []
     await page.wait_text("status", "Ready for pickup")
     assert "Ready for pickup at Roma Via del Corso" in await page.text("timeline")
+    assert await page.text("facts") == facts  # the live view carries the same pickup facts
     await page.shot("track-pickup", *PHONE)
 
 
