@@ -21,7 +21,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
-from api import labels, ops
+from api import labels, ops, pages
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
@@ -159,6 +159,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         Route("/readyz", ops.readyz),
         Route("/metrics", metrics_endpoint),
         Route("/", home),
+        *pages.routes(),
     ], lifespan=lifespan, middleware=[Middleware(RequestLog)])
     app.state.settings, app.state.metrics = settings, metrics
     return app
