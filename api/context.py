@@ -31,6 +31,7 @@ class Dependencies:
     promise_key: bytes  # seals delivery-promise option ids (see domain/promise.py)
     policy: Policy = field(default_factory=Policy)
     realtime: Any = None  # api.realtime.Realtime: live subscriptions
+    guards: Any = None  # api.guard.Guards: cost budgets and guest-lookup limits
 
 
 @dataclass
