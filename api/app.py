@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
@@ -120,6 +121,12 @@ class PromessaGraphQL(GraphQL):
             answer.pop("data", None)
             request.state.graphql_status = http.status_of(answer)
         return answer
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):  # strawberry would fail on it with a 500
+            raise CodedHTTPException(400, "the body must be a JSON object", "BAD_REQUEST")
+        return parsed
 
     def _validate_batch_request(self, request_data, protocol) -> None:
         raise CodedHTTPException(400, "batched operations are not supported: send one "
