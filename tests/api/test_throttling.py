@@ -164,3 +164,18 @@ async def test_guest_lookups_are_limited_per_client(guarded):
         async with client(api.app, "10.8.8.8") as owner:  # another client is not affected
             found = await owner.post(TRACK, {"n": number, "e": "ada@example.com"})
             assert found["data"]["trackOrder"]["number"] == number
+
+
+async def test_the_guest_path_of_order_events_spends_the_same_lookups(live_server, tokens):
+    from tests.api.realtime import refusal
+    from tests.conftest import seed_contract_network
+
+    async with live_server(guest_lookups_per_order=1) as live:
+        await seed_contract_network(live.api, tokens)
+        number = (await live.api.data(PLACE, place_input()))["placeOrder"]["order"]["number"]
+        found = await live.api.post(TRACK, {"n": number, "e": "ada@example.com"})
+        assert found["data"]["trackOrder"]["number"] == number  # the order's one lookup
+        error = await refusal(live.ws_url, None, """subscription($n: String!, $e: String!) {
+            orderEvents(number: $n, email: $e) { sequence } }""",
+                              {"n": number, "e": "ada@example.com"})
+        assert error["extensions"]["code"] == "THROTTLED"
