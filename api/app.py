@@ -221,14 +221,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/", home),
-    ], lifespan=lifespan, middleware=[
-        Middleware(http.SecurityHeaders, html_csp=http.ide_csp(graphql.graphql_ide_html)
-                   if graphql.graphql_ide else http.API_CSP, hsts=settings.production),
-        Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                   allow_methods=["GET", "POST"],
-                   allow_headers=["authorization", "content-type", "accept"], max_age=600),
-        Middleware(http.BodyLimit, max_bytes=settings.max_body_bytes),
-    ])
+    ], lifespan=lifespan, middleware=middleware(settings, graphql))
+
+
+def middleware(settings: Settings, graphql: PromessaGraphQL) -> list[Middleware]:
+    """Security headers on every answer, CORS only for configured origins, the body limit."""
+    csp = http.ide_csp(graphql.graphql_ide_html) if graphql.graphql_ide else http.API_CSP
+    cors = [Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                       allow_methods=["GET", "POST"],
+                       allow_headers=["authorization", "content-type", "accept"], max_age=600)]
+    return [Middleware(http.SecurityHeaders, html_csp=csp, hsts=settings.production),
+            *(cors if settings.cors_origins else ()),
+            Middleware(http.BodyLimit, max_bytes=settings.max_body_bytes)]
 
 
 def open_guards(settings: Settings) -> Guards:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSyntaxError, get_operation_ast
+from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError, get_operation_ast
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
@@ -95,10 +95,14 @@ async def guest_lookup(context: Any, number: str) -> None:
 
 
 class RequestGuard(SchemaExtension):
-    """Token cap at parsing; cost, page sizes, input lists and the budget before execution."""
+    """Token cap at parsing; cost, page sizes, input lists and the budget before execution.
 
-    def __init__(self, *, limits: limits.Limits) -> None:
-        self.limits = limits
+    Listed after ValidationCache: its `on_validate` reads the verdict that one leaves.
+    """
+
+    def __init__(self, *, limits: limits.Limits,
+                 rules: tuple[type[ASTValidationRule], ...] = ()) -> None:
+        self.limits, self.rules = limits, rules
         self.cost: int | None = None
         self.decision: Decision | None = None
         self.budget: Bucket | None = None
@@ -106,6 +110,9 @@ class RequestGuard(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         context.parse_options = {**context.parse_options, "max_tokens": self.limits.max_tokens}
+        # the document-only rules (shape, introspection) join graphql-core's, so
+        # ValidationCache keeps their verdict with the rest
+        context.validation_rules = (*context.validation_rules, *self.rules)
         yield
 
     def on_parse(self) -> Iterator[None]:

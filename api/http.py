@@ -21,7 +21,6 @@ import json
 import re
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -102,8 +101,6 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = error_response(413, f"the request body is larger than {self.max_bytes} "
-                                        "bytes", "BODY_TOO_LARGE")
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -111,7 +108,7 @@ class BodyLimit:
                 except ValueError:
                     declared = -1
                 if declared > self.max_bytes:
-                    await too_large(scope, receive, send)
+                    await self.too_large()(scope, receive, send)
                     return
         seen = 0
         started = False
@@ -135,7 +132,11 @@ class BodyLimit:
         except _TooLarge:
             if started:
                 raise
-            await too_large(scope, receive, send)
+            await self.too_large()(scope, receive, send)
+
+    def too_large(self) -> Response:
+        return error_response(413, f"the request body is larger than {self.max_bytes} bytes",
+                              "BODY_TOO_LARGE")
 
 
 class _TooLarge(Exception):
@@ -162,7 +163,14 @@ class SecurityHeaders:
     """Headers every HTTP answer carries; an HTML answer (GraphiQL) gets `html_csp`."""
 
     def __init__(self, app: ASGIApp, *, html_csp: str, hsts: bool) -> None:
-        self.app, self.html_csp, self.hsts = app, html_csp, hsts
+        self.app = app
+        common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                  (b"x-frame-options", b"DENY")]
+        if hsts:
+            common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        # encoded once: this runs for every answer
+        self.api = [*common, (b"content-security-policy", API_CSP.encode())]
+        self.html = [*common, (b"content-security-policy", html_csp.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -171,16 +179,11 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
-                html = headers.get("content-type", "").startswith("text/html")
-                headers.setdefault("Content-Security-Policy",
-                                   self.html_csp if html else API_CSP)
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security",
-                                       "max-age=31536000; includeSubDomains")
+                headers = list(message.get("headers", ()))
+                html = any(name == b"content-type" and value.startswith(b"text/html")
+                           for name, value in headers)
+                headers.extend(self.html if html else self.api)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 
 from api.errors import ErrorCodes, ProductionErrorCodes
 from api.guard import RequestGuard
@@ -68,16 +68,15 @@ def build_schema(*, limits: Limits | None = None, introspection: bool = True,
                  production: bool = False) -> strawberry.Schema:
     """The schema; `limits` guard every request (api/limits.py, api/guard.py)."""
     limits = limits or Limits()
-    rules = [shape_rule(limits), *(() if introspection else (NoIntrospection,))]
+    rules = (shape_rule(limits), *(() if introspection else (NoIntrospection,)))
     return PromessaSchema(
         query=Query, mutation=Mutation, subscription=Subscription,
         execution_context_class=SharedEventExecutor,
         # order matters: RequestGuard reads the verdict ValidationCache leaves
         extensions=[ProductionErrorCodes if production else ErrorCodes,
                     lambda: SafeParserCache(maxsize=1000),
-                    lambda: AddValidationRules(rules),
                     lambda: ValidationCache(maxsize=1000),
-                    lambda: RequestGuard(limits=limits)])
+                    lambda: RequestGuard(limits=limits, rules=rules)])
 
 
 def export_sdl() -> str:

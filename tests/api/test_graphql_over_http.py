@@ -175,7 +175,7 @@ async def test_no_origin_is_allowed_cross_site_by_default(api):
     preflight = await api.client.options("/graphql", headers={
         "origin": "https://shop.example.com", "access-control-request-method": "POST",
         "access-control-request-headers": "content-type"})
-    assert preflight.status_code == 400
+    assert preflight.status_code in (400, 405)
     assert "access-control-allow-origin" not in preflight.headers
     response = await api.client.post("/graphql", json={"query": QUERY},
                                      headers={"origin": "https://shop.example.com"})

@@ -217,3 +217,22 @@ async def test_a_socket_with_a_valid_token_stays_open_past_a_short_while(server)
         await asyncio.sleep(2.5)  # longer than the expiring tokens above live
         await _send(ws, {"type": "ping"})
         assert await _recv(ws) == {"type": "pong"}
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("subscription { " + " ".join(f"a{i}: inventoryEvents {{ sequence }}" for i in range(31))
+     + " }", "MAX_ALIASES_EXCEEDED"),
+    ("subscription { inventoryEvents { sequence " + "x " * 5000 + "} }", "MAX_TOKENS_EXCEEDED"),
+    ("subscription { inventoryEvents(skus: [" + '"A",' * 251 + "]) { sequence } }",
+     "INPUT_LIST_TOO_LONG"),
+])
+async def test_a_subscription_past_a_limit_gets_an_error_and_the_socket_stays_open(
+        server, query, code):
+    async with _open(server) as ws:
+        await _initialised(ws)
+        await _send(ws, {"id": "1", "type": "subscribe", "payload": {"query": query}})
+        message = await _recv(ws)
+        assert message["type"] == "error" and message["id"] == "1"
+        assert message["payload"][0]["extensions"]["code"] == code
+        await _send(ws, {"type": "ping"})
+        assert await _recv(ws) == {"type": "pong"}
