@@ -149,6 +149,7 @@ class RequestGuard(SchemaExtension):
             self.cost = limits.measure(context.schema._schema, document, operation,
                                        context.variables, self.limits)
         except GraphQLError as refusal:
+            self.cost = (refusal.extensions or {}).get("cost")  # reported when it was measured
             return refusal
         app_context = context.context
         guards: Guards | None = getattr(getattr(app_context, "deps", None), "guards", None)

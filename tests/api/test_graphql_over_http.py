@@ -9,6 +9,10 @@ errors), a plain-text body for refusals — is ours to fix, and each case is pro
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -167,7 +171,9 @@ async def test_graphiql_gets_a_policy_that_lets_its_page_load(api):
     response = await api.client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200 and "graphiql" in response.text.lower()
     policy = response.headers["content-security-policy"]
-    assert "script-src 'self' https://unpkg.com 'sha256-" in policy
+    [inline] = re.findall(r"<script>(.*?)</script>", response.text, flags=re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert f"script-src 'self' https://unpkg.com 'sha256-{digest}'" in policy  # that script only
     assert "connect-src 'self'" in policy and "frame-ancestors 'none'" in policy
 
 

@@ -205,6 +205,12 @@ async def test_every_answer_reports_its_cost(guarded, tokens):
         omitted = await api.post("{ orders { edges { node { number } } } }",
                                  token=tokens["admin"])
         assert omitted["extensions"]["cost"]["requested"] == 1 + 20 * 2  # default page: 20
+    async with guarded(limits=Limits(max_cost=30)) as (api, _):
+        refused = await api.post("{ orders(first: 10) { edges { node { number lines { sku } } "
+                                 "} } }", token=tokens["admin"])
+        assert refused["errors"][0]["extensions"] == {"code": "MAX_COST_EXCEEDED", "cost": 31,
+                                                      "limit": 30}
+        assert refused["extensions"]["cost"] == {"requested": 31, "limit": 30}
 
 
 async def test_the_contract_and_graphiql_introspection_fit_the_default_limits(guarded):
