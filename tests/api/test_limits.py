@@ -220,3 +220,12 @@ async def test_the_contract_and_graphiql_introspection_fit_the_default_limits(gu
         result = await api.post(get_introspection_query(descriptions=True,
                                                         input_value_deprecation=True))
         assert "errors" not in result and result["data"]["__schema"]["queryType"]
+
+
+async def test_an_unknown_fragment_is_a_bad_request_not_a_crash(guarded):
+    # strawberry's own QueryDepthLimiter fails with a KeyError here; ours leaves it to validation
+    async with guarded() as (api, statements):
+        [error] = (await api.post("query { ...Missing }"))["errors"]
+        assert error["message"] == "Unknown fragment 'Missing'."
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert statements == []
