@@ -11,6 +11,11 @@ Two checks, both before execution:
   is omitted), `first` at most `max_page`, every input list at most `max_list` items.
 The token cap is the parser's own (`parse(max_tokens=…)`), set by `api.guard.RequestGuard`.
 Each refusal is a GraphQL error with its own `extensions.code`.
+
+Why not strawberry's QueryDepthLimiter / MaxAliasesLimiter: both walk a fragment again at
+every spread, so a document of 22 fragments each spreading the next twice takes seconds (and
+30 fit in the token cap), their errors carry no code, and the depth limiter fails with a
+KeyError on a spread of an unknown fragment instead of letting validation report it.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ class Limits:
 
     max_depth: int = 15
     max_aliases: int = 30
-    max_tokens: int = 5000
+    max_tokens: int = 2000
     max_cost: int = 5000
     max_page: int = 100
     default_page: int = 20
