@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from api.context import Context
+from api.guard import guest_lookup
 from api.schema.catalog import Location
 from api.schema.common import (
     Address,
@@ -410,6 +411,7 @@ class OrderQuery:
                                   "number and for a wrong email.")
     async def track_order(self, info: strawberry.Info[Context, None], number: str,
                           email: str) -> TrackedOrder | None:
+        await guest_lookup(info.context, number)
         found = await info.context.deps.reader.order_by_number(number.strip())
         if found is None or found.customer.email != email.strip().lower():
             return None
