@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
-from api import labels
+from api import http, labels, ops, pages
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
 from api.fanout import Fanout
+from api.guard import Guards
+from api.observability import RequestLog
+from api.prometheus import Metrics, counting_reservations, metrics_endpoint
 from api.realtime import Realtime
 from api.schema.root import build_schema
 from api.settings import Settings
+from api.throttle import Bucket, open_buckets
 from api.ws import PromessaTransportWSHandler, authenticate_connection
 from domain.access import ANONYMOUS
 from domain.engine import SourcingEngine
@@ -45,14 +54,19 @@ class PromessaGraphQL(GraphQL):
     """Strawberry's ASGI app with our context: principal from the bearer token.
 
     Subscriptions speak graphql-transport-ws only (the legacy graphql-ws protocol is refused
-    with 4406); the token comes in connection_init, checked in `on_ws_connect`.
+    with 4406); the token comes in connection_init, checked in `on_ws_connect`. HTTP requests
+    follow GraphQL over HTTP (see api/http.py): what strawberry alone answers differently —
+    415 for other content types, 406, 405 for a mutation over GET, 4xx with the new media
+    type, errors as GraphQL-shaped JSON — is done here.
     """
 
     graphql_transport_ws_handler_class = PromessaTransportWSHandler
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            build_schema(), graphql_ide=None if settings.production else "graphiql",
+            build_schema(limits=settings.limits, introspection=settings.introspection_enabled,
+                         production=settings.production),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
             max_subscriptions_per_connection=settings.ws_max_subscriptions,
@@ -67,7 +81,7 @@ class PromessaGraphQL(GraphQL):
                                               secret=self.settings.jwt_secret)
         except InvalidToken as exc:
             if not isinstance(request, WebSocket):
-                raise HTTPException(401, str(exc)) from None
+                raise CodedHTTPException(401, str(exc), "UNAUTHENTICATED") from None
             principal, header_error = ANONYMOUS, str(exc)  # refused at connection_init
         return Context(principal=principal, deps=deps, loaders=make_loaders(deps),
                        request=request, response=response, header_error=header_error)
@@ -76,11 +90,77 @@ class PromessaGraphQL(GraphQL):
         authenticate_connection(context, secret=self.settings.jwt_secret)
         return UNSET
 
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        if self.is_websocket_request(request):
+            return await super().run(request, context, root_value)
+        media = http.negotiate(request.headers.get("accept"))
+        if request.method == "GET" and "query" not in request.query_params and (
+                "text/html" in request.headers.get("accept", "")):
+            return await super().run(request, context, root_value)  # GraphiQL (or 404)
+        if media is None:
+            return http.error_response(406, f"answers are {http.GRAPHQL_RESPONSE} or "
+                                            f"{http.JSON}", "NOT_ACCEPTABLE")
+        if request.method == "POST":
+            content_type, params = http.media_type(request.headers.get("content-type"))
+            if content_type != http.JSON or params.get("charset", "utf-8") != "utf-8":
+                return http.error_response(
+                    415, f"send the request as {http.JSON} (UTF-8)", "UNSUPPORTED_MEDIA_TYPE",
+                    media=media)
+        request.state.graphql_status = None
+        try:
+            response = await super().run(request, context, root_value)
+        except HTTPException as exc:
+            return _refused(request, exc, media)
+        if media == http.GRAPHQL_RESPONSE and response.media_type == http.JSON:
+            response.headers["content-type"] = f"{http.GRAPHQL_RESPONSE}; charset=utf-8"
+            response.status_code = request.state.graphql_status or response.status_code
+        return response
+
+    async def process_result(self, request, result):
+        answer = await super().process_result(request, result)
+        # a request error (refused before execution): the spec's response has no `data`
+        if answer.get("data") is None and result.errors and all(
+                e.path is None for e in result.errors):
+            answer.pop("data", None)
+            request.state.graphql_status = http.status_of(answer)
+        return answer
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):  # strawberry would fail on it with a 500
+            raise CodedHTTPException(400, "the body must be a JSON object", "BAD_REQUEST")
+        return parsed
+
+    def _validate_batch_request(self, request_data, protocol) -> None:
+        raise CodedHTTPException(400, "batched operations are not supported: send one "
+                                      "operation per request", "BATCH_NOT_SUPPORTED")
+
+
+class CodedHTTPException(HTTPException):
+    def __init__(self, status_code: int, reason: str, code: str) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
+
+
+HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND",
+              405: "METHOD_NOT_ALLOWED"}
+
+
+def _refused(request: Request, exc: HTTPException, media: str) -> Response:
+    """strawberry's refusals (plain text there) as GraphQL-shaped JSON with a code."""
+    if isinstance(exc.__cause__, InvalidOperationTypeError) and request.method == "GET":
+        return http.error_response(405, "GET runs queries only; send mutations with POST",
+                                   "METHOD_NOT_ALLOWED", media=media, headers={"Allow": "POST"})
+    code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return http.error_response(exc.status_code, exc.reason, code, media=media, headers=headers)
+
 
 async def open_dependencies(settings: Settings, *, clock: Clock,
-                            on_commit: CommitHook | None = None
-                            ) -> tuple[Database, Dependencies]:
-    """Open the database (migrating the embedded one) and bind the ports to it."""
+                            on_commit: CommitHook | None = None,
+                            metrics: Metrics | None = None) -> tuple[Database, Dependencies]:
+    """Open the database (migrating the embedded one) and bind the ports to it; with
+    `metrics`, retries and reservation conflicts are counted."""
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     try:
         if settings.embedded:
@@ -91,9 +171,13 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
         await db.dispose()
         raise
     policy = Policy(customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes))
+    uow_class, retry = SqlUnitOfWork, retrying
+    if metrics is not None:
+        uow_class = counting_reservations(SqlUnitOfWork, metrics.reservation_conflicts)
+        retry = functools.partial(retrying, on_retry=metrics.db_retries.inc)
     deps = Dependencies(reader=SqlReader(db),
-                        uow=lambda: SqlUnitOfWork(db, clock, on_commit=on_commit), clock=clock,
-                        sourcer=SourcingEngine(), retrying=retrying,
+                        uow=lambda: uow_class(db, clock, on_commit=on_commit), clock=clock,
+                        sourcer=SourcingEngine(), retrying=retry,
                         promise_key=promise_key(settings.jwt_secret), policy=policy,
                         label_key=labels.label_key(settings.jwt_secret),
                         label_ttl=timedelta(hours=settings.return_label_hours))
@@ -108,6 +192,7 @@ def promise_key(secret: str) -> bytes:
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     clock = clock or SystemClock()
     graphql = PromessaGraphQL(settings)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -118,9 +203,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                             retention=timedelta(hours=settings.outbox_retention_hours),
                             poll_seconds=settings.realtime_poll_seconds,
                             queue_limit=settings.subscriber_queue)
-        db, deps = await open_dependencies(settings, clock=clock, on_commit=realtime.committed)
+        db, deps = await open_dependencies(settings, clock=clock, on_commit=realtime.committed,
+                                           metrics=metrics)
         realtime.bind(SqlOutbox(db))
-        deps = dataclasses.replace(deps, realtime=realtime)
+        guards = open_guards(settings)
+        deps = dataclasses.replace(deps, realtime=realtime, guards=guards)
         app.state.deps, app.state.db = deps, db
         app.state.fanout, app.state.realtime = fanout, realtime
         try:
@@ -132,6 +219,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             yield
         finally:
             await realtime.stop()
+            await guards.buckets.close()
             await db.dispose()
 
     async def healthz(_: Request) -> JSONResponse:
@@ -145,7 +233,32 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/returns/{number}/label.pdf", labels.return_label),
         Route("/healthz", healthz),
+        Route("/readyz", ops.readyz),
+        Route("/metrics", metrics_endpoint),
         Route("/", home),
-    ], lifespan=lifespan)
-    app.state.settings = settings
+        *pages.routes(),
+    ], lifespan=lifespan, middleware=[Middleware(RequestLog), *middleware(settings, graphql)])
+    app.state.settings, app.state.metrics = settings, metrics
     return app
+
+
+def middleware(settings: Settings, graphql: PromessaGraphQL) -> list[Middleware]:
+    """Security headers on every answer, CORS only for configured origins, the body limit."""
+    csp = http.ide_csp(graphql.graphql_ide_html) if graphql.graphql_ide else http.API_CSP
+    cors = [Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                       allow_methods=["GET", "POST"],
+                       allow_headers=["authorization", "content-type", "accept"], max_age=600)]
+    return [Middleware(http.SecurityHeaders, html_csp=csp, hsts=settings.production),
+            *(cors if settings.cors_origins else ()),
+            Middleware(http.BodyLimit, max_bytes=settings.max_body_bytes)]
+
+
+def open_guards(settings: Settings) -> Guards:
+    """Cost budgets and guest-lookup limits, in Redis when configured (see api/throttle.py)."""
+    ten_minutes = 600.0
+    budget = (Bucket(capacity=settings.rate_limit_burst,
+                     refill_per_second=settings.rate_limit_per_second)
+              if settings.rate_limit else None)
+    return Guards(buckets=open_buckets(settings.buckets_url), budget=budget,
+                  guest_per_client=Bucket.per(settings.guest_lookups_per_client, ten_minutes),
+                  guest_per_order=Bucket.per(settings.guest_lookups_per_order, ten_minutes))

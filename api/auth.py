@@ -48,6 +48,19 @@ def principal_from_token(token: str, *, secret: str) -> Principal:
                      email=email.lower() if email else None, locations=frozenset(locations))
 
 
+def expires_at(header: str | None, *, secret: str) -> float | None:
+    """When a valid bearer token stops being valid (its `exp`, epoch seconds), if it says."""
+    if not header:
+        return None
+    token = header.partition(" ")[2].strip()
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
+    except jwt.InvalidTokenError:
+        return None
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
+
 def issue_token(*, role: str, secret: str, email: str | None = None,
                 locations: list[str] | None = None, subject: str | None = None,
                 ttl_seconds: int = 30 * 24 * 3600) -> str:

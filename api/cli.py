@@ -1,4 +1,4 @@
-"""The `promessa` command: serve, migrate, export-schema, token."""
+"""The `promessa` command: serve, migrate, export-schema, token, import, export."""
 
 from __future__ import annotations
 
@@ -51,8 +51,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                 secret=settings.jwt_secret)
             print(f"  {role:<12} {email or '':<26} {token}")
         print(f"GraphiQL: http://{args.host}:{args.port}/graphql", flush=True)
+    # JSON logs: uvicorn leaves logging to us (each worker configures it in app_factory)
+    log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
     uvicorn.run("api.cli:app_factory", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", lifespan="on")
+                workers=args.workers, log_level="info", lifespan="on", log_config=log_config,
+                access_log=settings.log_format != "json")
     return 0
 
 
@@ -61,9 +64,13 @@ def app_factory():
     import os
 
     from api.app import create_app
+    from api.observability import configure_logging
 
     demo = os.environ.get("PROMESSA_DEMO") == "1"
-    return create_app(_settings(demo=demo))
+    settings = _settings(demo=demo)
+    if settings.log_format == "json":
+        configure_logging("json")
+    return create_app(settings)
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -127,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--email")
     token.add_argument("--locations", help="comma separated location codes (store role)")
     token.set_defaults(func=cmd_token)
+    from api import bulk
+
+    bulk.add_commands(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -37,6 +37,7 @@ class Dependencies:
     payments: PaymentGateway = field(default_factory=RecordingPayments)
     label_key: bytes = b""  # signs return-label URLs (see api/labels.py)
     label_ttl: timedelta = timedelta(hours=72)
+    guards: Any = None  # api.guard.Guards: cost budgets and guest-lookup limits
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -13,12 +13,15 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from api.observability import current_request_id, new_request_id
 from domain.errors import DomainError
 
 log = logging.getLogger("promessa.errors")
 T = TypeVar("T")
 # what strawberry raises, outside any field, for a request of the wrong shape
 REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+# graphql-core's hints at names the schema has ("Did you mean 'code'?"): kept out in production
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 @strawberry.type(description="A business refusal: nothing was changed.")
@@ -48,36 +51,47 @@ class ErrorCodes(SchemaExtension):
     subscription event, and queries sent there) as each is sent.
     """
 
+    hide_suggestions = False
+
     async def on_operation(self):
         yield
         result = self.execution_context.result
         if result is None or not getattr(result, "errors", None):
             return
-        result.errors = [self._shape(e) for e in result.errors]
+        result.errors = [self._shape(e, self.hide_suggestions) for e in result.errors]
 
     def on_stream_result(self, result):
         if getattr(result, "errors", None):
-            result.errors = [self._shape(e) for e in result.errors]
+            result.errors = [self._shape(e, self.hide_suggestions) for e in result.errors]
         yield
 
     @staticmethod
-    def _shape(error: GraphQLError) -> GraphQLError:
+    def _shape(error: GraphQLError, hide_suggestions: bool = False) -> GraphQLError:
         original = error.original_error
         if isinstance(original, DomainError):
             return GraphQLError(original.message, nodes=error.nodes, source=error.source,
                                 positions=error.positions, path=error.path,
-                                extensions={**(error.extensions or {}), "code": original.code})
+                                extensions={**(error.extensions or {}), "code": original.code,
+                                            **getattr(original, "extensions", {})})
         # without a path or a node, an exception that is not a request error escaped a
         # subscription's event stream: unexpected, like one from a resolver
         if original is None or isinstance(original, (GraphQLError, *REQUEST_ERRORS)) or (
                 error.path is None and error.nodes):
             code = (error.extensions or {}).get("code", "BAD_REQUEST")
-            return GraphQLError(error.message, nodes=error.nodes, source=error.source,
+            message = SUGGESTION.sub("", error.message) if hide_suggestions else error.message
+            return GraphQLError(message, nodes=error.nodes, source=error.source,
                                 positions=error.positions, path=error.path,
                                 extensions={**(error.extensions or {}), "code": code})
-        request_id = uuid.uuid4().hex[:16]
+        # the request's own id (also in the X-Request-ID response header and its log line)
+        request_id = current_request_id() or new_request_id()
         log.error("unexpected error (request %s) at %s", request_id, error.path,
                   exc_info=(type(original), original, original.__traceback__))
         return GraphQLError("Unexpected error", nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path,
                             extensions={"code": "INTERNAL", "requestId": request_id})
+
+
+class ProductionErrorCodes(ErrorCodes):
+    """In production validation errors do not suggest field, argument or value names."""
+
+    hide_suggestions = True

@@ -120,7 +120,12 @@ class Fanout:
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def open(self) -> None:
-        await self._connect()
+        """Connect and start the watchdog. A backend that cannot be reached now is not fatal:
+        the watchdog keeps trying at every beat, and `/readyz` says not ready meanwhile."""
+        try:
+            await self._connect()
+        except Exception as exc:  # noqa: BLE001 - any connection failure: retried by the watchdog
+            log.warning("fan-out backend unreachable at start (%r); retrying", exc)
         self.connected = True
         self._watchdog = asyncio.create_task(self._watch(), name="fanout-watchdog")
 

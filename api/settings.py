@@ -8,6 +8,7 @@ from pathlib import Path
 
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
+from api.limits import Limits
 from persistence.db import DEFAULT_POOL_SIZE
 
 # Secrets that must never protect a real deployment (documentation examples, obvious words).
@@ -16,6 +17,7 @@ WELL_KNOWN_SECRETS = {"secret", "changeme", "change-me", "password", "promessa",
 MIN_SECRET_LENGTH = 32
 DEV_SECRET = "promessa-dev-only-secret-do-not-use-in-production"
 ENVIRONMENTS = ("development", "test", "production")
+LOG_FORMATS = ("json", "text")
 
 
 class SettingsError(ValueError):
@@ -40,6 +42,20 @@ class Settings:
     subscriber_queue: int = 1000
     fanout_heartbeat_seconds: float = 2.0
     return_label_hours: float = 72.0
+    metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer <it>`
+    log_format: str = "json"
+    # request limits (api/limits.py) and abuse protection (api/guard.py, api/http.py)
+    limits: Limits = field(default_factory=Limits)
+    rate_limit: bool = True
+    rate_limit_burst: int = 20_000  # cost points a caller may spend at once
+    rate_limit_per_second: float = 1_000.0  # cost points a caller regains each second
+    rate_limit_url: str | None = None  # redis:// shares the buckets between processes
+    guest_lookups_per_client: int = 30  # trackOrder & co, per 10 minutes
+    guest_lookups_per_order: int = 10  # per order number, per 10 minutes
+    max_body_bytes: int = 1_000_000
+    introspection: bool | None = None  # None: on, except in production
+    graphiql: bool | None = None  # None: on, except in production
+    cors_origins: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -49,6 +65,21 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return not self.production if self.introspection is None else self.introspection
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return not self.production if self.graphiql is None else self.graphiql
+
+    @property
+    def buckets_url(self) -> str | None:
+        """Where cost budgets live: the rate-limit URL, else the Redis fan-out, else memory."""
+        if self.rate_limit_url:
+            return self.rate_limit_url
+        return self.broadcast_url if self.broadcast_url.startswith("redis") else None
 
 
 def default_database_url(cwd: Path | None = None) -> str:
@@ -92,7 +123,14 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
         raise SettingsError("PROMESSA_CUSTOMER_CANCEL_MINUTES must be a whole number") from None
     if not 0 <= cancel_minutes <= 7 * 24 * 60:
         raise SettingsError("PROMESSA_CUSTOMER_CANCEL_MINUTES must be 0-10080 (a week)")
-    return Settings(database_url=database_url, broadcast_url=broadcast_url, jwt_secret=secret,
+    log_format = env.get("PROMESSA_LOG_FORMAT", "json").strip().lower() or "json"
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(f"PROMESSA_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    metrics_token = env.get("PROMESSA_METRICS_TOKEN", "").strip() or None
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise SettingsError("PROMESSA_METRICS_TOKEN must be at least 16 characters")
+    return Settings(database_url=database_url, metrics_token=metrics_token,
+                    log_format=log_format, broadcast_url=broadcast_url, jwt_secret=secret,
                     environment=environment, demo=demo, db_pool_size=pool,
                     customer_cancel_minutes=cancel_minutes,
                     allowed_origins=_origins(env.get("PROMESSA_ALLOWED_ORIGINS", "")),
@@ -109,7 +147,62 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
                     fanout_heartbeat_seconds=_number(env, "PROMESSA_FANOUT_HEARTBEAT_SECONDS",
                                                      2.0, low=0.05, high=60),
                     return_label_hours=_number(env, "PROMESSA_RETURN_LABEL_HOURS", 72.0,
-                                               low=0.01, high=24 * 90))
+                                               low=0.01, high=24 * 90),
+                    **_protection(env))
+
+
+def _whole(env: dict[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    return int(_number(env, name, default, low=low, high=high, whole=True))
+
+
+def _flag(env: dict[str, str], name: str) -> bool | None:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false")
+
+
+def _protection(env: dict[str, str]) -> dict[str, object]:
+    """Request limits, rate limits, production switches and CORS."""
+    defaults = Limits()
+    limits = Limits(
+        max_depth=_whole(env, "PROMESSA_MAX_DEPTH", defaults.max_depth, low=2, high=100),
+        max_aliases=_whole(env, "PROMESSA_MAX_ALIASES", defaults.max_aliases, low=0,
+                           high=10_000),
+        max_tokens=_whole(env, "PROMESSA_MAX_TOKENS", defaults.max_tokens, low=100,
+                          high=1_000_000),
+        max_cost=_whole(env, "PROMESSA_MAX_COST", defaults.max_cost, low=10, high=10_000_000),
+        max_list=_whole(env, "PROMESSA_MAX_INPUT_LIST", defaults.max_list, low=1,
+                        high=100_000))
+    burst = _whole(env, "PROMESSA_RATE_LIMIT_BURST", Settings.rate_limit_burst, low=10,
+                   high=100_000_000)
+    if burst < limits.max_cost:
+        raise SettingsError("PROMESSA_RATE_LIMIT_BURST must be at least PROMESSA_MAX_COST "
+                            "(a query within the cost limit must be able to run)")
+    rate_url = env.get("PROMESSA_RATE_LIMIT_URL", "").strip() or None
+    if rate_url and not rate_url.startswith(("memory://", "redis://", "rediss://")):
+        raise SettingsError("PROMESSA_RATE_LIMIT_URL must be memory:// or redis://")
+    cors = _origins(env.get("PROMESSA_CORS_ORIGINS", ""), name="PROMESSA_CORS_ORIGINS")
+    return dict(
+        limits=limits, rate_limit=_flag(env, "PROMESSA_RATE_LIMIT") is not False,
+        rate_limit_burst=burst,
+        rate_limit_per_second=_number(env, "PROMESSA_RATE_LIMIT_PER_SECOND",
+                                      Settings.rate_limit_per_second, low=0.01, high=1e9),
+        rate_limit_url=rate_url,
+        guest_lookups_per_client=_whole(env, "PROMESSA_GUEST_LOOKUPS_PER_CLIENT",
+                                        Settings.guest_lookups_per_client, low=1,
+                                        high=1_000_000),
+        guest_lookups_per_order=_whole(env, "PROMESSA_GUEST_LOOKUPS_PER_ORDER",
+                                       Settings.guest_lookups_per_order, low=1, high=1_000_000),
+        max_body_bytes=_whole(env, "PROMESSA_MAX_BODY_BYTES", Settings.max_body_bytes,
+                              low=1_000, high=1_000_000_000),
+        introspection=_flag(env, "PROMESSA_INTROSPECTION"),
+        graphiql=_flag(env, "PROMESSA_GRAPHIQL"),
+        cors_origins=cors)
 
 
 def _number(env: dict[str, str], name: str, default: float, *, low: float, high: float,
@@ -126,11 +219,11 @@ def _number(env: dict[str, str], name: str, default: float, *, low: float, high:
     return value
 
 
-def _origins(raw: str) -> tuple[str, ...]:
+def _origins(raw: str, *, name: str = "PROMESSA_ALLOWED_ORIGINS") -> tuple[str, ...]:
     """Comma-separated origins such as https://shop.example.com, or * for any (not advised)."""
     origins = tuple(o.strip() for o in raw.split(",") if o.strip())
     try:
         normalize_allowed_origins(origins)
     except ValueError as exc:
-        raise SettingsError(f"PROMESSA_ALLOWED_ORIGINS: {exc}") from None
+        raise SettingsError(f"{name}: {exc}") from None
     return origins

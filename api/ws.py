@@ -5,6 +5,8 @@ before connection_ack, 4403 connection refused, 4406 subprotocol, 4408 init time
 duplicate id, 4429 second connection_init). We change what it does in two places:
 - a subscription past the per-connection cap gets an `error` message with
   `extensions.code = TOO_MANY_SUBSCRIPTIONS` (strawberry sends one without a code);
+- a socket authenticated with a token that has `exp` is closed with 4403 when it expires
+  (the token no longer proves who is listening);
 - a document that does not parse gets an `error` message (code BAD_REQUEST) and the socket
   stays open; strawberry would close the whole connection with 4400, taking every other
   subscription on it down with the bad one.
@@ -12,6 +14,9 @@ duplicate id, 4429 second connection_init). We change what it does in two places
 
 from __future__ import annotations
 
+import asyncio
+import time
+from contextlib import suppress
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -20,11 +25,35 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 
-from api.auth import InvalidToken, principal_from_header
+from api.auth import InvalidToken, expires_at, principal_from_header
 from api.context import Context
+
+TOKEN_EXPIRES_AT = "token_expires_at"
 
 
 class PromessaTransportWSHandler(BaseGraphQLTransportWSHandler):
+    expiry_task: asyncio.Task | None = None
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        expiry = (self.context.extra.get(TOKEN_EXPIRES_AT)
+                  if isinstance(self.context, Context) else None)
+        if self.connection_acknowledged and expiry is not None and self.expiry_task is None:
+            self.expiry_task = asyncio.create_task(self._close_at(expiry))
+
+    async def _close_at(self, expiry: float) -> None:
+        """The socket lives no longer than its token: at `exp` it is closed with 4403."""
+        await asyncio.sleep(max(0.0, expiry - time.time()))
+        with suppress(Exception):  # already gone
+            await self.websocket.close(code=4403, reason="Token expired")
+
+    async def shutdown(self) -> None:
+        if self.expiry_task is not None:
+            self.expiry_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.expiry_task
+        await super().shutdown()
+
     async def handle_subscribe(self, message: Any) -> None:
         limit = self.max_subscriptions_per_connection
         if (self.connection_acknowledged and isinstance(message, dict)
@@ -56,6 +85,8 @@ def authenticate_connection(context: Context, *, secret: str) -> None:
     if header is None:
         if context.header_error is not None:
             raise ConnectionRejectionError({"message": context.header_error})
+        handshake = context.request.headers.get("authorization") if context.request else None
+        context.extra[TOKEN_EXPIRES_AT] = expires_at(handshake, secret=secret)
         return
     if not isinstance(header, str):
         raise ConnectionRejectionError({"message": "Authorization must be a string"})
@@ -63,3 +94,4 @@ def authenticate_connection(context: Context, *, secret: str) -> None:
         context.principal = principal_from_header(header, secret=secret)
     except InvalidToken as exc:
         raise ConnectionRejectionError({"message": str(exc)}) from None
+    context.extra[TOKEN_EXPIRES_AT] = expires_at(header, secret=secret)

@@ -114,6 +114,12 @@ class LocationCannotSupply(DomainError):
     code = "LOCATION_CANNOT_SUPPLY"
 
 
+class PaymentDeclined(DomainError):
+    """The payment provider refused a refund; nothing was given back."""
+
+    code = "PAYMENT_DECLINED"
+
+
 class SourcingConstraints(DomainError):
     """Stock exists, but no plan satisfies the sourcing policy (split limit, ship together)."""
 

@@ -42,14 +42,19 @@ class ReturnLine:
 
 @dataclass(frozen=True, slots=True)
 class Refund:
-    """Money given back, as the payment provider confirmed it."""
+    """Money given back, as the payment provider confirmed it; pending (no reference) from
+    the moment it is claimed until the provider answers."""
 
     id: str
     amount: Money
-    reference: str
-    provider: str
+    reference: str | None
+    provider: str | None
     at: datetime
     actor: str
+
+    @property
+    def pending(self) -> bool:
+        return self.reference is None
 
 
 @dataclass(slots=True)
@@ -83,7 +88,12 @@ class Return:
 
     @property
     def refunded(self) -> Decimal:
+        """Given back or being given back: pending refunds count against what was paid."""
         return sum((r.amount.amount for r in self.refunds), Decimal("0.00"))
+
+    @property
+    def pending_refund(self) -> Refund | None:
+        return next((r for r in self.refunds if r.pending), None)
 
 
 def check(ret: Return, target: S) -> None:
@@ -173,12 +183,34 @@ def components(order: Order, line_id: str, sku: str) -> dict[str, int]:
     return {sku: 1}
 
 
+def _settled(ret: Return) -> S:
+    return S.CREDITED if ret.resolution is Resolution.STORE_CREDIT else S.REFUNDED
+
+
+def claim_refund(ret: Return, order: Order, pending: Refund, *,
+                 refunded_before: Decimal) -> None:
+    """Set money aside for a refund before the provider is asked: it counts against what the
+    order paid from now on, so two refunds racing each other can never both be paid."""
+    check(ret, _settled(ret))
+    if ret.pending_refund is not None:
+        raise errors.Conflict(f"a refund of return {ret.number} is already in progress",
+                              field=["returnNumber"])
+    refunds.check_cap(order, pending.amount.amount, refunded=refunded_before)
+    ret.refunds.append(pending)
+
+
+def drop_refund(ret: Return, refund_id: str) -> None:
+    """The provider declined: the claimed money is free again, nothing else changed."""
+    ret.refunds = [r for r in ret.refunds if r.id != refund_id or not r.pending]
+
+
 def refund(ret: Return, order: Order, paid: Refund, *, refunded_before: Decimal) -> None:
-    """Record money given back; the order's refunds never exceed what it paid."""
-    target = S.CREDITED if ret.resolution is Resolution.STORE_CREDIT else S.REFUNDED
+    """Record money given back (completing its claim, if it was claimed); the order's refunds
+    never exceed what it paid. `refunded_before` leaves `paid` itself out."""
+    target = _settled(ret)
     check(ret, target)
     refunds.check_cap(order, paid.amount.amount, refunded=refunded_before)
-    ret.refunds.append(paid)
+    ret.refunds = [r for r in ret.refunds if r.id != paid.id] + [paid]
     ret.status = target
     what = "Store credit" if target is S.CREDITED else "Refund"
     record(order, ret, f"RETURN_{target.value}", f"{what} of {paid.amount.amount} "

@@ -98,14 +98,20 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-async def retrying(work: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
-    """Run a whole transaction again on serialization failures and deadlocks."""
+async def retrying(work: Callable[[], Awaitable[T]], *, attempts: int = 5,
+                   on_retry: Callable[[], None] | None = None) -> T:
+    """Run a whole transaction again on serialization failures and deadlocks.
+
+    `on_retry` is told of each run that is about to be repeated (the server counts them).
+    """
     for attempt in range(1, attempts + 1):
         try:
             return await work()
         except DBAPIError as exc:
             if attempt == attempts or not is_transient(exc):
                 raise
+            if on_retry is not None:
+                on_retry()
             log.info("transient database conflict, retrying (attempt %d): %s", attempt, exc.orig)
             await asyncio.sleep(0.005 * 2 ** attempt)
     raise AssertionError("unreachable")

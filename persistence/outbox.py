@@ -83,6 +83,16 @@ class SqlOutbox:
                                                 head.label("head")))).one()
         return row.oldest, row.head or 0
 
+    async def oldest_after(self, heads: Mapping[str, int]) -> datetime | None:
+        """When the oldest event past any of these heads was written (None: none is)."""
+        if not heads:
+            return None
+        where = sa.or_(*(sa.and_(E.stream == s, E.sequence == h + 1)
+                         for s, h in sorted(heads.items())))
+        async with self.db.reader.begin() as conn:
+            return (await conn.execute(sa.select(sa.func.min(E.created_at)).where(where))
+                    ).scalar_one()
+
     async def prune(self, *, before: datetime, batch: int = 5_000) -> int:
         """Delete events written before `before`, a batch per transaction; how many went."""
         total = 0

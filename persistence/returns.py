@@ -105,13 +105,14 @@ UPDATE_LINE = (sa.update(_L).where(_L.c.id == sa.bindparam("k_id"))
 class SqlReturnRepository:
     def __init__(self, conn: AsyncConnection, now: datetime) -> None:
         self.conn, self.now = conn, now
-        self._loaded: dict[str, tuple[dict[str, Any], dict[str, tuple[int, int]], int]] = {}
+        self._loaded: dict[str, tuple[dict[str, Any], dict[str, tuple[int, int]],
+                                      dict[str, str | None]]] = {}
 
     def _remember(self, ret: Return) -> None:
         values = _return_values(ret, self.now)
         self._loaded[ret.id] = ({k: values[k] for k in RETURN_EDITABLE},
                                 {ln.id: (ln.restocked, ln.written_off) for ln in ret.lines},
-                                len(ret.refunds))
+                                {f.id: f.reference for f in ret.refunds})
 
     async def for_order(self, order_id: str) -> list[Return]:
         found = (await load_returns(self.conn, [order_id])).get(order_id, [])
@@ -146,10 +147,22 @@ class SqlReturnRepository:
                  for ln in ret.lines if conditions[ln.id] != (ln.restocked, ln.written_off)]
         if lines:
             await self.conn.execute(UPDATE_LINE, lines)
-        if ret.refunds[refunds:]:
-            await self.conn.execute(sa.insert(_F), [_refund_values(ret, f)
-                                                    for f in ret.refunds[refunds:]])
+        await self._save_refunds(ret, refunds)
         self._remember(ret)
+
+    async def _save_refunds(self, ret: Return, loaded: dict[str, str | None]) -> None:
+        """New refunds (claims) are inserted, completed claims updated, dropped ones deleted."""
+        now = {f.id: f for f in ret.refunds}
+        new = [_refund_values(ret, f) for f in ret.refunds if f.id not in loaded]
+        if new:
+            await self.conn.execute(sa.insert(_F), new)
+        for f in ret.refunds:
+            if f.id in loaded and loaded[f.id] != f.reference:
+                await self.conn.execute(sa.update(_F).where(_F.c.id == f.id).values(
+                    reference=f.reference, provider=f.provider, refunded_at=f.at))
+        gone = [k for k in loaded if k not in now]
+        if gone:
+            await self.conn.execute(sa.delete(_F).where(_F.c.id.in_(gone)))
 
 
 async def return_by_number(conn: AsyncConnection, number: str) -> Return | None:

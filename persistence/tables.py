@@ -392,7 +392,8 @@ class ReturnLineRow(SQLModel, table=True):
 
 
 class RefundRow(SQLModel, table=True):
-    """Money given back for a return, as the payment provider confirmed it."""
+    """Money given back for a return. Without a reference it is pending: claimed against what
+    the order paid before the payment provider is asked, outside any transaction."""
 
     __tablename__ = "refunds"
     id: str = Field(primary_key=True, max_length=36)
@@ -400,8 +401,8 @@ class RefundRow(SQLModel, table=True):
     order_id: str = Field(foreign_key="orders.id", max_length=36, index=True)
     amount_minor: int = Field(sa_type=sa.BigInteger)
     currency: str = Field(max_length=3)
-    provider: str = Field(max_length=32)
-    reference: str = Field(max_length=128, unique=True)
+    provider: str | None = Field(default=None, max_length=32)
+    reference: str | None = Field(default=None, max_length=128, unique=True)
     refunded_at: datetime = utc()
     actor: str = Field(max_length=200)
 

@@ -184,9 +184,10 @@ async def api(db_url: str, clock: FixedClock) -> AsyncIterator[Api]:
 
 
 @asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Run `app` under a real uvicorn server on a free port of 127.0.0.1, in this event loop."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None,
+async def serve(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Run `app` under a real uvicorn server on 127.0.0.1 (a free port unless one is given),
+    in this event loop."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None,
                             log_level="warning", timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -103,6 +103,10 @@ async def _return_problems(conn) -> list[str]:
         "JOIN orders o ON o.id = r.order_id GROUP BY o.number, o.total_minor "
         "HAVING SUM(r.amount_minor) > o.total_minor"))).all()
     problems += [f"{r[0]} refunded {r[2]} of {r[1]} paid" for r in overpaid]
+    unsettled = (await conn.execute(sa.text(
+        "SELECT rt.number FROM refunds r JOIN returns rt ON rt.id = r.return_id "
+        "WHERE r.reference IS NULL AND rt.status IN ('REFUNDED', 'CREDITED')"))).all()
+    problems += [f"return {r[0]} is settled with a refund still pending" for r in unsettled]
     too_many = (await conn.execute(sa.text(
         "SELECT ol.id, ol.quantity - ol.cancelled, SUM(rl.quantity) FROM return_lines rl "
         "JOIN returns rt ON rt.id = rl.return_id JOIN order_lines ol ON ol.id = rl.order_line_id "

@@ -151,6 +151,10 @@ class Hub:
     def subscribers(self) -> int:
         return sum(len(t.feeds) for t in self._tails.values())
 
+    def positions(self) -> dict[str, int]:
+        """Every followed stream and the last sequence handed to its subscribers."""
+        return {stream: tail.head for stream, tail in self._tails.items()}
+
     def read_up_to(self, stream: str) -> int | None:
         """The last sequence of `stream` handed to this process's subscribers (None: unfollowed)."""
         tail = self._tails.get(stream)

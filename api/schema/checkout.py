@@ -6,6 +6,7 @@ import strawberry
 
 from api.context import Context
 from api.errors import UserError, attempt
+from api.prometheus import count_order
 from api.schema.common import AddressInput, DeliveryMethod, ServiceLevel
 from api.schema.orders import Order
 from domain import orders
@@ -76,5 +77,6 @@ class OrderMutation:
             ctx.deps.reader, ctx.deps.uow, _command(input), principal=ctx.principal,
             clock=ctx.deps.clock, sourcer=ctx.deps.sourcer, promise_key=ctx.deps.promise_key,
             seen_locations=lambda found: ctx.loaders.location.prime_many(found, force=True))))
+        count_order(ctx, [e.code for e in errs])
         return PlaceOrderPayload(order=Order.from_domain(order) if order else None,
                                  user_errors=errs)

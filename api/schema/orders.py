@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from api.context import Context
+from api.guard import guest_lookup
 from api.schema.catalog import Location
 from api.schema.common import (
     Address,
@@ -285,6 +286,14 @@ class TrackedEvent:
     message: str
 
 
+@strawberry.type(description="The store a pickup order is collected from.")
+class PickupStore:
+    code: str
+    name: str
+    address: Address
+    time_zone: str = strawberry.field(description="IANA time zone of the store's clock.")
+
+
 @strawberry.type(description="What a guest with the order number and email may see.")
 class TrackedOrder:
     number: str
@@ -295,7 +304,28 @@ class TrackedOrder:
     fulfillments: list[TrackedFulfillment]
     timeline: list[TrackedEvent] = strawberry.field(
         description="What happened, in plain words; staff notes and reasons are left out.")
+    delivery_method: DeliveryMethod = strawberry.field(
+        description="SHIP to an address or PICKUP at a store.")
     order_id: strawberry.Private[str]
+    pickup_location_code: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="Pickup orders: the store to collect from.")
+    async def pickup_store(self, info: strawberry.Info[Context, None]) -> PickupStore | None:
+        if self.pickup_location_code is None:
+            return None
+        found = await info.context.loaders.location.load(self.pickup_location_code)
+        if found is None:
+            return None
+        return PickupStore(code=found.code, name=found.name,
+                           address=Address.from_domain(found.address),
+                           time_zone=found.time_zone)
+
+    @strawberry.field(description="Pickup orders: when the order was promised ready to "
+                                  "collect (the end of the promised window).")
+    def ready_by(self) -> datetime | None:
+        if self.delivery_method is not DeliveryMethod.PICKUP or self.promised_delivery is None:
+            return None
+        return self.promised_delivery.latest
 
     @strawberry.field(description="The order's returns, with their label or drop-off code.")
     async def returns(self, info: strawberry.Info[Context, None]) -> list[Return]:
@@ -305,6 +335,8 @@ class TrackedOrder:
     @classmethod
     def from_domain(cls, o: orders.Order) -> TrackedOrder:
         return cls(order_id=o.id, number=o.number, status=o.status, placed_at=o.placed_at,
+                   delivery_method=o.delivery.method,
+                   pickup_location_code=o.delivery.pickup_location,
                    lines=[FulfillmentLine(sku=ln.sku, quantity=ln.quantity) for ln in o.lines],
                    promised_delivery=DeliveryWindow.of(o),
                    fulfillments=[TrackedFulfillment(
@@ -384,6 +416,7 @@ class OrderQuery:
                                   "number and for a wrong email.")
     async def track_order(self, info: strawberry.Info[Context, None], number: str,
                           email: str) -> TrackedOrder | None:
+        await guest_lookup(info.context, number)
         found = await info.context.deps.reader.order_by_number(number.strip())
         if found is None or found.customer.email != email.strip().lower():
             return None

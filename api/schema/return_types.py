@@ -85,7 +85,11 @@ class Return:
     shipping_refund: Money = strawberry.field(
         description="The original delivery charge refunded with this return.")
     refund_amount: Money = strawberry.field(description="What this return refunds.")
-    refunds: list[RefundRecord]
+    refunds: list[RefundRecord] = strawberry.field(
+        description="Refunds the payment provider confirmed.")
+    refund_pending: Money | None = strawberry.field(
+        description="A refund claimed and waiting for the provider's answer (asking "
+                    "`refundReturn` again finishes it, paying once).")
     auto_approved: bool
     requested_at: datetime
     received_at: datetime | None
@@ -149,7 +153,10 @@ class Return:
             shipping_refund=Money.from_domain(r.shipping_refund),
             refund_amount=Money.from_domain(r.refund_total),
             refunds=[RefundRecord(amount=Money.from_domain(f.amount), reference=f.reference,
-                                  provider=f.provider, at=f.at) for f in r.refunds],
+                                  provider=f.provider, at=f.at)
+                     for f in r.refunds if f.reference is not None and f.provider is not None],
+            refund_pending=(Money.from_domain(r.pending_refund.amount)
+                            if r.pending_refund is not None else None),
             auto_approved=r.auto_approved, requested_at=r.requested_at,
             received_at=r.received_at,
             next_statuses=list(lifecycle.return_next(r.status, r.resolution)), domain=r)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import ParserCache, ValidationCache
 
 from api.authorization import guard
-from api.errors import ErrorCodes
+from api.errors import ErrorCodes, ProductionErrorCodes
+from api.guard import RequestGuard
+from api.limits import Limits, shape_rule
+from api.observability import Observe
 from api.schema.catalog import CatalogMutation, CatalogQuery
 from api.schema.checkout import OrderMutation
 from api.schema.customers import CustomerQuery
@@ -56,13 +60,28 @@ class PromessaSchema(strawberry.Schema):
         """Refusals and bad requests are answers, not incidents: `ErrorCodes` logs the rest."""
 
 
-def build_schema() -> strawberry.Schema:
+class NoIntrospection(NoSchemaIntrospectionCustomRule):
+    """graphql-core's rule, with a code."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        super().report_error(GraphQLError(error.message, error.nodes,
+                                          extensions={"code": "INTROSPECTION_DISABLED"}))
+
+
+def build_schema(*, limits: Limits | None = None, introspection: bool = True,
+                 production: bool = False) -> strawberry.Schema:
+    """The schema; `limits` guard every request (api/limits.py, api/guard.py)."""
     guard(Query, Mutation, Subscription)
+    limits = limits or Limits()
+    rules = (shape_rule(limits), *(() if introspection else (NoIntrospection,)))
     return PromessaSchema(
         query=Query, mutation=Mutation, subscription=Subscription,
         execution_context_class=SharedEventExecutor,
-        extensions=[ErrorCodes, lambda: SafeParserCache(maxsize=1000),
-                    lambda: ValidationCache(maxsize=1000)])
+        # order matters: RequestGuard reads the verdict ValidationCache leaves
+        extensions=[Observe, ProductionErrorCodes if production else ErrorCodes,
+                    lambda: SafeParserCache(maxsize=1000),
+                    lambda: ValidationCache(maxsize=1000),
+                    lambda: RequestGuard(limits=limits, rules=rules)])
 
 
 def export_sdl() -> str:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import strawberry
 
 from api.context import Context
+from api.guard import guest_lookup
 from api.realtime import Start
 from api.schema.catalog import Location
 from api.schema.orders import Fulfillment, Order, TrackedOrder
@@ -216,6 +217,8 @@ class Subscription:
             start = await ctx.deps.realtime.begin(events.ORDERS_STREAM, after)
             return _order_events(ctx, start, full=True)
         number = number.strip()
+        if email is not None:
+            await guest_lookup(ctx, number)
         found = await ctx.deps.reader.order_by_number(number)
         full = access.order_follower(
             ctx.principal, number=number, customer_email=found.customer.email if found else None,

@@ -58,20 +58,24 @@ async def set_inventory(uow: UnitOfWorkFactory, snapshot: list[LevelSnapshot], *
     async with uow() as tx:
         await _check_keys(tx, keys, path="levels", principal=principal)
         levels = await tx.inventory.levels_for_update(keys)
-        changed = []
+        result, changed = [], []
         for i, s in enumerate(snapshot):
             level = levels[(s.sku, s.location)]
+            before = level.safety_stock
             delta = inventory.apply_snapshot(level, on_hand=s.on_hand,
                                              safety_stock=s.safety_stock,
                                              field=["levels", str(i), "onHand"])
-            changed.append((level, delta))
-        await tx.inventory.save_levels([lv for lv, _ in changed])
-        await tx.inventory.append_ledger(
-            [LedgerEntry(lv.sku, lv.location, d, 0, reason, None, principal.actor, now)
-             for lv, d in changed if d])
-        tx.emit(*_level_events(changed, reason=reason, at=now))
+            result.append(level)
+            if delta or level.safety_stock != before:  # a level already as counted: no news
+                changed.append((level, delta))
+        if changed:
+            await tx.inventory.save_levels([lv for lv, _ in changed])
+            await tx.inventory.append_ledger(
+                [LedgerEntry(lv.sku, lv.location, d, 0, reason, None, principal.actor, now)
+                 for lv, d in changed if d])
+            tx.emit(*_level_events(changed, reason=reason, at=now))
         await tx.commit()
-    return [lv for lv, _ in changed]
+    return result
 
 
 async def adjust_inventory(uow: UnitOfWorkFactory, *, sku: str, location: str, delta: int,

@@ -348,20 +348,54 @@ async def refund_return(uow: UnitOfWorkFactory, payments: PaymentGateway, number
                         amount: Decimal | None, principal: Principal,
                         clock: Clock) -> ReturnView:
     """Give the money back through the payment provider and record it; an agent may give a
-    different amount, never more than the order has left of what it paid."""
+    different amount, never more than the order has left of what it paid.
+
+    The provider is never called while the order is locked: the refund is first claimed
+    (a pending refund row counts against what was paid, so racing refunds cannot both pay),
+    then the provider is asked with the claim's id as its idempotency key, then the answer is
+    recorded. A provider that declines frees the claim (PAYMENT_DECLINED); one that fails
+    without an answer leaves it pending, and asking again resumes it with the same key, so
+    the customer is paid once.
+    """
     access.require(principal, "returns.refund")
     now = clock.now()
-    async with uow() as tx:
+    async with uow() as tx:  # 1. claim
         order, ret, existing = await _locked(tx, number)
-        returns.check(ret, lifecycle.SETTLES_AS[ret.resolution])
-        value = ret.refund_total.amount if amount is None else amount
-        refunded = sum((r.refunded for r in existing), Decimal("0.00"))
-        refunds.check_cap(order, value, refunded=refunded)
-        money = Money(value, order.currency)
-        receipt = await payments.refund(order_number=order.number, amount=money,
-                                        idempotency_key=f"return:{ret.id}",
-                                        store_credit=ret.resolution is Resolution.STORE_CREDIT)
-        returns.refund(ret, order, returns.Refund(str(uuid.uuid4()), money, receipt.reference,
-                                                  receipt.provider, now, principal.actor),
-                       refunded_before=refunded)
+        claim = ret.pending_refund
+        if claim is None:
+            value = ret.refund_total.amount if amount is None else amount
+            claim = returns.Refund(str(uuid.uuid4()), Money(value, order.currency), None, None,
+                                   now, principal.actor)
+            returns.claim_refund(ret, order, claim, refunded_before=_refunded(existing))
+            await tx.returns.save(ret)
+            await tx.commit()
+        elif amount is not None and amount != claim.amount.amount:
+            raise errors.Conflict(f"a refund of {claim.amount.amount} for return {ret.number} "
+                                  "is in progress; ask again without an amount to finish it",
+                                  field=["amount"])
+    store_credit = ret.resolution is Resolution.STORE_CREDIT
+    try:  # 2. the provider, no lock held
+        receipt = await payments.refund(order_number=order.number, amount=claim.amount,
+                                        idempotency_key=f"refund:{claim.id}",
+                                        store_credit=store_credit)
+    except errors.PaymentDeclined:
+        async with uow() as tx:
+            order, ret, _ = await _locked(tx, number)
+            returns.drop_refund(ret, claim.id)
+            await tx.returns.save(ret)
+            await tx.commit()
+        raise
+    async with uow() as tx:  # 3. record
+        order, ret, existing = await _locked(tx, number)
+        mine = next((r for r in ret.refunds if r.id == claim.id), None)
+        if mine is None or not mine.pending:  # a concurrent call recorded it already
+            return ReturnView(ret, order)
+        paid = dataclasses.replace(mine, reference=receipt.reference,
+                                   provider=receipt.provider, at=clock.now())
+        returns.refund(ret, order, paid, refunded_before=_refunded(existing) - mine.amount.amount)
         return await _finish(tx, ReturnView(ret, order))
+
+
+def _refunded(returns_of_order: list[Return]) -> Decimal:
+    """Given back or claimed across all of an order's returns."""
+    return sum((r.refunded for r in returns_of_order), Decimal("0.00"))

@@ -76,11 +76,11 @@ async def test_node_applies_the_order_rules_of_the_direct_queries(api, tokens, p
 async def test_unknown_malformed_and_forbidden_ids_give_the_same_null(api, tokens, placed):
     _, found = placed
     order_id = found["order"]["id"]
-    answers = [await api.post(NODE, {"id": i}, token=tokens["bob"]) for i in (
+    answers = [await api.data(NODE, {"id": i}, token=tokens["bob"]) for i in (
         order_id, gid("Order", "00000000-0000-0000-0000-000000000000"), "not-an-id",
         gid("Nope", "x"), gid("Order", "x" * 65), gid("Location", "NOWHERE"),
         gid("Incoming", "x"))]
-    assert answers == [{"data": {"node": None}}] * len(answers)
+    assert answers == [{"node": None}] * len(answers)
 
 
 async def test_a_store_associate_sees_only_their_work_and_the_customers_name(api, tokens):

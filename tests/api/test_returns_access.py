@@ -254,4 +254,6 @@ async def test_a_return_request_and_a_refund_take_a_handful_of_statements(api, t
     seen.clear()
     await op(api, "RefundReturn", {"input": {"returnNumber": ret}}, token=tokens["agent"])
     refunded = [s for s in seen if s.strip().upper() != "BEGIN"]
-    assert len(refunded) <= 18, refunded
+    # two transactions, each locking the order with its returns (the claim, then the
+    # provider's answer), with the provider asked in between and no lock held
+    assert len(refunded) <= 32, refunded

@@ -14,8 +14,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from api.auth import issue_token
 from tests.api.realtime import until
-from tests.conftest import token
+from tests.conftest import SECRET, token
 
 pytestmark = pytest.mark.anyio
 PROTOCOL = "graphql-transport-ws"
@@ -195,3 +196,47 @@ async def test_allowed_and_same_origin_pages_may_open_a_socket(server, origin):
     origin = server.url if origin == "same" else origin
     async with _open(server, origin=origin) as ws:
         await _initialised(ws)
+
+
+async def test_a_socket_is_closed_with_4403_when_its_token_expires(server):
+    expiring = issue_token(role="integration", secret=SECRET, ttl_seconds=2)
+    async with _open(server) as ws:
+        await _initialised(ws, {"Authorization": f"Bearer {expiring}"})
+        await _send(ws, {"id": "1", "type": "subscribe", "payload": {"query": INVENTORY}})
+        await _send(ws, {"type": "ping"})
+        assert await _recv(ws) == {"type": "pong"}  # live, subscribed, until the expiry
+        assert await _closed_with(ws) == (4403, "Token expired")
+
+
+async def test_a_token_expiring_in_the_handshake_header_also_closes_the_socket(server):
+    expiring = issue_token(role="agent", secret=SECRET, ttl_seconds=2)
+    async with _open(server, additional_headers={"Authorization": f"Bearer {expiring}"}) as ws:
+        await _initialised(ws)
+        assert await _closed_with(ws) == (4403, "Token expired")
+
+
+async def test_a_socket_with_a_valid_token_stays_open_past_a_short_while(server):
+    async with _open(server) as ws:
+        await _initialised(ws, {"Authorization": f"Bearer {token('agent')}"})
+        await asyncio.sleep(2.5)  # longer than the expiring tokens above live
+        await _send(ws, {"type": "ping"})
+        assert await _recv(ws) == {"type": "pong"}
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("subscription { " + " ".join(f"a{i}: inventoryEvents {{ sequence }}" for i in range(31))
+     + " }", "MAX_ALIASES_EXCEEDED"),
+    ("subscription { inventoryEvents { sequence " + "x " * 5000 + "} }", "MAX_TOKENS_EXCEEDED"),
+    ("subscription { inventoryEvents(skus: [" + '"A",' * 251 + "]) { sequence } }",
+     "INPUT_LIST_TOO_LONG"),
+])
+async def test_a_subscription_past_a_limit_gets_an_error_and_the_socket_stays_open(
+        server, query, code):
+    async with _open(server) as ws:
+        await _initialised(ws)
+        await _send(ws, {"id": "1", "type": "subscribe", "payload": {"query": query}})
+        message = await _recv(ws)
+        assert message["type"] == "error" and message["id"] == "1"
+        assert message["payload"][0]["extensions"]["code"] == code
+        await _send(ws, {"type": "ping"})
+        assert await _recv(ws) == {"type": "pong"}

@@ -1,0 +1,289 @@
+"""The guest order-status page (/track) in a real headless Chromium against a real server:
+look an order up, watch it change by itself as the store works on it, not-found answers,
+links carrying the order in their fragment, Italian, phone and desktop layouts."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from api.app import create_app
+from tests.api.lifecycle import fulfillment_ids, place, step
+from tests.browser.conftest import Page
+from tests.conftest import Api, make_settings, seed_contract_network, serve
+
+pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+
+PHONE, DESKTOP = (390, 844), (1280, 900)
+NOT_FOUND = ("We could not find an order with this number and email. "
+             "Check both and try again.")
+
+
+async def _seeded_order(live, tokens, key: str, **changes) -> tuple[str, str]:
+    await seed_contract_network(live.api, tokens)
+    number = (await place(live.api, key, token=tokens["ada"], **changes))["number"]
+    fid = (await fulfillment_ids(live.api, number, tokens["agent"]))["ST-ROMA"]
+    return number, fid
+
+
+async def _type_and_submit(page: Page, number: str, email: str) -> None:
+    """Fill the form with the keyboard only: number, Tab, email, Enter."""
+    from selenium.webdriver.common.keys import Keys
+
+    def keys() -> None:
+        driver = page.driver
+        driver.find_element("id", "number").clear()
+        driver.find_element("id", "email").clear()
+        driver.find_element("id", "number").click()
+        driver.switch_to.active_element.send_keys(number, Keys.TAB)
+        driver.switch_to.active_element.send_keys(email, Keys.ENTER)
+
+    await page.run(keys)
+
+
+async def test_a_guest_sees_the_order_and_the_page_follows_it_live(page, live, tokens):
+    number, fid = await _seeded_order(live, tokens, "track-page-live-1")
+    await page.open(f"{live.url}/track")
+    assert await page.script("return document.activeElement.id") == "number"
+    labelled = await page.script(
+        "return [...document.querySelectorAll('input, select')].every("
+        "  el => document.querySelector(`label[for='${el.id}']`))")
+    assert labelled is True
+
+    await _type_and_submit(page, number, " Ada@Example.com ")
+    await page.wait_text("status", "Confirmed")
+    assert await page.text("order-number") == number
+    assert await page.script("return document.activeElement.id") == "order-heading"
+    assert "Home delivery" in await page.text("facts")
+    assert "Expected delivery" in await page.text("facts")
+    assert "We received your order" in await page.text("timeline")
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "live", "the page never went live")
+    await page.shot("track-confirmed", *PHONE)
+
+    store = tokens["store_roma"]
+    for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment"):
+        assert (await step(live.api, name, fid, store))["userErrors"] == []
+    await page.wait_text("status", "Being prepared")
+    shipped = await step(live.api, "shipFulfillment", fid, store, carrier="BRT",
+                         trackingNumber="BRT123456789")
+    assert shipped["userErrors"] == []
+
+    await page.wait_text("status", "Shipped")
+    await page.wait_text("shipments", "Tracking number: BRT123456789")
+    assert "Carrier: BRT" in await page.text("shipments")
+    assert "Shipped with BRT, tracking number BRT123456789" in await page.text("timeline")
+    assert "Shipped" in await page.script(
+        "return document.getElementById('announcer').textContent")
+    assert await page.script("return location.href") == f"{live.url}/track"
+
+    await page.shot("track-shipped", *DESKTOP)
+    await page.shot("track-shipped", *PHONE)
+    assert await page.fits_width(*PHONE)
+    assert await page.fits_width(320, 640)
+    # served with a strict Content-Security-Policy: nothing was refused, nothing went wrong
+    assert await page.console_problems() == []
+
+
+async def test_a_wrong_email_reads_exactly_like_an_unknown_number(page, live, tokens):
+    number, _ = await _seeded_order(live, tokens, "track-page-nf-01")
+    await page.open(f"{live.url}/track")
+
+    await _type_and_submit(page, number, "eve@example.com")
+    await page.wait_text("problem", "could not find")
+    wrong_email = await page.text("problem")
+    await _type_and_submit(page, "PR-999999", "ada@example.com")
+    await page.wait(lambda d: d.find_element("id", "submit").is_enabled())
+    wrong_number = await page.text("problem")
+
+    assert wrong_email == wrong_number == NOT_FOUND
+    await page.shot("track-not-found", *DESKTOP)
+    await page.shot("track-not-found", *PHONE)
+    assert await page.script("return document.getElementById('result').hidden") is True
+    assert await page.script(
+        "return document.getElementById('problem').getAttribute('role')") == "alert"
+
+
+async def test_a_link_with_the_order_in_its_fragment_opens_a_pickup_and_leaves_no_trace(
+        page, live, tokens):
+    number, fid = await _seeded_order(
+        live, tokens, "track-page-pick1",
+        delivery={"method": "PICKUP", "pickupLocation": "ST-ROMA"})
+    await page.open(f"{live.url}/track#number={number}&email=ada%40example.com")
+
+    await page.wait_text("status", "Confirmed")
+    facts = await page.text("facts")
+    assert "Pickup in store" in facts
+    assert "Roma Via del Corso — Via del Corso 200, 00186 Roma" in facts
+    assert "Ready by" in facts
+    assert await page.script("return location.href") == f"{live.url}/track"
+    assert await page.script("return history.length") >= 1
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "live", "the page never went live")
+
+    store = tokens["store_roma"]
+    for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment",
+                 "markReadyForPickup"):
+        assert (await step(live.api, name, fid, store))["userErrors"] == []
+    await page.wait_text("status", "Ready for pickup")
+    assert "Ready for pickup at Roma Via del Corso" in await page.text("timeline")
+    assert await page.text("facts") == facts  # the live view carries the same pickup facts
+    await page.shot("track-pickup", *PHONE)
+
+
+async def test_italian_follows_the_browser_and_the_switch_is_remembered(
+        page, italian_page, live, tokens):
+    number, _ = await _seeded_order(live, tokens, "track-page-it-01")
+
+    await italian_page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await italian_page.wait_text("status", "Confermato")
+    assert await italian_page.text("title") == "Traccia il tuo ordine"
+    assert await italian_page.script("return document.documentElement.lang") == "it"
+    assert "Abbiamo ricevuto il tuo ordine" in await italian_page.text("timeline")
+    await italian_page.shot("track-italian", *PHONE)
+
+    await page.open(f"{live.url}/track")
+    assert await page.text("title") == "Track your order"
+
+    def choose(value: str) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        Select(page.driver.find_element("id", "lang")).select_by_value(value)
+
+    await page.run(choose, "it")
+    assert await page.text("title") == "Traccia il tuo ordine"
+    await _type_and_submit(page, number, "nobody@example.com")
+    await page.wait_text("problem", "Non abbiamo trovato un ordine")
+    await page.open(f"{live.url}/track")  # a new visit remembers the choice
+    assert await page.text("title") == "Traccia il tuo ordine"
+    assert await page.script("return document.getElementById('lang').value") == "it"
+    await page.run(choose, "en")
+    assert await page.text("title") == "Track your order"
+
+
+async def test_the_form_has_a_visible_keyboard_focus(page, live):
+    from selenium.webdriver.common.keys import Keys
+
+    await page.open(f"{live.url}/track")
+
+    def tab_to_email() -> str:
+        page.driver.switch_to.active_element.send_keys(Keys.TAB)
+        return page.driver.execute_script(
+            "const el = document.activeElement;"
+            "const s = getComputedStyle(el);"
+            "return `${el.id} ${s.outlineStyle} ${parseFloat(s.outlineWidth) >= 2}`")
+
+    assert await page.run(tab_to_email) == "email solid true"
+
+
+async def test_the_page_reconnects_and_catches_up_on_what_it_missed(page, db_url, clock, tokens):
+    """The server goes away; while it is down the store packs and ships; when it is back the
+    page reconnects by itself and resumes from the last event it saw."""
+    with socket.socket() as probe:  # a port both servers will use, one after the other
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with serve(create_app(make_settings(db_url), clock=clock), port) as url, \
+            httpx.AsyncClient(base_url=url, timeout=30) as client:
+        api = Api(client, None)
+        await seed_contract_network(api, tokens)
+        number = (await place(api, "track-page-back1", token=tokens["ada"]))["number"]
+        fid = (await fulfillment_ids(api, number, tokens["agent"]))["ST-ROMA"]
+        await page.open(f"{url}/track#number={number}&email=ada@example.com")
+        await page.wait_text("status", "Confirmed")
+        await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+            "data-state") == "live", "the page never went live")
+        assert (await step(api, "acceptFulfillment", fid, tokens["store_roma"]))[
+            "userErrors"] == []
+        await page.wait_text("status", "Being prepared")
+
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "reconnecting", "the page did not notice the server went away")
+    offline = create_app(make_settings(db_url), clock=clock)
+    async with offline.router.lifespan_context(offline), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=offline), base_url="http://test") as client:
+        api = Api(client, offline)
+        for name, extra in (("pickFulfillment", {}), ("packFulfillment", {}),
+                            ("shipFulfillment", {"carrier": "BRT",
+                                                 "trackingNumber": "BRT555000111"})):
+            assert (await step(api, name, fid, tokens["store_roma"], **extra))[
+                "userErrors"] == []
+    assert await page.text("status") == "Being prepared"  # nobody told the page yet
+
+    async with serve(create_app(make_settings(db_url), clock=clock), port):
+        await page.wait_text("status", "Shipped")
+        await page.wait_text("shipments", "BRT555000111")
+        await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+            "data-state") == "live", "the page did not come back live")
+    # it caught up from the replayed events alone: one trackOrder request, the first lookup
+    assert await page.script(
+        "return performance.getEntriesByType('resource')"
+        "  .filter(e => e.initiatorType === 'fetch').map(e => new URL(e.name).pathname)"
+    ) == ["/graphql"]
+
+
+CONTRAST = """
+const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 4).map(Number);
+const lum = ([r, g, b]) => {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+};
+const backdrop = (el) => {
+  for (let at = el; at; at = at.parentElement) {
+    const c = rgb(getComputedStyle(at).backgroundColor);
+    if (c.length < 4 || c[3] === 1) return c;
+  }
+  return [255, 255, 255];
+};
+return [...document.querySelectorAll(arguments[0])]
+  .filter((el) => el.offsetParent !== null && el.textContent.trim())
+  .map((el) => {
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(backdrop(el))];
+    return [el.id || el.className || el.tagName, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  });
+"""
+
+
+async def test_text_has_enough_contrast(page, live, tokens):
+    number, _ = await _seeded_order(live, tokens, "track-page-aa-01")
+    await page.open(f"{live.url}/track")
+    await _type_and_submit(page, number, "eve@example.com")
+    await page.wait_text("problem", "could not find")
+    seen = await page.script(CONTRAST, "label, .hint, button, .problem, .brand, select")
+    await page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await page.wait_text("status", "Confirmed")
+    seen += await page.script(CONTRAST, "h1, h2, h3, .status, .status-label, .status-words, "
+                                        ".connection, dt, dd, time, .timeline span, .sku")
+
+    assert len(seen) >= 15
+    assert [(what, ratio) for what, ratio in seen if ratio < 4.5] == []  # WCAG AA
+
+
+FETCHES = ("return performance.getEntriesByType('resource')"
+           "  .filter(e => e.initiatorType === 'fetch').length")
+
+
+async def test_an_order_whose_events_are_past_retention_is_still_followed_live(
+        page, live, tokens, clock):
+    """Replaying from the start is refused (RESYNC_REQUIRED): the page follows live only,
+    takes the state from trackOrder once more, and still sees the next change."""
+    number, fid = await _seeded_order(live, tokens, "track-page-old-1")
+    clock.current += timedelta(days=8)
+    assert await live.app.state.realtime.prune_once() > 0
+
+    await page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await page.wait_text("status", "Confirmed")
+    await page.wait(lambda d: d.execute_script(FETCHES) == 2, "no second trackOrder")
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "live", "the page never went live")
+
+    store = tokens["store_roma"]
+    for name, extra in (("acceptFulfillment", {}), ("pickFulfillment", {}),
+                        ("packFulfillment", {}),
+                        ("shipFulfillment", {"carrier": "SDA", "trackingNumber": "SDA42"})):
+        assert (await step(live.api, name, fid, store, **extra))["userErrors"] == []
+    await page.wait_text("status", "Shipped")
+    await page.wait_text("shipments", "SDA42")
+    assert await page.script(FETCHES) == 2
