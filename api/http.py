@@ -170,7 +170,6 @@ class SecurityHeaders:
         if hsts:
             common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
         # encoded once: this runs for every answer
-        self.common = common
         self.api = [*common, (b"content-security-policy", API_CSP.encode())]
         self.html = [*common, (b"content-security-policy", html_csp.encode())]
 
@@ -184,10 +183,10 @@ class SecurityHeaders:
                 headers = list(message.get("headers", ()))
                 html = any(name == b"content-type" and value.startswith(b"text/html")
                            for name, value in headers)
-                if any(name == b"content-security-policy" for name, _ in headers):
-                    headers.extend(self.common)  # a page with its own policy (/track) keeps it
-                else:
-                    headers.extend(self.html if html else self.api)
+                # a route that set a header itself (/track's own policy) keeps its value
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in (self.html if html else self.api)
+                               if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 
