@@ -16,6 +16,7 @@ from api import cli
 from api.app import create_app
 from api.bulk import export_orders, import_file
 from tests.api.lifecycle import place
+from tests.api.test_place_order import STOCK_READER
 from tests.conftest import (
     Api,
     FixedClock,
@@ -59,7 +60,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 async def stock(api, *skus: str) -> dict[tuple[str, str], tuple[int, int, int]]:
-    rows = (await api.data(LEVEL, {"skus": list(skus)}))["availability"]
+    rows = (await api.data(LEVEL, {"skus": list(skus)}, token=STOCK_READER))["availability"]
     return {(r["sku"], x["location"]["code"]): (x["onHand"], x["reserved"], x["safetyStock"])
             for r in rows for x in r["locations"]}
 

@@ -211,7 +211,7 @@ async def test_a_socket_is_closed_with_4403_when_its_token_expires(server):
 async def test_a_token_expiring_in_the_handshake_header_also_closes_the_socket(server):
     expiring = issue_token(role="agent", secret=SECRET, ttl_seconds=2)
     async with _open(server, additional_headers={"Authorization": f"Bearer {expiring}"}) as ws:
-        await _initialised(ws)
+        await _initialised(ws, {})  # the handshake's token, not one in connection_init
         assert await _closed_with(ws) == (4403, "Token expired")
 
 
