@@ -293,9 +293,17 @@ def settle(order: Order) -> tuple[O, O]:
     before = order.status
     after = derive_order_status(total, on_hold=order.hold_reason is not None)
     if after != before:
+        if after in _RETURNED and after not in ORDER_TRANSITIONS[before]:
+            # a line may be returned once its own parcel is delivered; when the last parcel
+            # arrives after such a return was received, the order passes through DELIVERED
+            check_order(order, O.DELIVERED)
+            order.status = O.DELIVERED
         check_order(order, after)
         order.status = after
     return before, after
+
+
+_RETURNED = (O.PARTIALLY_RETURNED, O.RETURNED)
 
 
 def check_line(order: Order, line: OrderLine, target: L) -> None:

@@ -357,3 +357,25 @@ def test_store_credit_settles_as_credited():
                                           DELIVERED, "agent:a"), refunded_before=Decimal("0"))
     assert ret.status is S.CREDITED
     assert [t.type for t in o.timeline] == ["RETURN_CREDITED"]
+
+
+def test_the_last_parcel_can_arrive_after_an_earlier_one_was_returned():
+    """A line is returnable once its own parcel is delivered; when the order's last parcel
+    arrives after that return was received, the order is delivered and partly returned."""
+    o = order(("SHIRT", 1, "20.00"), ("LAMP", 1, "30.00"))
+    first = o.fulfillments[0]
+    second = Fulfillment("f2", "ST", FulfillmentStatus.SHIPPED, [first.lines[1]])
+    first.lines = [first.lines[0]]
+    o.fulfillments.append(second)
+    o.lines[1].status = LineStatus.SHIPPED
+    o.status = OrderStatus.SHIPPED
+    ret = returns.Return("r1", "PR-000001-R1", o.id, o.number, "ada@x.it", S.APPROVED,
+                         Resolution.REFUND, ReturnMethod.DROP_AT_STORE,
+                         [returns.ReturnLine("rl1", "l0", "SHIRT", 1, "size", eur("20.00"))],
+                         "ST", eur("0.00"), eur("0.00"), eur("20.00"), DELIVERED, "ada")
+    returns.receive(ret, o, {"rl1": (1, 0)}, actor="st", at=DELIVERED + timedelta(days=1))
+    assert o.status is OrderStatus.SHIPPED
+
+    second.status = FulfillmentStatus.DELIVERED
+    second.delivered_at = DELIVERED + timedelta(days=2)
+    assert lifecycle.settle(o) == (OrderStatus.SHIPPED, OrderStatus.PARTIALLY_RETURNED)
