@@ -23,7 +23,7 @@ from domain.access import Principal, Role
 from domain.catalog import Location, Sku
 from domain.inventory import LedgerEntry, check_reason
 from domain.money import Money
-from domain.orders import LineRequest, Order, OrderTag, PlaceOrder
+from domain.orders import LineRequest, Order, OrderStatus, OrderTag, PlaceOrder
 from domain.ports import (
     Clock,
     IdempotencyRecord,
@@ -235,7 +235,7 @@ async def _reserve_replacement(tx: UnitOfWork, order: Order, ret: Return,
     rep.record("REPLACEMENT_FOR", f"Replacement for return {ret.number} of order "
                f"{order.number}, free of charge", actor="system", at=now)
     if not (policy.vip_exchange_ships_at_once and OrderTag.VIP in order.tags):
-        service_desk.hold(rep, reason=f"Awaiting return {ret.number}", actor="system", at=now)
+        service_desk.hold(rep, reason=_awaiting(ret), actor="system", at=now)
     await tx.orders.add(rep)
     await tx.inventory.append_ledger([LedgerEntry(sku, loc, 0, n, "ORDER_RESERVED", rep.number,
                                                   principal.actor, now)
@@ -301,11 +301,17 @@ async def reject_return(uow: UnitOfWorkFactory, number: str, *, reason: str,
         replacement = None
         if ret.replacement_order_id is not None:
             [replacement] = await tx.orders.get_many([ret.replacement_order_id])
-            cancellation = service_desk.cancel(replacement, skus=None,
-                                               reason=f"Return {ret.number} rejected",
-                                               actor=principal.actor, at=now)
-            await apply_moves(tx, cancellation.moves, reference=replacement.number,
-                              actor=principal.actor, at=now)
+            if OrderStatus.CANCELLED in lifecycle.ORDER_TRANSITIONS[replacement.status]:
+                cancellation = service_desk.cancel(replacement, skus=None,
+                                                   reason=f"Return {ret.number} rejected",
+                                                   actor=principal.actor, at=now)
+                await apply_moves(tx, cancellation.moves, reference=replacement.number,
+                                  actor=principal.actor, at=now)
+            elif replacement.status is not OrderStatus.CANCELLED:
+                raise errors.Conflict(
+                    f"the replacement order {replacement.number} is already "
+                    f"{replacement.status.value}: it can no longer be taken back with the "
+                    "return; settle the return instead", field=["returnNumber"])
         return await _finish(tx, ReturnView(ret, order, replacement))
 
 
@@ -335,12 +341,15 @@ async def receive_return(uow: UnitOfWorkFactory, number: str,
             [replacement] = await tx.orders.get_many([ret.replacement_order_id])
         moves = returns.receive(ret, order, counts, actor=principal.actor, at=now)
         await apply_moves(tx, moves, reference=ret.number, actor=principal.actor, at=now)
-        if replacement is not None:
-            if replacement.hold_reason is not None:
+        if replacement is not None and replacement.status is not OrderStatus.CANCELLED:
+            # only the hold this return put on it: a hold an agent set since stays
+            if replacement.hold_reason == _awaiting(ret):
                 service_desk.release_hold(replacement, reason=f"Return {ret.number} received",
                                           actor="system", at=now)
             returns.exchanged(ret, order, replacement_number=replacement.number,
                               actor="system", at=now)
+        # a cancelled replacement is not announced as sent: the return stays RECEIVED (settling
+        # it another way, e.g. as a refund, is not built yet)
         return await _finish(tx, ReturnView(ret, order, replacement))
 
 
@@ -394,6 +403,11 @@ async def refund_return(uow: UnitOfWorkFactory, payments: PaymentGateway, number
                                    provider=receipt.provider, at=clock.now())
         returns.refund(ret, order, paid, refunded_before=_refunded(existing) - mine.amount.amount)
         return await _finish(tx, ReturnView(ret, order))
+
+
+def _awaiting(ret: Return) -> str:
+    """The hold an exchange's replacement waits under until the return is received."""
+    return f"Awaiting return {ret.number}"
 
 
 def _refunded(returns_of_order: list[Return]) -> Decimal:
