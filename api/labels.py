@@ -50,7 +50,10 @@ def label_path(key: bytes, ret: Return, *, now: datetime, ttl: timedelta
 
 def valid(key: bytes, ret: Return, *, expires: str | None, given: str | None,
           now: datetime) -> bool:
-    if not expires or not given or not expires.isdigit() or len(expires) > 12:
+    # ASCII only: "²".isdigit() is true but int() refuses it, and compare_digest refuses
+    # non-ASCII text — either would be a 500
+    if not expires or not given or not (expires.isascii() and given.isascii()) \
+            or not expires.isdigit() or len(expires) > 12:
         return False
     wanted = signature(key, ret.number, ret.customer_email, int(expires))
     return hmac.compare_digest(wanted, given) and int(expires) > now.timestamp()

@@ -10,6 +10,7 @@ import strawberry
 
 from api.context import Context
 from api.errors import UserError, attempt
+from api.guard import guest_lookup
 from api.schema.common import Money
 from api.schema.orders import Order
 from api.schema.return_types import (
@@ -20,6 +21,7 @@ from api.schema.return_types import (
     ReturnShippingPayer,
 )
 from domain import errors, return_policy, return_requests, returns
+from domain.access import Role
 from domain.money import Money as DomainMoney
 from domain.money import to_amount
 from domain.services import returns as return_service
@@ -167,6 +169,8 @@ class ReturnQuery:
     async def return_eligibility(self, info: strawberry.Info[Context, None], order_number: str,
                                  email: str | None = None) -> ReturnEligibility | None:
         ctx = info.context
+        if ctx.principal.role is Role.ANONYMOUS:  # number + email: limited like trackOrder
+            await guest_lookup(ctx, order_number)
         found = await return_service.return_eligibility(
             ctx.deps.reader, order_number, email=email, principal=ctx.principal,
             clock=ctx.deps.clock)
@@ -190,9 +194,16 @@ class ReturnMutation:
                 quantity=ln.quantity, reason=ln.reason,
                 line_id=str(ln.line_id) if ln.line_id is not None else None, sku=ln.sku,
                 exchange_sku=ln.exchange_sku) for ln in input.lines))
-        return await _payload(lambda: ctx.run(lambda: return_service.request_return(
-            ctx.deps.reader, ctx.deps.uow, command, principal=ctx.principal,
-            clock=ctx.deps.clock, sourcer=ctx.deps.sourcer, promise_key=ctx.deps.promise_key)))
+
+        async def work() -> ReturnView:
+            if ctx.principal.role is Role.ANONYMOUS:  # number + email: limited like trackOrder
+                await guest_lookup(ctx, input.order_number)
+            return await ctx.run(lambda: return_service.request_return(
+                ctx.deps.reader, ctx.deps.uow, command, principal=ctx.principal,
+                clock=ctx.deps.clock, sourcer=ctx.deps.sourcer,
+                promise_key=ctx.deps.promise_key))
+
+        return await _payload(work)
 
     @strawberry.mutation(description="An agent approves a requested return.")
     async def approve_return(self, info: strawberry.Info[Context, None],

@@ -179,3 +179,27 @@ async def test_the_guest_path_of_order_events_spends_the_same_lookups(live_serve
             orderEvents(number: $n, email: $e) { sequence } }""",
                               {"n": number, "e": "ada@example.com"})
         assert error["extensions"]["code"] == "THROTTLED"
+
+
+ELIGIBLE = """query($n: String!, $e: String) { returnEligibility(orderNumber: $n, email: $e) {
+  orderNumber } }"""
+REQUEST_RETURN = """mutation($n: String!, $e: String) { requestReturn(input: {orderNumber: $n,
+  email: $e, resolution: REFUND, method: SHIP_BACK,
+  lines: [{sku: "TSHIRT-BLU-M", quantity: 1, reason: "TOO_SMALL"}]}) {
+  return { number } userErrors { code } } }"""
+
+
+async def test_guest_returns_spend_the_same_lookups_as_track_order(guarded):
+    """returnEligibility and requestReturn answer a guest by number + email: guessing there
+    is limited exactly like trackOrder."""
+    async with guarded(guest_lookups_per_client=2) as (api, _):
+        number = (await api.data(PLACE, place_input()))["placeOrder"]["order"]["number"]
+        async with client(api.app, "10.7.7.7") as guesser:
+            for i in range(2):
+                asked = await guesser.post(ELIGIBLE, {"n": number, "e": f"x{i}@example.com"})
+                assert asked["data"]["returnEligibility"] is None and "errors" not in asked
+            refused = await guesser.post(ELIGIBLE, {"n": number, "e": "ada@example.com"})
+            assert refused["errors"][0]["extensions"]["code"] == "THROTTLED"
+            mutation = await guesser.post(REQUEST_RETURN, {"n": number, "e": "y@example.com"})
+            assert [e["code"] for e in mutation["data"]["requestReturn"]["userErrors"]] == [
+                "THROTTLED"]
