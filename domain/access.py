@@ -227,8 +227,16 @@ def order_view(principal: Principal, order: orders.Order) -> OrderView | None:
 
 def answer_view(principal: Principal, order: orders.Order) -> OrderView:
     """The view of an order a mutation answers with: whoever placed or changed it sees at
-    least what its owner sees (a guest at checkout typed it all in)."""
-    return order_view(principal, order) or OWNER_VIEW
+    least what its owner sees (a guest at checkout typed it all in) — except a store
+    associate, who never sees more than the store view (e.g. receiving a drop-off return of
+    an order shipped from elsewhere: no email, no other location's work)."""
+    view = order_view(principal, order)
+    if view is not None:
+        return view
+    if principal.role is Role.STORE:
+        return OrderView(internal=False, tags=True, locations=frozenset(), email=False,
+                         phone=False)
+    return OWNER_VIEW
 
 
 def can_read_order(principal: Principal, *, customer_email: str,

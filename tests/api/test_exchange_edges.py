@@ -85,3 +85,30 @@ async def test_a_cancelled_replacement_is_not_announced_as_on_its_way(api, token
     timeline = (await order(api, received["order"]["number"], tokens["agent"]))["timeline"]
     assert "RETURN_EXCHANGED" not in [t["type"] for t in timeline]
     assert await violations(db_url) == []
+
+
+RECEIVE_AS_STORE = """mutation($input: ReceiveReturnInput!) { receiveReturn(input: $input) {
+  userErrors { code } order { number customer { email name } fulfillments { location { code } }
+  } } }"""
+
+
+async def test_a_store_receiving_a_drop_off_sees_only_the_store_view_of_the_order(
+        api, tokens, clock):
+    """The order shipped from the warehouse; the parcel comes back to a store: its associate
+    gets the store view in the answer (no email, no other location's work)."""
+    await seed(api, tokens)
+    number = await delivered_order(api, tokens, "exch-view-001",
+                                   [{"sku": "TSHIRT-BLU-L", "quantity": 1}], token=tokens["ada"])
+    clock.current = datetime(2030, 1, 5, tzinfo=UTC)
+    ret = (await op(api, "RequestReturn", request(number, [
+        {"sku": "TSHIRT-BLU-L", "quantity": 1, "reason": "TOO_SMALL"}], method="DROP_AT_STORE"),
+        token=tokens["ada"]))["return"]
+    assert ret["receivingLocation"]["code"] == "ST-ROMA"
+
+    got = (await api.data(RECEIVE_AS_STORE, {"input": {"returnNumber": ret["number"], "lines": [
+        {"sku": "TSHIRT-BLU-L", "condition": "RESTOCK"}]}}, token=tokens["store_roma"]))[
+        "receiveReturn"]
+
+    assert got["userErrors"] == []
+    assert got["order"]["customer"]["email"] is None
+    assert got["order"]["fulfillments"] == []
