@@ -45,6 +45,7 @@ from graphql import (
     VariableNode,
     get_named_type,
     is_composite_type,
+    value_from_ast_untyped,
 )
 
 DEPTH = "MAX_DEPTH_EXCEEDED"
@@ -263,7 +264,11 @@ def measure(schema: GraphQLSchema, document: DocumentNode,
             operation: OperationDefinitionNode, variables: Mapping[str, Any] | None,
             limits: Limits) -> int:
     """The cost of `operation`; raises the refusal (a GraphQLError) when a limit is passed."""
-    cost = _Cost(schema, document, variables or {}, limits)
+    # a variable the request leaves out takes its default: price what will run
+    defaults = {d.variable.name.value: value_from_ast_untyped(d.default_value)
+                for d in operation.variable_definitions or () if d.default_value is not None}
+    variables = {**defaults, **(variables or {})}
+    cost = _Cost(schema, document, variables, limits)
     if variables and not _variables_lists_ok(variables, limits.max_list):
         raise cost.too_long()
     root = schema.get_root_type(operation.operation)

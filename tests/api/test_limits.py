@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from graphql import GraphQLError
 
 from api.app import create_app
 from api.limits import Limits
@@ -230,3 +231,26 @@ async def test_an_unknown_fragment_is_a_bad_request_not_a_crash(guarded):
         assert error["message"] == "Unknown fragment 'Missing'."
         assert error["extensions"]["code"] == "BAD_REQUEST"
         assert statements == []
+
+
+def test_a_variable_left_to_its_default_is_priced_like_the_same_literal():
+    """`query($n: Int = 100) { orders(first: $n) … }` runs with 100: it costs what
+    `orders(first: 100)` costs, and a default past the page limit is refused the same way."""
+    from graphql import get_operation_ast, parse
+
+    from api.limits import Limits, measure
+    from api.schema.root import build_schema
+
+    schema = build_schema()._schema
+
+    def cost(text: str, variables: dict | None = None) -> int:
+        document = parse(text)
+        return measure(schema, document, get_operation_ast(document), variables, Limits())
+
+    literal = cost("{ orders(first: 100) { edges { node { number } } } }")
+    default = "query($n: Int = 100) { orders(first: $n) { edges { node { number } } } }"
+    assert cost(default) == literal
+    assert cost(default, {"n": 5}) < literal  # the request's own value wins
+    with pytest.raises(GraphQLError) as refused:
+        cost("query($n: Int = 1000) { orders(first: $n) { totalCount } }")
+    assert refused.value.extensions["code"] == "PAGE_SIZE_EXCEEDED"
