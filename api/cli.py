@@ -53,9 +53,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"GraphiQL: http://{args.host}:{args.port}/graphql", flush=True)
     # JSON logs: uvicorn leaves logging to us (each worker configures it in app_factory)
     log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    # no uvicorn access log in either format: RequestLog writes the one line per request, and
+    # the access log would print query strings (signed label links, GET variables)
     uvicorn.run("api.cli:app_factory", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", lifespan="on", log_config=log_config,
-                access_log=settings.log_format != "json")
+                access_log=False, ws_max_size=settings.max_body_bytes)
     return 0
 
 

@@ -30,4 +30,13 @@ async def track(_: Request) -> FileResponse:
 
 def routes() -> list[BaseRoute]:
     return [Route("/track", track, methods=["GET", "HEAD"]),
-            Mount("/static", StaticFiles(directory=STATIC), name="static")]
+            Mount("/static", _Static(directory=STATIC), name="static")]
+
+
+class _Static(StaticFiles):
+    """The page's files, under the page's own policy (also track.html fetched directly)."""
+
+    async def get_response(self, path: str, scope):  # noqa: ANN201 - Starlette's signature
+        response = await super().get_response(path, scope)
+        response.headers.setdefault("content-security-policy", TRACK_CSP)
+        return response

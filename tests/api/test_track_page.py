@@ -38,6 +38,9 @@ async def test_the_page_and_its_files_are_served_without_inline_code(api):
         assert served.status_code == 200, path
         assert kind in served.headers["content-type"]
         assert "http://" not in served.text and "https://" not in served.text
+    # the page fetched by its file name keeps the page's policy, not GraphiQL's looser one
+    direct = await api.client.get("/static/track.html")
+    assert direct.headers["content-security-policy"] == page.headers["content-security-policy"]
     assert (await api.client.get("/static/nothing.js")).status_code == 404
     assert (await api.client.get("/static/../app.py")).status_code == 404
 
