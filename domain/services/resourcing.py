@@ -66,7 +66,7 @@ async def resource_fulfillment(reader: Reader, uow: UnitOfWorkFactory, fulfillme
     """
     access.require(principal, permission)
     return await _resource(reader, uow, fulfillment_id, reason=reason, principal=principal,
-                           clock=clock, sourcer=sourcer)
+                           clock=clock, sourcer=sourcer, moved=False, to=None)
 
 
 async def reroute_fulfillment(reader: Reader, uow: UnitOfWorkFactory, fulfillment_id: str, *,
@@ -80,16 +80,14 @@ async def reroute_fulfillment(reader: Reader, uow: UnitOfWorkFactory, fulfillmen
     """
     access.require(principal, "fulfillments.reroute")
     return await _resource(reader, uow, fulfillment_id, reason=reason, principal=principal,
-                           clock=clock, sourcer=sourcer, to=to)
+                           clock=clock, sourcer=sourcer, moved=True, to=to)
 
 
 async def _resource(reader: Reader, uow: UnitOfWorkFactory, fulfillment_id: str, *,
                     reason: str, principal: Principal, clock: Clock, sourcer: Sourcer,
-                    to: str | None = ..., ) -> Resourced:
-    """`to` is Ellipsis when the location itself (or downtime) rejects the work, None or a
-    location code when an agent moves it."""
-    moved = to is not ...
-    target = to if isinstance(to, str) else None
+                    moved: bool, to: str | None) -> Resourced:
+    """`moved`: an agent moves the work (rather than its location or downtime rejecting it);
+    `to`: the one location that must take all of it."""
     reason = inventory.check_reason(reason, field=["reason"])
     for _ in range(MAX_ATTEMPTS):
         order = await reader.order_by_fulfillment(fulfillment_id)
@@ -101,9 +99,9 @@ async def _resource(reader: Reader, uow: UnitOfWorkFactory, fulfillment_id: str,
         now = clock.now()
         snapshot = await reader.sourcing_snapshot(
             channel=order.channel, skus=sorted({ln.sku for ln in order.lines}), now=now)
-        if target is not None:
-            _check_target(snapshot, order, work, target)
-        replan = _replan(snapshot, order, work, now=now, sourcer=sourcer, to=target)
+        if to is not None:
+            _check_target(snapshot, order, work, to)
+        replan = _replan(snapshot, order, work, now=now, sourcer=sourcer, to=to)
         async with uow() as tx:
             done = await _apply(tx, work, replan, snapshot, reason=reason, now=now,
                                 actor=principal.actor, moved=moved)
