@@ -44,14 +44,16 @@ async def orders_since(db: Database, since: datetime, *, until: datetime | None 
                 return
             lines = (await conn.execute(sa.select(
                 LN.order_id, LN.position, LN.sku, LN.quantity, LN.unit_price_minor, LN.status,
-                LN.backordered, LN.cancelled).where(LN.order_id.in_([o.id for o in orders]))
+                LN.backordered, LN.cancelled, LN.returned)
+                .where(LN.order_id.in_([o.id for o in orders]))
                 .order_by(LN.order_id, LN.position))).all()
         by_order: dict[str, list[dict[str, Any]]] = {}
         for ln in lines:
             by_order.setdefault(ln.order_id, []).append(
                 {"sku": ln.sku, "quantity": ln.quantity,
                  "unitPrice": str(from_minor(ln.unit_price_minor)), "status": ln.status,
-                 "backordered": ln.backordered, "cancelled": ln.cancelled})
+                 "backordered": ln.backordered, "cancelled": ln.cancelled,
+                 "returned": ln.returned})
         yield [_order(o, by_order.get(o.id, [])) for o in orders]
         last = orders[-1]
         after = (last.placed_at, last.id)

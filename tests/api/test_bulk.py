@@ -215,7 +215,7 @@ async def test_export_returns_exactly_the_orders_placed_since(api, tokens, clock
     assert [r["number"] for r in rows] == numbers
     assert rows[0]["lines"] == [{"sku": "TSHIRT-BLU-M", "quantity": 2, "unitPrice": "19.90",
                                  "status": rows[0]["lines"][0]["status"], "backordered": 0,
-                                 "cancelled": 0}]
+                                 "cancelled": 0, "returned": 0}]
     assert rows[0]["placedAt"] == start.isoformat()
     records = list(csv.DictReader(io.StringIO(table.getvalue())))
     assert [r["number"] for r in records] == numbers
