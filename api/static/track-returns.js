@@ -98,14 +98,13 @@
     // --- the list of returns ----------------------------------------------------------------
 
     renderList(returns) {
-      const { $, el, t } = this.page;
+      const { $, el } = this.page;
       const list = $("returns-list");
       list.replaceChildren();
       // the return just requested is shown above, as the result
       const others = returns.filter((r) => !this.latest || r.number !== this.latest.number);
       for (const ret of others) list.append(this.card(ret, el("li", "return")));
       $("returns-list-box").hidden = others.length === 0;
-      $("returns-list-heading").textContent = t("yourReturns");
     }
 
     card(ret, box) {
@@ -282,14 +281,13 @@
     }
 
     renderClosed(lines) {
-      const { $, el, t } = this.page;
+      const { $, el } = this.page;
       const list = $("not-returnable");
       list.replaceChildren();
       for (const line of lines) {
         list.append(el("li", null, `${line.sku}: ${this.words("why", line.reason)}`));
       }
       $("not-returnable-box").hidden = lines.length === 0;
-      $("not-returnable-heading").textContent = t("notReturnableTitle");
     }
 
     // --- sending ------------------------------------------------------------------------------

@@ -494,4 +494,14 @@ async def test_a_return_dropped_at_a_store_shows_the_store_and_the_code(
     assert await italian_page.script("return document.activeElement.id") == "return-result"
     await italian_page.shot("track-return-drop-off", *PHONE)
     await italian_page.shot("track-return-drop-off", *DESKTOP)
+
+    # another visit lists it among the order's returns
+    await italian_page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await italian_page.wait_text("returns-list", f"Reso {number}-R1")
+    listed = await italian_page.text("returns-list")
+    assert "Approvato: puoi rimandarlo" in listed
+    assert f"Mostra questo codice in negozio: {ret['dropOff']['code']}" in listed
+    assert await italian_page.text("returns-list-heading") == "I tuoi resi"
+    assert await italian_page.script(
+        "return document.getElementById('return-result').hidden") is True
     assert await italian_page.console_problems() == []
