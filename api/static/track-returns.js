@@ -165,13 +165,14 @@
       const key = JSON.stringify([this.page.lang(), e]);
       if (key === this.formKey) return;
       this.formKey = key;
-      const open = e ? e.lines.filter((l) => l.returnable > 0) : [];
+      const offered = (l) => l.returnable > 0 && OFFERED.some((r) => l.resolutions.includes(r));
+      const open = e ? e.lines.filter(offered) : [];
       const kept = this.sent ? {} : this.values(); // after a return, start over
       this.sent = false;
       form.hidden = open.length === 0;
       this.renderLines(open, kept);
       this.renderChoices(open, kept);
-      this.renderClosed(e ? e.lines.filter((l) => l.returnable === 0 && l.delivered > 0) : []);
+      this.renderClosed(e ? e.lines.filter((l) => l.delivered > 0 && !offered(l)) : []);
     }
 
     values() {
@@ -285,7 +286,9 @@
       const list = $("not-returnable");
       list.replaceChildren();
       for (const line of lines) {
-        list.append(el("li", null, `${line.sku}: ${this.words("why", line.reason)}`));
+        // a line that may only be exchanged has no reason code: the page cannot offer it
+        const why = this.words("why", line.reason || "EXCHANGE_ONLY");
+        list.append(el("li", null, `${line.sku}: ${why}`));
       }
       $("not-returnable-box").hidden = lines.length === 0;
     }

@@ -167,6 +167,7 @@
         NOT_RETURNABLE: "this kind of item cannot be returned",
         RETURN_WINDOW_CLOSED: "the time to return it has passed",
         QUANTITY_EXCEEDS_RETURNABLE: "all units are already returned or in a return",
+        EXCHANGE_ONLY: "it can only be exchanged; contact us to exchange it",
       },
       refused: {
         NOT_RETURNABLE: "One of the items cannot be returned.",
@@ -199,6 +200,7 @@
         NOT_RETURNABLE: "questo tipo di articolo non si può rendere",
         RETURN_WINDOW_CLOSED: "il tempo per renderlo è scaduto",
         QUANTITY_EXCEEDS_RETURNABLE: "tutti i pezzi sono già resi o in un reso",
+        EXCHANGE_ONLY: "si può solo cambiare: contattaci per il cambio",
       },
       refused: {
         NOT_RETURNABLE: "Uno degli articoli non si può rendere.",
@@ -215,7 +217,7 @@
   };
 
   // The server words the timeline in English; Italian follows the entry's type (entries of an
-  // unknown type keep the server's words).
+  // unknown type keep the server's words; {return} is the return number the message names).
   const TIMELINE_IT = {
     ORDER_PLACED: "Abbiamo ricevuto il tuo ordine",
     ALLOCATED: "I tuoi articoli sono riservati per te",
@@ -235,15 +237,15 @@
     LINES_CANCELLED: "Alcuni articoli sono stati annullati",
     SHIPPING_ADDRESS_UPDATED: "Il tuo indirizzo di consegna è stato aggiornato",
     BACKORDER_ALLOCATED: "Gli articoli attesi sono arrivati e li stiamo preparando",
-    RETURN_REQUESTED: "Hai richiesto un reso",
-    RETURN_APPROVED: "Il tuo reso è stato approvato",
-    RETURN_REJECTED: "Il tuo reso non è stato accettato",
-    RETURN_IN_TRANSIT: "Il tuo reso è in viaggio verso di noi",
-    RETURN_RECEIVED: "Abbiamo ricevuto il tuo reso",
-    RETURN_REFUNDED: "Ti abbiamo rimborsato il reso",
-    RETURN_CREDITED: "Abbiamo emesso un buono per il reso",
-    RETURN_EXCHANGED: "Il sostituto del reso è in viaggio",
-    RETURN_CLOSED: "Il tuo reso è chiuso",
+    RETURN_REQUESTED: "Hai richiesto il reso {return}",
+    RETURN_APPROVED: "Il reso {return} è stato approvato",
+    RETURN_REJECTED: "Il reso {return} non è stato accettato",
+    RETURN_IN_TRANSIT: "Il reso {return} è in viaggio verso di noi",
+    RETURN_RECEIVED: "Abbiamo ricevuto il reso {return}",
+    RETURN_REFUNDED: "Ti abbiamo rimborsato il reso {return}",
+    RETURN_CREDITED: "Abbiamo emesso un buono per il reso {return}",
+    RETURN_EXCHANGED: "Il sostituto del reso {return} è in viaggio",
+    RETURN_CLOSED: "Il reso {return} è chiuso",
     REPLACEMENT_RESERVED: "Abbiamo riservato l'articolo sostitutivo",
   };
 

@@ -216,7 +216,10 @@
   }
 
   function timelineWords(entry) {
-    return state.lang === "it" ? TIMELINE_IT[entry.type] || entry.message : entry.message;
+    const words = state.lang === "it" && TIMELINE_IT[entry.type];
+    if (!words) return entry.message;
+    const named = /\b[A-Z]+-\d+-R\d+\b/.exec(entry.message); // a return's number
+    return words.replace("{return}", named ? named[0] : "").replace(/\s+/g, " ").trim();
   }
 
   function renderTimeline(order) {

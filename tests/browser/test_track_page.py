@@ -417,6 +417,7 @@ async def test_a_guest_returns_one_unit_for_a_refund_and_follows_the_return_live
     assert "Ricevuto: stiamo controllando gli articoli" in await page.text("return-result")
     assert "Rendi questo articolo" in await page.text("return-lines")
     assert "Puoi renderlo fino al 2 febbraio 2030" in await page.text("return-lines")
+    assert f"Abbiamo ricevuto il reso {number}-R1" in await page.text("timeline")
     await page.shot("track-return-italian", *PHONE)
     await page.run(lambda: Select(page.driver.find_element("id", "lang")).select_by_value("en"))
     assert await page.fits_width(*PHONE)
