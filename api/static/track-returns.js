@@ -147,7 +147,9 @@
       const box = $("return-result");
       if (!this.latest) { box.hidden = true; return; }
       const current = this.order.returns.find((r) => r.number === this.latest.number);
-      box.replaceChildren(el("h4", null, t("returnRequested")));
+      const heading = el("h4", null, t("returnRequested"));
+      heading.id = "return-result-heading";
+      box.replaceChildren(heading);
       box.hidden = false;
       if (current) this.card(current, box);
       else box.append(el("p", "return-head", `${t("returnNumber")} ${this.latest.number}: ${
@@ -350,8 +352,8 @@
       }
       this.latest = payload.return;
       this.sent = true;
-      this.asked = null; // what is returnable changed: ask again
-      await this.ask(number);
+      this.asked = null; // what is returnable changed: the render asks again
+      this.render(this.order);
       $("return-result").focus();
     }
 
