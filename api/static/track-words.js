@@ -22,6 +22,23 @@
       pickupStore: "Pickup store", readyBy: "Ready by", parcel: "Parcel",
       carrier: "Carrier", trackingNumber: "Tracking number", shippedAt: "Shipped on", deliveredAt: "Delivered on",
       noShipments: "Nothing has been handed to a carrier yet.",
+      startReturn: "Start a return",
+      returnIntro: "Choose the items to send back, how many and why.",
+      returnThis: "Return this item", returnQuantity: "How many", returnReason: "Why",
+      returnableUntil: "You can return it until", ordered: "Delivered",
+      resolution: "What would you like?", method: "How will you send it back?",
+      requestReturn: "Request the return", requesting: "Sending…",
+      pickOne: "Choose at least one item to return.",
+      returnFailed: "We could not send your return right now. Please try again in a moment.",
+      yourReturns: "Your returns", returnNumber: "Return", returnStatus: "Status",
+      returnRequested: "Return requested", labelLink: "Print the return label (PDF)",
+      labelHint: "Print it, stick it on the parcel and hand it to the carrier.",
+      dropOffAt: "Take the parcel to", dropOffCode: "Show this code at the store",
+      trackingNumber2: "Return tracking number",
+      feeDeducted: "A return label costs {fee}; it is taken off your refund.",
+      feeFree: "The return label is free.",
+      refund: "Refund", notReturnableTitle: "Items that cannot be returned",
+      newTab: "(opens in a new tab)",
     },
     it: {
       skip: "Vai al contenuto", language: "Lingua", title: "Traccia il tuo ordine",
@@ -44,6 +61,23 @@
       carrier: "Corriere", trackingNumber: "Numero di tracciamento", shippedAt: "Spedito il",
       deliveredAt: "Consegnato il",
       noShipments: "Nessun pacco è ancora stato affidato al corriere.",
+      startReturn: "Fai un reso",
+      returnIntro: "Scegli gli articoli da rendere, quanti e perché.",
+      returnThis: "Rendi questo articolo", returnQuantity: "Quanti", returnReason: "Perché",
+      returnableUntil: "Puoi renderlo fino al", ordered: "Consegnati",
+      resolution: "Cosa preferisci?", method: "Come lo rimandi?",
+      requestReturn: "Richiedi il reso", requesting: "Invio in corso…",
+      pickOne: "Scegli almeno un articolo da rendere.",
+      returnFailed: "Al momento non riusciamo a inviare il tuo reso. Riprova tra poco.",
+      yourReturns: "I tuoi resi", returnNumber: "Reso", returnStatus: "Stato",
+      returnRequested: "Reso richiesto", labelLink: "Stampa l'etichetta di reso (PDF)",
+      labelHint: "Stampala, attaccala al pacco e consegnalo al corriere.",
+      dropOffAt: "Porta il pacco a", dropOffCode: "Mostra questo codice in negozio",
+      trackingNumber2: "Numero di tracciamento del reso",
+      feeDeducted: "L'etichetta di reso costa {fee}: la togliamo dal rimborso.",
+      feeFree: "L'etichetta di reso è gratuita.",
+      refund: "Rimborso", notReturnableTitle: "Articoli che non si possono rendere",
+      newTab: "(si apre in una nuova scheda)",
     },
   };
 
@@ -110,8 +144,80 @@
     },
   };
 
+  // Returns: the reasons the page offers (the API takes any short code; these are the ones
+  // its documentation names, plus two common ones), what the customer gets, how it travels,
+  // a return's status, why a line cannot come back, and refusals in plain words.
+  const RETURNS = {
+    en: {
+      reasons: {
+        TOO_SMALL: "Too small", TOO_LARGE: "Too large", DAMAGED: "Arrived damaged",
+        NOT_AS_DESCRIBED: "Not as described", WRONG_ITEM: "Wrong item sent",
+        CHANGED_MIND: "Changed my mind",
+      },
+      resolutions: { REFUND: "A refund", STORE_CREDIT: "Store credit", EXCHANGE: "An exchange" },
+      methods: { SHIP_BACK: "Send it with a prepaid label", DROP_AT_STORE: "Drop it at a store" },
+      status: {
+        REQUESTED: "Requested: we will check it soon", APPROVED: "Approved: you can send it back",
+        IN_TRANSIT: "On its way back to us", RECEIVED: "Received: we are checking the items",
+        REFUNDED: "Refunded", EXCHANGED: "Exchanged: your replacement is on its way",
+        CREDITED: "Store credit issued", CLOSED: "Closed", REJECTED: "Not accepted",
+      },
+      why: {
+        ORDER_NOT_DELIVERED: "not delivered yet",
+        NOT_RETURNABLE: "this kind of item cannot be returned",
+        RETURN_WINDOW_CLOSED: "the time to return it has passed",
+        QUANTITY_EXCEEDS_RETURNABLE: "all units are already returned or in a return",
+        EXCHANGE_ONLY: "it can only be exchanged; contact us to exchange it",
+      },
+      refused: {
+        NOT_RETURNABLE: "One of the items cannot be returned.",
+        RETURN_WINDOW_CLOSED: "The time to return this item has passed.",
+        QUANTITY_EXCEEDS_RETURNABLE: "That is more units than can still be returned. Check the quantity.",
+        ORDER_NOT_DELIVERED: "This item has not been delivered yet.",
+        RESOLUTION_NOT_ALLOWED: "One of the items cannot come back for what you chose. Choose another option.",
+        RETURN_METHOD_NOT_ALLOWED: "That way of sending it back is not available for this order.",
+        NO_RETURN_LOCATION: "No store or warehouse can take this return right now. Please contact us.",
+        INVALID_QUANTITY: "Choose at least one unit.",
+        NOT_FOUND: "We could not find this order any more. Look it up again.",
+      },
+    },
+    it: {
+      reasons: {
+        TOO_SMALL: "Troppo piccolo", TOO_LARGE: "Troppo grande", DAMAGED: "Arrivato danneggiato",
+        NOT_AS_DESCRIBED: "Diverso dalla descrizione", WRONG_ITEM: "Articolo sbagliato",
+        CHANGED_MIND: "Ho cambiato idea",
+      },
+      resolutions: { REFUND: "Un rimborso", STORE_CREDIT: "Un buono da spendere", EXCHANGE: "Un cambio" },
+      methods: { SHIP_BACK: "Spediscilo con un'etichetta prepagata", DROP_AT_STORE: "Portalo in un negozio" },
+      status: {
+        REQUESTED: "Richiesto: lo controlliamo a breve", APPROVED: "Approvato: puoi rimandarlo",
+        IN_TRANSIT: "In viaggio verso di noi", RECEIVED: "Ricevuto: stiamo controllando gli articoli",
+        REFUNDED: "Rimborsato", EXCHANGED: "Cambiato: il sostituto è in viaggio",
+        CREDITED: "Buono emesso", CLOSED: "Chiuso", REJECTED: "Non accettato",
+      },
+      why: {
+        ORDER_NOT_DELIVERED: "non ancora consegnato",
+        NOT_RETURNABLE: "questo tipo di articolo non si può rendere",
+        RETURN_WINDOW_CLOSED: "il tempo per renderlo è scaduto",
+        QUANTITY_EXCEEDS_RETURNABLE: "tutti i pezzi sono già resi o in un reso",
+        EXCHANGE_ONLY: "si può solo cambiare: contattaci per il cambio",
+      },
+      refused: {
+        NOT_RETURNABLE: "Uno degli articoli non si può rendere.",
+        RETURN_WINDOW_CLOSED: "Il tempo per rendere questo articolo è scaduto.",
+        QUANTITY_EXCEEDS_RETURNABLE: "Sono più pezzi di quanti se ne possano ancora rendere. Controlla la quantità.",
+        ORDER_NOT_DELIVERED: "Questo articolo non è ancora stato consegnato.",
+        RESOLUTION_NOT_ALLOWED: "Uno degli articoli non può tornare per ciò che hai scelto. Scegli un'altra opzione.",
+        RETURN_METHOD_NOT_ALLOWED: "Questo modo di rimandarlo non è disponibile per questo ordine.",
+        NO_RETURN_LOCATION: "Nessun negozio o magazzino può ricevere questo reso adesso. Contattaci.",
+        INVALID_QUANTITY: "Scegli almeno un pezzo.",
+        NOT_FOUND: "Non troviamo più questo ordine. Cercalo di nuovo.",
+      },
+    },
+  };
+
   // The server words the timeline in English; Italian follows the entry's type (entries of an
-  // unknown type keep the server's words).
+  // unknown type keep the server's words; {return} is the return number the message names).
   const TIMELINE_IT = {
     ORDER_PLACED: "Abbiamo ricevuto il tuo ordine",
     ALLOCATED: "I tuoi articoli sono riservati per te",
@@ -131,7 +237,17 @@
     LINES_CANCELLED: "Alcuni articoli sono stati annullati",
     SHIPPING_ADDRESS_UPDATED: "Il tuo indirizzo di consegna è stato aggiornato",
     BACKORDER_ALLOCATED: "Gli articoli attesi sono arrivati e li stiamo preparando",
+    RETURN_REQUESTED: "Hai richiesto il reso {return}",
+    RETURN_APPROVED: "Il reso {return} è stato approvato",
+    RETURN_REJECTED: "Il reso {return} non è stato accettato",
+    RETURN_IN_TRANSIT: "Il reso {return} è in viaggio verso di noi",
+    RETURN_RECEIVED: "Abbiamo ricevuto il reso {return}",
+    RETURN_REFUNDED: "Ti abbiamo rimborsato il reso {return}",
+    RETURN_CREDITED: "Abbiamo emesso un buono per il reso {return}",
+    RETURN_EXCHANGED: "Il sostituto del reso {return} è in viaggio",
+    RETURN_CLOSED: "Il reso {return} è chiuso",
+    REPLACEMENT_RESERVED: "Abbiamo riservato l'articolo sostitutivo",
   };
 
-  window.PROMESSA_TRACK_WORDS = Object.freeze({ TEXT, STATUS, PARCEL, SCAN, TIMELINE_IT });
+  window.PROMESSA_TRACK_WORDS = Object.freeze({ TEXT, STATUS, PARCEL, SCAN, TIMELINE_IT, RETURNS });
 })();

@@ -24,6 +24,7 @@
       trackingEvents { status at location description }
     }
     timeline { at type message }
+    ${window.PromessaTrackReturns.RETURN_FIELDS}
   }`;
   const TRACK_ORDER = `query TrackOrder($number: String!, $email: String!) {
     trackOrder(number: $number, email: $email) { ...Tracked }
@@ -38,7 +39,8 @@
   // --- state --------------------------------------------------------------------------------
 
   const $ = (id) => document.getElementById(id);
-  const state = { lang: "en", order: null, credentials: null, live: null, connection: "connecting" };
+  const state = { lang: "en", order: null, credentials: null, live: null, connection: "connecting",
+                  returns: null };
 
   function t(key) {
     return TEXT[state.lang][key] || TEXT.en[key] || key;
@@ -214,7 +216,10 @@
   }
 
   function timelineWords(entry) {
-    return state.lang === "it" ? TIMELINE_IT[entry.type] || entry.message : entry.message;
+    const words = state.lang === "it" && TIMELINE_IT[entry.type];
+    if (!words) return entry.message;
+    const named = /\b[A-Z]+-\d+-R\d+\b/.exec(entry.message); // a return's number
+    return words.replace("{return}", named ? named[0] : "").replace(/\s+/g, " ").trim();
   }
 
   function renderTimeline(order) {
@@ -229,12 +234,17 @@
     }
   }
 
-  // RETURNS HOOK ----------------------------------------------------------------------------
-  // When the API offers returnEligibility(orderNumber, email) and requestReturn, fill
-  // #returns-body here (for eligible lines: a "start a return" form that calls requestReturn
-  // with state.credentials) and un-hide #returns. Called on every render, in state.lang.
-  function renderReturns(_order) {
-    $("returns").hidden = true;
+  // Returns (api/static/track-returns.js): "start a return" for delivered lines, the order's
+  // returns, updated with every render.
+  function renderReturns(order) {
+    if (!state.returns) {
+      state.returns = new window.PromessaTrackReturns.Returns({
+        $, el, t, dateTime, graphql, locale,
+        lang: () => state.lang,
+        credentials: () => state.credentials,
+      });
+    }
+    state.returns.render(order);
   }
 
   // --- connection status ----------------------------------------------------------------------
@@ -337,6 +347,7 @@
     }
     state.credentials = { number, email };
     state.order = null;
+    if (state.returns) state.returns.reset();
     render(order, { announce: false });
     $("lookup").hidden = true;
     $("result").hidden = false;
@@ -349,6 +360,7 @@
     state.live = null;
     state.order = null;
     state.credentials = null;
+    if (state.returns) state.returns.reset();
     $("result").hidden = true;
     $("lookup").hidden = false;
     $("email").value = "";

@@ -27,13 +27,16 @@ async def test_the_page_and_its_files_are_served_without_inline_code(api):
     # a strict Content-Security-Policy (script-src 'self'; style-src 'self') must not break it
     assert re.findall(r"<script[^>]*>", html) == [
         '<script src="/static/track-words.js" defer>',
-        '<script src="/static/track-live.js" defer>', '<script src="/static/track.js" defer>']
+        '<script src="/static/track-live.js" defer>',
+        '<script src="/static/track-returns.js" defer>', '<script src="/static/track.js" defer>']
     assert "<style" not in html and " style=" not in html
     assert not re.search(r"\son[a-z]+\s*=", html)
     assert not re.search(r"(src|href)=\"(https?:)?//", html)  # nothing from elsewhere
 
     for path, kind in (("/static/track.js", "javascript"), ("/static/track-live.js", "javascript"),
-                       ("/static/track-words.js", "javascript"), ("/static/track.css", "text/css")):
+                       ("/static/track-words.js", "javascript"),
+                       ("/static/track-returns.js", "javascript"),
+                       ("/static/track.css", "text/css")):
         served = await api.client.get(path)
         assert served.status_code == 200, path
         assert kind in served.headers["content-type"]

@@ -1,17 +1,20 @@
 """The guest order-status page (/track) in a real headless Chromium against a real server:
 look an order up, watch it change by itself as the store works on it, not-found answers,
-links carrying the order in their fragment, Italian, phone and desktop layouts."""
+links carrying the order in their fragment, Italian, phone and desktop layouts, and starting
+a return of a delivered order."""
 
 from __future__ import annotations
 
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from api.app import create_app
 from tests.api.lifecycle import fulfillment_ids, place, step
+from tests.api.returns import delivered_order, op
+from tests.api.returns import seed as seed_returns
 from tests.browser.conftest import Page
 from tests.conftest import Api, make_settings, seed_contract_network, serve
 
@@ -287,3 +290,219 @@ async def test_an_order_whose_events_are_past_retention_is_still_followed_live(
     await page.wait_text("status", "Shipped")
     await page.wait_text("shipments", "SDA42")
     assert await page.script(FETCHES) == 2
+
+
+SHIRT, MUG = "TSHIRT-BLU-M", "MUG-NAME"
+RETURN_FORM_SHOWN = "the return form never showed"
+
+
+async def _delivered(live, tokens, key: str, clock) -> str:
+    """A guest's order of two shirts and a personalised mug, delivered on 3 January 2030,
+    looked at two days later."""
+    await seed_returns(live.api, tokens)
+    number = await delivered_order(live.api, tokens, key, [{"sku": SHIRT, "quantity": 2},
+                                                           {"sku": MUG, "quantity": 1}])
+    clock.current = datetime(2030, 1, 5, 10, 0, tzinfo=UTC)
+    return number
+
+
+def _form_shown(driver) -> bool:
+    return driver.find_element("id", "return-form").is_displayed()
+
+
+async def test_a_guest_returns_one_unit_for_a_refund_and_follows_the_return_live(
+        page, live, tokens, clock):
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    number = await _delivered(live, tokens, "track-page-ret-01", clock)
+    await page.open(f"{live.url}/track")
+    await _type_and_submit(page, number, "ada@example.com")
+    await page.wait_text("status", "Delivered")
+    await page.wait(_form_shown, RETURN_FORM_SHOWN)
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "live", "the page never went live")
+
+    # the shirt may come back (two units, until 2 February), the personalised mug may not
+    lines = (await page.text("return-lines")).split("\n")
+    assert lines[:3] == [SHIRT, "Return this item", "How many"]
+    assert lines[-1] == "You can return it until February 2, 2030"
+    assert await page.script("return [...document.getElementById('ret-0-qty').options]"
+                             ".map(o => o.value)") == ["1", "2"]
+    assert await page.text("not-returnable") == (
+        f"{MUG}: this kind of item cannot be returned")
+    assert await page.text("resolutions") == "A refund\nStore credit"
+    assert await page.text("methods") == ("Send it with a prepaid label\n"
+                                          "Drop it at a store")
+    assert "A return label costs €4.90; it is taken off your refund." in await page.text(
+        "return-form")
+    unlabelled = await page.script(
+        "return [...document.querySelectorAll('#return-form input, #return-form select')]"
+        "  .filter(el => !document.querySelector(`label[for='${el.id}']`)).map(el => el.id)")
+    assert unlabelled == []
+    assert await page.script("return document.querySelectorAll("
+                             "'#return-form fieldset > legend').length") == 3
+    await page.shot("track-return-form", *PHONE)
+    await page.shot("track-return-form", *DESKTOP)
+
+    def fill_with_the_keyboard() -> list[str]:
+        """From the reason select on, keys only: type the reason, Tab to each choice, Space
+        to take it, Tab to the button, Enter."""
+        driver = page.driver
+        driver.execute_script("document.getElementById('ret-0-reason').focus()")
+        visited = []
+        for keys in ("Arr", Keys.TAB + Keys.SPACE, Keys.TAB + Keys.SPACE, Keys.TAB + Keys.ENTER):
+            driver.switch_to.active_element.send_keys(keys)
+            visited.append(driver.execute_script("return document.activeElement.id"))
+        return visited
+
+    assert await page.run(fill_with_the_keyboard) == [
+        "ret-0-reason", "ret-resolution-REFUND", "ret-method-SHIP_BACK", "return-submit"]
+    await page.wait_text("return-result", f"Return {number}-R1")
+    assert await page.script("return document.activeElement.id") == "return-result"
+    result = await page.text("return-result")
+    assert "Approved: you can send it back" in result
+    assert f"{SHIRT} × 1 — A refund" in result
+    assert "Refund: €15.00" in result
+    assert "Return tracking number: BRT RT" in result
+    link = await page.script(
+        "const a = document.querySelector('#return-result a.label-link');"
+        "return [a.href, a.target, a.rel, a.textContent]")
+    assert link[1:] == ["_blank", "noopener noreferrer",
+                        "Print the return label (PDF) (opens in a new tab)"]
+    async with httpx.AsyncClient(timeout=30) as client:
+        label = await client.get(link[0])
+    assert label.status_code == 200
+    assert label.headers["content-type"] == "application/pdf"
+    assert label.content.startswith(b"%PDF")
+
+    listed = (await op(live.api, "OrderReturns", {"number": number},
+                       token=tokens["agent"]))["returns"]
+    assert [(r["number"], r["status"], r["method"], r["resolution"],
+             [(x["sku"], x["quantity"], x["reason"]) for x in r["lines"]]) for r in listed] == [
+        (f"{number}-R1", "APPROVED", "SHIP_BACK", "REFUND", [(SHIRT, 1, "DAMAGED")])]
+    # one shirt is left to return: the form offers exactly that, afresh
+    await page.wait(lambda d: d.execute_script(
+        "return [...document.getElementById('ret-0-qty').options].map(o => o.value)") == ["1"],
+        "the form still offers the returned unit")
+    assert await page.script("return document.getElementById('ret-0-reason').value") == \
+        "TOO_SMALL"
+    await page.shot("track-return-result", *PHONE)
+    await page.shot("track-return-result", *DESKTOP)
+
+    # the parcel travels and the warehouse receives it: the page follows by itself
+    moved = await op(live.api, "MarkReturnInTransit", {"input": {
+        "returnNumber": f"{number}-R1"}}, token=tokens["integration"])
+    assert moved["userErrors"] == []
+    await page.wait_text("return-result", "On its way back to us")
+    received = await op(live.api, "ReceiveReturn", {"input": {
+        "returnNumber": f"{number}-R1", "lines": [{"sku": SHIRT, "condition": "RESTOCK"}]}},
+        token=tokens["store_mil"])
+    assert received["userErrors"] == []
+    await page.wait_text("return-result", "Received: we are checking the items")
+    await page.wait_text("status", "Partly returned")
+    assert "Print the return label" not in await page.text("return-result")  # used now
+    assert await page.script("return location.href") == f"{live.url}/track"
+
+    def choose_italian() -> None:
+        Select(page.driver.find_element("id", "lang")).select_by_value("it")
+
+    seen = await page.script(CONTRAST, "#returns h4, #returns label, legend, #returns .hint, "
+                                       "#returns p, .label-link, .return-status, "
+                                       ".not-returnable li")
+    assert len(seen) >= 15
+    assert [(what, ratio) for what, ratio in seen if ratio < 4.5] == []  # WCAG AA
+
+    await page.run(choose_italian)
+    assert "Ricevuto: stiamo controllando gli articoli" in await page.text("return-result")
+    assert "Rendi questo articolo" in await page.text("return-lines")
+    assert "Puoi renderlo fino al 2 febbraio 2030" in await page.text("return-lines")
+    assert f"Abbiamo ricevuto il reso {number}-R1" in await page.text("timeline")
+    await page.shot("track-return-italian", *PHONE)
+    await page.run(lambda: Select(page.driver.find_element("id", "lang")).select_by_value("en"))
+    assert await page.fits_width(*PHONE)
+    assert await page.fits_width(320, 640)
+    assert await page.console_problems() == []
+
+
+async def test_a_refused_return_is_told_in_plain_words_and_changes_nothing(
+        page, live, tokens, clock):
+    number = await _delivered(live, tokens, "track-page-ret-02", clock)
+    await page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await page.wait(_form_shown, RETURN_FORM_SHOWN)
+
+    await page.run(lambda: page.driver.find_element("id", "ret-0-pick").click())  # unticked
+    await page.run(lambda: page.driver.find_element("id", "return-submit").click())
+    await page.wait_text("return-problem", "Choose at least one item to return.")
+    assert await page.script("return document.activeElement.id") == "ret-0-pick"
+
+    clock.current = datetime(2030, 2, 2, 23, 0, tzinfo=UTC)  # the window closed meanwhile
+    await page.run(lambda: page.driver.find_element("id", "ret-0-pick").click())
+    await page.run(lambda: page.driver.find_element("id", "return-submit").click())
+    await page.wait_text("return-problem", "The time to return this item has passed.")
+    assert await page.script(
+        "return document.getElementById('return-problem').getAttribute('role')") == "alert"
+    assert await page.script("return document.getElementById('return-result').hidden") is True
+    listed = await op(live.api, "OrderReturns", {"number": number}, token=tokens["agent"])
+    assert listed["returns"] == []
+    await page.shot("track-return-refused", *PHONE)
+
+
+async def test_an_order_not_yet_delivered_offers_no_return(page, live, tokens):
+    number, fid = await _seeded_order(live, tokens, "track-page-ret-03")
+    await page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await page.wait_text("status", "Confirmed")
+    await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
+        "data-state") == "live", "the page never went live")
+    store = tokens["store_roma"]
+    for name, extra in (("acceptFulfillment", {}), ("pickFulfillment", {}),
+                        ("packFulfillment", {}),
+                        ("shipFulfillment", {"carrier": "BRT", "trackingNumber": "BRT9"})):
+        assert (await step(live.api, name, fid, store, **extra))["userErrors"] == []
+    await page.wait_text("status", "Shipped")
+
+    assert await page.script("return document.getElementById('returns').hidden") is True
+    assert await page.script("return document.getElementById('return-form').hidden") is True
+    assert await page.script(FETCHES) == 1  # not even asked: nothing was delivered
+
+
+async def test_a_return_dropped_at_a_store_shows_the_store_and_the_code(
+        page, italian_page, live, tokens, clock):
+    """Store credit, taken to a store: the page names the store and the code to show, in
+    Italian; the label link is for parcels sent back only."""
+    number = await _delivered(live, tokens, "track-page-ret-04", clock)
+    await italian_page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await italian_page.wait(_form_shown, RETURN_FORM_SHOWN)
+    assert "Puoi renderlo fino al 2 febbraio 2030" in await italian_page.text("return-lines")
+
+    def choose() -> None:
+        driver = italian_page.driver
+        driver.find_element("css selector", "label[for='ret-resolution-STORE_CREDIT']").click()
+        driver.find_element("css selector", "label[for='ret-method-DROP_AT_STORE']").click()
+        driver.find_element("id", "return-submit").click()
+
+    await italian_page.run(choose)
+    await italian_page.wait_text("return-result", f"Reso {number}-R1")
+    result = await italian_page.text("return-result")
+    assert f"{SHIRT} × 1 — Un buono da spendere" in result
+    assert "Porta il pacco a: Roma Via del Corso — Via del Corso 200, 00186 Roma" in result
+    [ret] = (await op(live.api, "OrderReturns", {"number": number},
+                      token=tokens["agent"]))["returns"]
+    assert (ret["method"], ret["resolution"], ret["label"]) == ("DROP_AT_STORE", "STORE_CREDIT",
+                                                                None)
+    assert f"Mostra questo codice in negozio: {ret['dropOff']['code']}" in result
+    assert "etichetta di reso (PDF)" not in result
+    assert await italian_page.script("return document.activeElement.id") == "return-result"
+    await italian_page.shot("track-return-drop-off", *PHONE)
+    await italian_page.shot("track-return-drop-off", *DESKTOP)
+
+    # another visit lists it among the order's returns
+    await italian_page.open(f"{live.url}/track#number={number}&email=ada@example.com")
+    await italian_page.wait_text("returns-list", f"Reso {number}-R1")
+    listed = await italian_page.text("returns-list")
+    assert "Approvato: puoi rimandarlo" in listed
+    assert f"Mostra questo codice in negozio: {ret['dropOff']['code']}" in listed
+    assert await italian_page.text("returns-list-heading") == "I tuoi resi"
+    assert await italian_page.script(
+        "return document.getElementById('return-result').hidden") is True
+    assert await italian_page.console_problems() == []
