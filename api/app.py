@@ -38,9 +38,9 @@ from api.settings import Settings
 from api.throttle import Bucket, open_buckets
 from api.ws import PromessaTransportWSHandler, authenticate_connection
 from domain.access import ANONYMOUS
-from domain.engine import SourcingEngine
-from domain.ports import Clock
-from domain.service_desk import Policy
+from domain.kernel.ports import Clock
+from domain.service_desk import ServiceDeskPolicy
+from domain.sourcing.engine import SourcingEngine
 from persistence import migrate
 from persistence.db import Database, retrying
 from persistence.outbox import SqlOutbox
@@ -170,7 +170,8 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
     except BaseException:
         await db.dispose()
         raise
-    policy = Policy(customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes))
+    policy = ServiceDeskPolicy(
+        customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes))
     uow_class, retry = SqlUnitOfWork, retrying
     if metrics is not None:
         uow_class = counting_reservations(SqlUnitOfWork, metrics.reservation_conflicts)

@@ -23,7 +23,7 @@ from strawberry.types.field import StrawberryField
 
 from api.errors import UserError
 from domain import access
-from domain.errors import DomainError, InvalidInput
+from domain.kernel.errors import DomainError, InvalidInput
 
 
 def _refusal_payload(payload_type: Any) -> Any:

@@ -1,7 +1,7 @@
 """`promessa import skus|inventory FILE` and `promessa export orders --since …`.
 
-Imports read the CSV once, check each record on its own (domain/bulk.py), and apply them a
-batch per transaction (domain/services/importing.py) through the same unit of work as the API:
+Imports read the CSV once, check each record on its own (domain/inventory/bulk.py), and apply them a
+batch per transaction (domain/inventory/importing.py) through the same unit of work as the API:
 ledger rows and outbox events are written with the levels, so running servers' subscribers
 hear of the changes (at their next poll of the outbox). A batch that meets a transient
 database conflict is run again whole. Rejected records are reported with line, column and
@@ -23,10 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from domain import bulk
 from domain.access import Principal, Role
-from domain.bulk import Rejection
-from domain.services import importing
+from domain.inventory import bulk, importing
+from domain.inventory.bulk import Rejection
 
 CLI_PRINCIPAL = Principal(Role.ADMIN, subject="promessa-import")
 SHOWN_REJECTIONS = 50

@@ -12,11 +12,13 @@ from strawberry.dataloader import DataLoader
 from domain import access
 from domain.access import Principal
 from domain.catalog import Location, Sku
+from domain.kernel.ports import Clock
 from domain.orders import Order
-from domain.payments import RecordingPayments
-from domain.ports import Clock, PaymentGateway, UnitOfWorkFactory
+from domain.ports import UnitOfWorkFactory
 from domain.returns import Return
-from domain.service_desk import Policy
+from domain.returns.payments import RecordingPayments
+from domain.returns.ports import PaymentGateway
+from domain.service_desk import ServiceDeskPolicy
 from domain.sourcing import Sourcer
 
 T = TypeVar("T")
@@ -31,8 +33,8 @@ class Dependencies:
     clock: Clock
     sourcer: Sourcer
     retrying: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
-    promise_key: bytes  # seals delivery-promise option ids (see domain/promise.py)
-    policy: Policy = field(default_factory=Policy)
+    promise_key: bytes  # seals delivery-promise option ids (see domain/checkout/promise.py)
+    policy: ServiceDeskPolicy = field(default_factory=ServiceDeskPolicy)
     realtime: Any = None  # api.realtime.Realtime: live subscriptions
     payments: PaymentGateway = field(default_factory=RecordingPayments)
     label_key: bytes = b""  # signs return-label URLs (see api/labels.py)

@@ -8,13 +8,14 @@ from decimal import Decimal
 
 from api import demo_data
 from api.context import Dependencies
-from domain import catalog, policy
+from domain import catalog
 from domain.access import Principal, Role
 from domain.catalog import Address
-from domain.geo import GeoPoint
-from domain.services import catalog as catalog_service
-from domain.services import inventory as inventory_service
-from domain.services import sourcing as sourcing_service
+from domain.catalog import services as catalog_service
+from domain.inventory import services as inventory_service
+from domain.kernel.geo import GeoPoint
+from domain.sourcing import policy
+from domain.sourcing import services as sourcing_service
 
 log = logging.getLogger("promessa.demo")
 SEEDER = Principal(Role.ADMIN, subject="demo-seed")

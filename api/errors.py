@@ -14,7 +14,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from api.observability import current_request_id, new_request_id
-from domain.errors import DomainError
+from domain.kernel.errors import DomainError
 
 log = logging.getLogger("promessa.errors")
 T = TypeVar("T")

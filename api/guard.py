@@ -21,7 +21,7 @@ from strawberry.extensions import SchemaExtension
 from api import limits
 from api.throttle import Bucket, Buckets, Decision
 from domain.access import Role
-from domain.errors import DomainError
+from domain.kernel.errors import DomainError
 
 THROTTLED = "THROTTLED"
 

@@ -19,10 +19,10 @@ from starlette.responses import PlainTextResponse, Response
 from api.auth import InvalidToken, principal_from_header
 from domain.access import STAFF, Role
 from domain.catalog import Location
-from domain.lifecycle import ReturnStatus
 from domain.orders import Order
-from domain.return_policy import ReturnMethod
 from domain.returns import Return
+from domain.returns.policy import ReturnMethod
+from domain.returns.status import ReturnStatus
 
 # a label is printed while the parcel may still be sent
 PRINTABLE = frozenset({ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT})

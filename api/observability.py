@@ -28,7 +28,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from api.prometheus import metrics_of
-from domain.errors import DomainError
+from domain.kernel.errors import DomainError
 
 access_log = logging.getLogger("promessa.access")
 REQUEST_ID_HEADER = "x-request-id"

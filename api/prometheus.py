@@ -18,7 +18,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from domain.streams import MAX_STREAMS_PER_READ
+from domain.kernel.streams import MAX_STREAMS_PER_READ
 
 OUTCOMES = ("ok", "user_error", "error")
 # operation names come from clients: past this many distinct ones, the rest count as "other"

@@ -41,7 +41,7 @@ async def query(conn: Any, skus: list[str], channel: str) -> dict[str, list]:
 
 def summarise(skus: list[str], rows: dict[str, list], near: dict[str, float] | None,
               radius_km: float | None) -> list[dict[str, Any]]:
-    """What `domain.services.availability.summarise` computes, as the API's JSON."""
+    """What `domain.inventory.availability.summarise` computes, as the API's JSON."""
     if rows["kits"]:
         raise NotImplementedError("the baseline answers for plain SKUs, not kits")
     known = {r["sku"] for r in rows["skus"]}

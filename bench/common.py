@@ -130,7 +130,7 @@ def build_network(*, locations: int = 20, skus: int = 200, on_hand: int = 1_000_
 
 
 def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance, as domain.geo.distance_km computes it."""
+    """Great-circle distance, as domain.kernel.geo.distance_km computes it."""
     lat1, lon1, lat2, lon2 = map(math.radians, (lat1, lon1, lat2, lon2))
     h = (math.sin((lat2 - lat1) / 2) ** 2
          + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)

@@ -24,7 +24,7 @@ import asyncpg
 
 from bench import common, sql
 from bench.common import Network, OrderSpec, Run, Statement, log
-from domain.services.ordering import ALLOCATED_WORDS, PLACED_WORDS
+from domain.checkout.ordering import ALLOCATED_WORDS, PLACED_WORDS
 
 PLACE_ORDER = """
 mutation PlaceOrder($input: PlaceOrderInput!) {

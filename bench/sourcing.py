@@ -19,14 +19,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from domain.catalog import Address, Capability, Channel, HandlingClass, Location, LocationType, Sku
-from domain.engine import SourcingEngine
-from domain.geo import GeoPoint
+from domain.checkout.delivery_promise import options
 from domain.inventory import InventoryLevel
+from domain.kernel.geo import GeoPoint
 from domain.orders import LineRequest
-from domain.policy import BUILT_IN, Strategy
-from domain.ports import SourcingSnapshot
-from domain.services.promise import options
-from domain.services.sourcing import demands_for, request_for
+from domain.sourcing.engine import SourcingEngine
+from domain.sourcing.policy import BUILT_IN, Strategy
+from domain.sourcing.ports import SourcingSnapshot
+from domain.sourcing.services import demands_for, request_for
 
 CITIES = [("Milano", 45.46, 9.19), ("Torino", 45.07, 7.69), ("Genova", 44.41, 8.93),
           ("Bologna", 44.49, 11.34), ("Firenze", 43.77, 11.26), ("Roma", 41.90, 12.49),

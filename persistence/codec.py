@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from domain.orders import DeliveryMethod, ServiceLevel
-from domain.policy import Strategy
 from domain.sourcing import (
     Allocation,
     Backorder,
@@ -19,6 +18,7 @@ from domain.sourcing import (
     Shipment,
     Verdict,
 )
+from domain.sourcing.policy import Strategy
 
 
 def _t(moment: datetime | None) -> str | None:

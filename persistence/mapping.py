@@ -18,9 +18,9 @@ from domain.catalog import (
     LocationType,
     Sku,
 )
-from domain.geo import GeoPoint
 from domain.inventory import Incoming
-from domain.money import Money
+from domain.kernel.geo import GeoPoint
+from domain.kernel.money import Money
 
 CENTS = Decimal(100)
 

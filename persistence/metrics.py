@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.catalog import LocationType
-from domain.metrics import MetricCounts
+from domain.service_desk.metrics import MetricCounts
 from persistence.tables import FulfillmentRow, LocationRow, OrderLineRow, OrderRow
 
 ORD, LN, F = OrderRow.__table__.c, OrderLineRow.__table__.c, FulfillmentRow.__table__.c

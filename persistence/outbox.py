@@ -12,7 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from domain.streams import MAX_STREAMS_PER_READ, StoredEvent
+from domain.kernel.streams import MAX_STREAMS_PER_READ, StoredEvent
 from persistence.db import Database
 from persistence.tables import OutboxRow, OutboxStreamRow
 

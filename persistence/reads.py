@@ -9,13 +9,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain import customers, errors, metrics
 from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel
-from domain.money import Money
+from domain.kernel import errors
+from domain.kernel.money import Money
+from domain.kernel.ports import IdempotencyRecord, Page
 from domain.orders import Order
-from domain.ports import IdempotencyRecord, OrderSearch, Page, SourcingSnapshot
+from domain.orders.ports import OrderSearch
 from domain.returns import Return
+from domain.service_desk import customers, metrics
+from domain.sourcing.ports import SourcingSnapshot
 from persistence import mapping
 from persistence.db import Database
 from persistence.metrics import operations_counts

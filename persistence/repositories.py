@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
+from domain.inventory.ports import LevelKey
+from domain.kernel.ports import IdempotencyRecord
 from domain.orders import Order
-from domain.ports import IdempotencyRecord, LevelKey
 from persistence import mapping, order_store
 from persistence.tables import (
     ChannelRow,

@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.lifecycle import ReturnStatus
-from domain.money import Money
-from domain.return_policy import Resolution, ReturnMethod
+from domain.kernel.money import Money
 from domain.returns import Refund, Return, ReturnLine
+from domain.returns.policy import Resolution, ReturnMethod
+from domain.returns.status import ReturnStatus
 from persistence.mapping import from_minor, to_minor
 from persistence.tables import OrderRow, RefundRow, ReturnLineRow, ReturnRow
 

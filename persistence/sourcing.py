@@ -9,13 +9,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain import policy as policies
 from domain.catalog import Location
 from domain.orders import FulfillmentStatus, Order
-from domain.policy import ANY_CHANNEL, BUILT_IN, SourcingPolicy
-from domain.ports import RecordedDecision
-from domain.shipping import Downtime, zone
 from domain.sourcing import Decision
+from domain.sourcing import policy as policies
+from domain.sourcing.policy import ANY_CHANNEL, BUILT_IN, SourcingPolicy
+from domain.sourcing.ports import RecordedDecision
+from domain.sourcing.shipping import Downtime, zone
 from persistence import codec
 from persistence.repositories import insert_for
 from persistence.tables import (

@@ -302,7 +302,7 @@ class SourcingPolicyRow(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=64)
     version: int = Field(primary_key=True)
     strategy: str = Field(max_length=32)
-    body: str = Field(sa_type=sa.Text)  # domain.policy.to_dict as JSON
+    body: str = Field(sa_type=sa.Text)  # domain.sourcing.policy.to_dict as JSON
     created_at: datetime = utc()
     created_by: str = Field(max_length=200)
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
-from domain import events
-from domain.ports import Clock
+from domain.kernel import events
+from domain.kernel.ports import Clock
 from persistence.db import Database
 from persistence.repositories import (
     SqlCatalogRepository,

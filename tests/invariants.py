@@ -133,7 +133,7 @@ async def _return_problems(conn) -> list[str]:
 
 async def _derived_status_problems(db_url: str) -> list[str]:
     """Stored line and order statuses are what the status machines derive from the units."""
-    from domain import lifecycle
+    from domain.orders import lifecycle
     from persistence.reads import SqlReader
 
     db = Database(db_url)

@@ -19,8 +19,8 @@ from typing import Any
 
 from api.fanout import GAP, MAX_MESSAGE_BYTES, Fanout
 from api.realtime.hub import Batch, Hub, Start, cancel_all
-from domain.ports import Clock
-from domain.streams import decode_hints, encode_hints, merge_heads
+from domain.kernel.ports import Clock
+from domain.kernel.streams import decode_hints, encode_hints, merge_heads
 
 log = logging.getLogger("promessa.realtime")
 HINTS_CHANNEL = "promessa_outbox"

@@ -21,7 +21,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from domain.streams import (
+from domain.kernel.streams import (
     MAX_STREAMS_PER_READ,
     Cursor,
     StoredEvent,

@@ -20,7 +20,7 @@ from api.schema.common import (
     page_size,
 )
 from domain import access, catalog
-from domain.services import catalog as catalog_service
+from domain.catalog import services as catalog_service
 
 
 @strawberry.type(description="Where stock is and from where it can leave.")

@@ -10,7 +10,7 @@ from api.prometheus import count_order
 from api.schema.common import AddressInput, DeliveryMethod, ServiceLevel
 from api.schema.orders import Order
 from domain import orders
-from domain.services import ordering
+from domain.checkout import ordering
 
 
 @strawberry.input

@@ -9,9 +9,9 @@ from strawberry import relay
 
 from domain import catalog, orders
 from domain.catalog import Address as DomainAddress
-from domain.errors import InvalidInput, NotFound
-from domain.geo import GeoPoint
-from domain.money import Money as DomainMoney
+from domain.kernel.errors import InvalidInput, NotFound
+from domain.kernel.geo import GeoPoint
+from domain.kernel.money import Money as DomainMoney
 
 HandlingClass = strawberry.enum(catalog.HandlingClass, description="How an item must be handled.")
 LocationType = strawberry.enum(catalog.LocationType, description="Kind of location.")

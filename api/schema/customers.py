@@ -9,8 +9,8 @@ import strawberry
 from api.context import Context
 from api.schema.common import Money, page_size
 from api.schema.orders import OrderConnection
-from domain import customers
-from domain.ports import OrderSearch
+from domain.orders.ports import OrderSearch
+from domain.service_desk import customers
 
 ProblemKind = strawberry.enum(customers.ProblemKind,
                               description="What on an order needs an agent.")

@@ -18,9 +18,9 @@ from api.schema.common import (
     page_size,
 )
 from api.schema.orders import Fulfillment, Order
-from domain import access, fulfilling, orders
-from domain.services import fulfillment as fulfillment_service
-from domain.services import resourcing
+from domain import access, orders
+from domain.fulfillment import fulfilling, resourcing
+from domain.fulfillment import services as fulfillment_service
 
 FIELD = ["fulfillmentId"]
 

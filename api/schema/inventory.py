@@ -12,11 +12,12 @@ from api.context import Context
 from api.errors import UserError, attempt
 from api.schema.catalog import Location
 from api.schema.common import GeoPointInput, node_id
-from domain import access, errors, inventory
-from domain.geo import GeoPoint
-from domain.services import availability as availability_service
-from domain.services import inventory as inventory_service
-from domain.services import receiving
+from domain import access, inventory
+from domain.fulfillment import receiving
+from domain.inventory import availability as availability_service
+from domain.inventory import services as inventory_service
+from domain.kernel import errors
+from domain.kernel.geo import GeoPoint
 
 MAX_AVAILABILITY_SKUS = 250
 

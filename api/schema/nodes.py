@@ -14,7 +14,8 @@ from strawberry import relay
 from api.context import Context
 from api.schema.catalog import Location, Sku
 from api.schema.orders import Fulfillment, Order
-from domain import access, errors
+from domain import access
+from domain.kernel import errors
 
 MAX_NODES = 100
 Info = strawberry.Info[Context, None]

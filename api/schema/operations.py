@@ -8,7 +8,8 @@ from typing import Annotated
 import strawberry
 
 from api.context import Context
-from domain import errors, metrics
+from domain.kernel import errors
+from domain.service_desk import metrics
 
 
 @strawberry.type(description="How operations went for the orders placed in a window. Rates "

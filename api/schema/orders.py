@@ -24,9 +24,12 @@ from api.schema.common import (
     page_size,
 )
 from api.schema.return_types import Return
-from domain import access, errors, fulfilling, orders
+from domain import access, orders
 from domain.access import Role
-from domain.ports import OrderSearch, Page
+from domain.fulfillment import fulfilling
+from domain.kernel import errors
+from domain.kernel.ports import Page
+from domain.orders.ports import OrderSearch
 
 
 @strawberry.type(description="Who the order is for. A store associate sees the name, and "

@@ -8,7 +8,7 @@ import strawberry
 
 from api.errors import UserError
 from api.schema.common import HandlingClass, LocationType
-from domain import policy
+from domain.sourcing import policy
 
 Strategy = strawberry.enum(policy.Strategy, description="What a sourcing policy optimises.")
 

@@ -11,7 +11,7 @@ from api.schema.catalog import Location
 from api.schema.checkout import OrderLineInput
 from api.schema.common import AddressInput, DeliveryMethod, Money, ServiceLevel
 from domain import orders
-from domain.services import promise as promise_service
+from domain.checkout import delivery_promise as promise_service
 
 
 @strawberry.input(description="A cart, where it goes and the channel it is bought on.")

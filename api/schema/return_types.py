@@ -11,9 +11,11 @@ from api import labels
 from api.context import Context
 from api.schema.catalog import Location
 from api.schema.common import Money
-from domain import access, lifecycle, return_policy, returns
+from domain import access, returns
+from domain.returns import policy as return_policy
+from domain.returns import status
 
-ReturnStatus = strawberry.enum(lifecycle.ReturnStatus, description="Return status (SPEC §2).")
+ReturnStatus = strawberry.enum(status.ReturnStatus, description="Return status (SPEC §2).")
 Resolution = strawberry.enum(return_policy.Resolution,
                              description="What the customer gets for the items.")
 ReturnMethod = strawberry.enum(return_policy.ReturnMethod,
@@ -159,4 +161,4 @@ class Return:
                             if r.pending_refund is not None else None),
             auto_approved=r.auto_approved, requested_at=r.requested_at,
             received_at=r.received_at,
-            next_statuses=list(lifecycle.return_next(r.status, r.resolution)), domain=r)
+            next_statuses=list(status.return_next(r.status, r.resolution)), domain=r)

@@ -20,12 +20,15 @@ from api.schema.return_types import (
     ReturnMethod,
     ReturnShippingPayer,
 )
-from domain import errors, return_policy, return_requests, returns
+from domain import returns
 from domain.access import Role
-from domain.money import Money as DomainMoney
-from domain.money import to_amount
-from domain.services import returns as return_service
-from domain.services.returns import ReturnView
+from domain.kernel import errors
+from domain.kernel.money import Money as DomainMoney
+from domain.kernel.money import to_amount
+from domain.returns import policy as return_policy
+from domain.returns import requests as return_requests
+from domain.returns import services as return_service
+from domain.returns.services import ReturnView
 
 
 @strawberry.type(description="May units of this order line come back: how many, until when, "

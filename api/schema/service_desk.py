@@ -11,7 +11,7 @@ from api.errors import UserError, attempt
 from api.schema.common import AddressInput, OrderTag
 from api.schema.orders import Order
 from domain import orders
-from domain.services import service_desk
+from domain.service_desk import services as service_desk
 
 
 @strawberry.input

@@ -24,11 +24,11 @@ from api.schema.policies import (
     UpsertSourcingPolicyPayload,
 )
 from domain import orders, sourcing
-from domain.money import Money as DomainMoney
-from domain.ports import RecordedDecision
-from domain.services import resourcing
-from domain.services import sourcing as sourcing_service
-from domain.shipping import Downtime
+from domain.fulfillment import resourcing
+from domain.kernel.money import Money as DomainMoney
+from domain.sourcing import services as sourcing_service
+from domain.sourcing.ports import RecordedDecision
+from domain.sourcing.shipping import Downtime
 
 NETWORK_CURRENCY = "EUR"  # location cost models are kept in euros
 

@@ -22,8 +22,9 @@ from api.realtime import Start
 from api.schema.catalog import Location
 from api.schema.orders import Fulfillment, Order, TrackedOrder
 from api.schema.shared_execution import SharedEvent
-from domain import access, catalog, errors, events, orders, streams
-from domain.streams import StoredEvent
+from domain import access, catalog, orders
+from domain.kernel import errors, events, streams
+from domain.kernel.streams import StoredEvent
 
 MAX_FILTER = 250
 SEQUENCE = ("Position of the event in the stream followed (a decimal string); pass the last "

@@ -8,7 +8,7 @@ import filecmp
 
 import pytest
 
-from domain import events
+from domain.kernel import events
 from tests.api.realtime import Follower, until, ws_client
 from tests.api.test_place_order import PLACE, order_input
 from tests.conftest import ROOT, contract_dir, seed_contract_network

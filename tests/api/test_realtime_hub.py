@@ -11,8 +11,8 @@ import pytest
 
 from api.realtime import hub as hub_module
 from api.realtime.hub import Hub
-from domain import errors
-from domain.streams import StoredEvent
+from domain.kernel import errors
+from domain.kernel.streams import StoredEvent
 from tests.api.realtime import until
 
 pytestmark = pytest.mark.anyio

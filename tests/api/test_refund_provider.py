@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import anyio
 import pytest
 
-from domain import errors
-from domain.payments import RecordingPayments
+from domain.kernel import errors
+from domain.returns.payments import RecordingPayments
 from tests.api.returns import delivered_order, op, request, seed
 from tests.invariants import violations
 

@@ -12,8 +12,8 @@ import pytest
 from websockets.asyncio.client import connect
 
 from api.realtime.hub import READ_BATCH
-from domain import events
-from domain.streams import StoredEvent
+from domain.kernel import events
+from domain.kernel.streams import StoredEvent
 from tests.api.realtime import until
 from tests.conftest import seed_contract_network
 

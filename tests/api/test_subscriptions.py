@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain import events
+from domain.kernel import events
 from tests.api import lifecycle
 from tests.api.realtime import Follower, refusal, until, ws_client
 from tests.api.test_place_order import PLACE, order_input

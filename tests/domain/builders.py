@@ -15,13 +15,13 @@ from domain.catalog import (
     LocationType,
     Sku,
 )
-from domain.engine import SourcingEngine
-from domain.geo import GeoPoint
 from domain.inventory import Incoming
+from domain.kernel.geo import GeoPoint
 from domain.orders import ServiceLevel
-from domain.policy import SourcingPolicy
-from domain.shipping import Downtime
 from domain.sourcing import Candidate, Decision, Destination, SourcingRequest, demand_for
+from domain.sourcing.engine import SourcingEngine
+from domain.sourcing.policy import SourcingPolicy
+from domain.sourcing.shipping import Downtime
 
 # Wednesday 2 January 2030, 10:30 in Rome
 NOW = datetime(2030, 1, 2, 9, 30, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from domain.catalog import Address
-from domain.money import Money
+from domain.kernel.money import Money
 from domain.orders import (
     Customer,
     Delivery,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain import access, errors
+from domain import access
 from domain.access import ANONYMOUS, Principal, Role
+from domain.kernel import errors
 from domain.orders import DeliveryMethod
 from tests.domain.order_builders import order
 

@@ -1,8 +1,8 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from domain import customers
 from domain.orders import OrderStatus
+from domain.service_desk import customers
 from tests.domain.order_builders import order as an_order
 
 PROMISED = datetime(2030, 1, 4, 17, 0, tzinfo=UTC)

@@ -1,7 +1,7 @@
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from domain import delays
+from domain.fulfillment import delays
 from domain.orders import FulfillmentStatus
 from tests.domain.order_builders import order
 

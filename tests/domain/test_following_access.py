@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain import access, errors
+from domain import access
 from domain.access import ANONYMOUS, Principal, Role
+from domain.kernel import errors
 
 ADA = Principal(Role.CUSTOMER, "ada", email="ada@example.com")
 BOB = Principal(Role.CUSTOMER, "bob", email="bob@example.com")

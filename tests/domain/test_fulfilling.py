@@ -6,8 +6,9 @@ import copy
 
 import pytest
 
-from domain import errors, fulfilling
-from domain.fulfilling import StockMove
+from domain.fulfillment import fulfilling
+from domain.fulfillment.fulfilling import StockMove
+from domain.kernel import errors
 from domain.orders import FulfillmentStatus as F
 from domain.orders import LineStatus as L
 from domain.orders import OrderStatus as O

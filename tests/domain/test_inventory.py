@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain import access, errors, inventory
+from domain import access, inventory
 from domain.access import Principal, Role
 from domain.catalog import (
     Address,
@@ -19,9 +19,10 @@ from domain.catalog import (
     new_location,
     new_sku,
 )
-from domain.geo import GeoPoint
 from domain.inventory import Incoming, InventoryLevel
-from domain.money import Money, to_amount
+from domain.kernel import errors
+from domain.kernel.geo import GeoPoint
+from domain.kernel.money import Money, to_amount
 
 # --- inventory levels -------------------------------------------------------------------------
 

@@ -7,18 +7,20 @@ import itertools
 
 import pytest
 
-from domain import errors, fulfilling, lifecycle
-from domain.lifecycle import LineUnits, WorkContext
+from domain.fulfillment import fulfilling
+from domain.kernel import errors
 from domain.orders import DeliveryMethod as M
-from domain.orders import Fulfillment, FulfillmentLine
+from domain.orders import Fulfillment, FulfillmentLine, lifecycle
 from domain.orders import FulfillmentStatus as F
 from domain.orders import LineStatus as L
 from domain.orders import OrderStatus as O
+from domain.orders.lifecycle import LineUnits, WorkContext
 from tests.domain.order_builders import order
 
 SHIP, PICKUP = WorkContext(M.SHIP), WorkContext(M.PICKUP)
 
-# SPEC §2, written out independently of domain/lifecycle.py: (from, to) → methods allowing it.
+# SPEC §2, written out independently of domain/orders/lifecycle.py:
+# (from, to) → methods allowing it.
 BOTH = {M.SHIP, M.PICKUP}
 EXPECTED_FULFILLMENT = {
     (F.ASSIGNED, F.ACCEPTED): BOTH, (F.ASSIGNED, F.REJECTED): BOTH,

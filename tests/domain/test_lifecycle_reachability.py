@@ -13,8 +13,10 @@ from collections import deque
 
 import pytest
 
-from domain import errors, fulfilling, lifecycle, service_desk
-from domain.orders import DeliveryMethod, Order, TrackingScan, TrackingStatus
+from domain import service_desk
+from domain.fulfillment import fulfilling
+from domain.kernel import errors
+from domain.orders import DeliveryMethod, Order, TrackingScan, TrackingStatus, lifecycle
 from domain.orders import OrderStatus as O
 from tests.domain.order_builders import later, order
 

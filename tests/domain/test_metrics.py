@@ -1,4 +1,4 @@
-from domain import metrics
+from domain.service_desk import metrics
 
 
 def _counts(**changes) -> metrics.MetricCounts:

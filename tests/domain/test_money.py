@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain import errors
-from domain.money import to_amount
+from domain.kernel import errors
+from domain.kernel.money import to_amount
 
 
 @pytest.mark.parametrize("value", ["1e9999", "-1e9999", "100000000", "99999999.995", "-0.01",

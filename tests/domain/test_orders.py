@@ -6,18 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from domain import errors, orders
-from domain.catalog import (
-    Address,
-    Capability,
-    Channel,
-    HandlingClass,
-    Location,
-    LocationType,
-    Sku,
-)
-from domain.geo import GeoPoint
-from domain.money import Money
+from domain import orders
+from domain.catalog import Address, Capability, Channel, HandlingClass, Location, LocationType, Sku
+from domain.kernel import errors
+from domain.kernel.geo import GeoPoint
+from domain.kernel.money import Money
 from domain.orders import (
     Delivery,
     DeliveryMethod,

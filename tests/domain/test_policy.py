@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain import errors
 from domain.catalog import HandlingClass, LocationType
-from domain.policy import (
+from domain.kernel import errors
+from domain.sourcing.policy import (
     BUILT_IN,
     LocationRule,
     SourcingPolicy,

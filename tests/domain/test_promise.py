@@ -6,9 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain import errors
-from domain.orders import DeliveryMethod, LineRequest, ServiceLevel
-from domain.promise import (
+from domain.checkout.promise import (
     destination_digest,
     option,
     redeem,
@@ -16,6 +14,8 @@ from domain.promise import (
     service_level_of,
     unseal,
 )
+from domain.kernel import errors
+from domain.orders import DeliveryMethod, LineRequest, ServiceLevel
 from tests.domain.builders import (
     MILAN,
     NOW,

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from domain import errors, lifecycle, refunds, return_requests, returns
+from domain import returns
 from domain.catalog import Address, HandlingClass, LocationType
-from domain.geo import GeoPoint
-from domain.lifecycle import ReturnStatus as S
-from domain.money import Money
+from domain.kernel import errors
+from domain.kernel.geo import GeoPoint
+from domain.kernel.money import Money
 from domain.orders import (
     Customer,
     Delivery,
@@ -25,8 +25,11 @@ from domain.orders import (
     OrderLine,
     OrderStatus,
     ServiceLevel,
+    lifecycle,
 )
-from domain.return_policy import (
+from domain.returns import refunds, status
+from domain.returns import requests as return_requests
+from domain.returns.policy import (
     GroupRule,
     Payer,
     Resolution,
@@ -35,6 +38,7 @@ from domain.return_policy import (
     policy_for,
     window_end,
 )
+from domain.returns.status import ReturnStatus as S
 from tests.domain.builders import MILAN, ROME, location, sku
 
 Line = return_requests.ReturnLineRequest
@@ -284,13 +288,13 @@ def test_items_go_back_to_the_nearest_location_that_takes_them_that_way():
 # --- the status machine --------------------------------------------------------------------
 
 def test_every_return_status_is_reachable_and_settles_as_its_resolution_says():
-    assert set(lifecycle.RETURN_TRANSITIONS) == set(S)
-    assert lifecycle.return_next(S.RECEIVED, Resolution.REFUND) == (S.REFUNDED,)
-    assert lifecycle.return_next(S.RECEIVED, Resolution.EXCHANGE) == (S.EXCHANGED,)
-    assert lifecycle.return_next(S.RECEIVED, Resolution.STORE_CREDIT) == (S.CREDITED,)
+    assert set(status.RETURN_TRANSITIONS) == set(S)
+    assert status.return_next(S.RECEIVED, Resolution.REFUND) == (S.REFUNDED,)
+    assert status.return_next(S.RECEIVED, Resolution.EXCHANGE) == (S.EXCHANGED,)
+    assert status.return_next(S.RECEIVED, Resolution.STORE_CREDIT) == (S.CREDITED,)
     reached, todo = {S.REQUESTED}, [S.REQUESTED]
     while todo:
-        for nxt in lifecycle.RETURN_TRANSITIONS[todo.pop()]:
+        for nxt in status.RETURN_TRANSITIONS[todo.pop()]:
             if nxt not in reached:
                 reached.add(nxt)
                 todo.append(nxt)

@@ -7,16 +7,18 @@ from datetime import timedelta
 
 import pytest
 
-from domain import errors, fulfilling, service_desk
+from domain import service_desk
 from domain.catalog import Address
-from domain.fulfilling import StockMove
+from domain.fulfillment import fulfilling
+from domain.fulfillment.fulfilling import StockMove
+from domain.kernel import errors
 from domain.orders import DeliveryMethod, OrderTag
 from domain.orders import FulfillmentStatus as F
 from domain.orders import LineStatus as L
 from domain.orders import OrderStatus as O
 from tests.domain.order_builders import AT, later, order
 
-POLICY = service_desk.Policy(customer_cancel_window=timedelta(minutes=30))
+POLICY = service_desk.ServiceDeskPolicy(customer_cancel_window=timedelta(minutes=30))
 
 
 def two_locations():

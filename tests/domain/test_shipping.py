@@ -7,9 +7,9 @@ from datetime import UTC, datetime, time
 import pytest
 
 from domain.catalog import LocationType
-from domain.geo import GeoPoint
+from domain.kernel.geo import GeoPoint
 from domain.orders import ServiceLevel
-from domain.shipping import (
+from domain.sourcing.shipping import (
     RATES,
     Band,
     Downtime,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain import errors
 from domain.catalog import Capability, HandlingClass, LocationType
+from domain.kernel import errors
 from domain.sourcing import Allocation, Backorder, Plan, Reason, demand_for
 from tests.domain.builders import (
     BOLOGNA,
@@ -44,7 +44,7 @@ def test_one_location_with_everything_wins_over_nearer_partial_ones() -> None:
 
 def test_nearest_of_several_equally_priced_locations_wins_on_emissions() -> None:
     # given three local warehouses at 1, 8 and 20 km and one without coordinates
-    from domain.geo import GeoPoint
+    from domain.kernel.geo import GeoPoint
 
     candidates = [at(location("WH-20", GeoPoint(41.90, 12.73)), A=9),
                   at(location("WH-1", GeoPoint(41.90, 12.50)), A=9),

@@ -12,14 +12,14 @@ from datetime import time, timedelta
 
 import pytest
 
-from domain import errors
 from domain.catalog import HandlingClass, LocationType
-from domain.engine import SourcingEngine, prepare
-from domain.geo import GeoPoint
+from domain.kernel import errors
+from domain.kernel.geo import GeoPoint
 from domain.orders import ServiceLevel
-from domain.policy import LocationRule, SourcingPolicy, Strategy, Weights
-from domain.search import Problem, solve
-from domain.shipping import Downtime
+from domain.sourcing.engine import SourcingEngine, prepare
+from domain.sourcing.policy import LocationRule, SourcingPolicy, Strategy, Weights
+from domain.sourcing.search import Problem, solve
+from domain.sourcing.shipping import Downtime
 from tests.domain.builders import NOW, at, location, receipt, request, sku
 
 INSTANCES = 300
@@ -184,8 +184,8 @@ def _assert_plan_is_feasible(req, decision) -> None:
 
 def test_the_exhaustive_search_itself_finds_a_known_optimum() -> None:
     # given two locations: one cheap for A, one cheap for B, a fixed cost making one parcel win
-    from domain.policy import BUILT_IN
-    from domain.scoring import scoring
+    from domain.sourcing.policy import BUILT_IN
+    from domain.sourcing.scoring import scoring
 
     p = Problem(units=[1, 1], splittable=[True, True], bo_cap=[0, 0],
                 cover=[[1, 1], [1, 1]], per_unit=[[(0, 10, 0), (0, 50, 0)],
@@ -200,8 +200,8 @@ def test_the_exhaustive_search_itself_finds_a_known_optimum() -> None:
 def test_a_search_too_big_for_its_budget_returns_the_best_plan_found_not_proven() -> None:
     # given 60 interchangeable stores each holding one unit of each of 12 lines of 3 units:
     # every cover needs 3 stores and there are tens of thousands of equally good ones
-    from domain.policy import BUILT_IN
-    from domain.scoring import scoring
+    from domain.sourcing.policy import BUILT_IN
+    from domain.sourcing.scoring import scoring
 
     rng = random.Random(3)
     size, items = 60, 12

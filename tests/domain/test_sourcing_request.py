@@ -5,8 +5,8 @@ from __future__ import annotations
 from domain.catalog import Channel
 from domain.inventory import InventoryLevel
 from domain.orders import LineRequest, ServiceLevel
-from domain.ports import SourcingSnapshot
-from domain.services.sourcing import candidates, demands_for, request_for
+from domain.sourcing.ports import SourcingSnapshot
+from domain.sourcing.services import candidates, demands_for, request_for
 from tests.domain.builders import MILAN, NOW, ROME_ADDRESS, decide, location, shipped, sku
 
 SHIRT = sku("SHIRT")

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import errors
 from domain.catalog import Capability, HandlingClass, LocationType
+from domain.kernel import errors
 from domain.orders import ServiceLevel
-from domain.policy import LocationRule, Strategy, Weights
-from domain.shipping import Downtime
 from domain.sourcing import Reason
+from domain.sourcing.policy import LocationRule, Strategy, Weights
+from domain.sourcing.shipping import Downtime
 from tests.domain.builders import (
     MILAN,
     NAPLES,

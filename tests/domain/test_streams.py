@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain import errors
-from domain.streams import (
+from domain.kernel import errors
+from domain.kernel.streams import (
     Cursor,
     StoredEvent,
     check_resume,

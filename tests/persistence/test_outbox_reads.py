@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import events
+from domain.kernel import events
 from persistence.db import Database
 from persistence.outbox import SqlOutbox
 from persistence.uow import SqlUnitOfWork

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from domain import events
 from domain.inventory import LedgerEntry
+from domain.kernel import events
 from persistence.db import Database
 from persistence.uow import SqlUnitOfWork
 from tests.conftest import FixedClock

@@ -12,10 +12,10 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
-from domain import errors
 from domain.access import Principal, Role
+from domain.fulfillment.resourcing import resource_fulfillment
+from domain.kernel import errors
 from domain.orders import FulfillmentStatus, LineStatus, OrderStatus
-from domain.services.resourcing import resource_fulfillment
 from domain.sourcing import Reason
 from persistence.db import Database
 from tests.api.test_place_order import PLACE, order_input

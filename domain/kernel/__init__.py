@@ -1,0 +1,5 @@
+"""The shared kernel: what every context speaks — errors with stable codes, domain events and
+their streams, money, tax, distances, the clock and the transaction port.
+
+May use: nothing.
+"""

@@ -1,1 +1,0 @@
-"""Use cases: each takes ports, a command and the principal; returns domain objects."""
