@@ -30,7 +30,7 @@ def insert(table: str, columns: Sequence[tuple[str, str]]) -> str:
     return f"INSERT INTO {table} ({names}) VALUES ({values})"
 
 
-# --- reads (persistence/reads.py, persistence/repositories.py) ---------------------------------
+# --- reads (persistence/reads.py, persistence/catalog.py) -------------------------------------
 IDEMPOTENCY_READ = (
     "SELECT idempotency_keys.key, idempotency_keys.fingerprint, idempotency_keys.order_id, "
     "idempotency_keys.created_at FROM idempotency_keys WHERE idempotency_keys.key = $1::VARCHAR")
@@ -111,7 +111,7 @@ def downtime_not_over(n: int) -> str:
             "ORDER BY location_downtime.starts_at")
 
 
-# --- the placeOrder write transaction (persistence/repositories.py, persistence/uow.py) --------
+# --- the placeOrder write transaction (persistence/inventory.py, persistence/uow.py) --------
 CLAIM = ("INSERT INTO idempotency_keys (key, fingerprint, order_id, created_at) VALUES "
          "($1::VARCHAR, $2::VARCHAR, $3::VARCHAR, $4::TIMESTAMP WITH TIME ZONE) "
          "ON CONFLICT DO NOTHING RETURNING idempotency_keys.key")

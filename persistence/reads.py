@@ -20,16 +20,16 @@ from domain.returns import Return
 from domain.service_desk import customers, metrics
 from domain.sourcing.ports import SourcingSnapshot
 from persistence import mapping
-from persistence.db import Database
-from persistence.metrics import operations_counts
-from persistence.order_store import load_fulfillments, load_orders
-from persistence.repositories import (
+from persistence.catalog import (
     IN_CHANNEL,
     LOCATIONS_BY_CODE,
     LOCATIONS_IN_CHANNEL,
     load_locations,
     load_skus,
 )
+from persistence.db import Database
+from persistence.metrics import operations_counts
+from persistence.order_store import load_fulfillments, load_orders
 from persistence.returns import load_returns, return_by_number
 from persistence.sourcing import SourcingReads, sourcing_state
 from persistence.tables import (
@@ -46,7 +46,7 @@ from persistence.tables import (
 L = InventoryLevelRow.__table__.c
 _CHANNEL, _KIT = ChannelRow.__table__, KitComponentRow.__table__.c
 _IDEMPOTENCY, _INCOMING = IdempotencyRow.__table__, IncomingRow.__table__
-# The hot reads, built once (see persistence/repositories.py).
+# The hot reads, built once (see persistence/catalog.py).
 CHANNEL_BY_CODE = sa.select(_CHANNEL).where(_CHANNEL.c.code == sa.bindparam("channel"))
 IDEMPOTENCY_BY_KEY = sa.select(_IDEMPOTENCY).where(_IDEMPOTENCY.c.key == sa.bindparam("key"))
 KIT_PARTS = sa.select(_KIT.component).where(_KIT.kit.in_(sa.bindparam("skus", expanding=True)))

@@ -17,7 +17,7 @@ from domain.sourcing.policy import ANY_CHANNEL, BUILT_IN, SourcingPolicy
 from domain.sourcing.ports import RecordedDecision
 from domain.sourcing.shipping import Downtime, zone
 from persistence import codec
-from persistence.repositories import insert_for
+from persistence.db import insert_for
 from persistence.tables import (
     FulfillmentRow,
     LocationDowntimeRow,

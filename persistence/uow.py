@@ -15,13 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from domain.kernel import events
 from domain.kernel.ports import Clock
+from persistence.catalog import SqlCatalogRepository
 from persistence.db import Database
-from persistence.repositories import (
-    SqlCatalogRepository,
-    SqlIdempotencyRepository,
-    SqlInventoryRepository,
-    SqlOrderRepository,
-)
+from persistence.idempotency import SqlIdempotencyRepository
+from persistence.inventory import SqlInventoryRepository
+from persistence.orders import SqlOrderRepository
 from persistence.returns import SqlReturnRepository
 from persistence.sourcing import SqlSourcingRepository
 from persistence.tables import OutboxRow, OutboxStreamRow

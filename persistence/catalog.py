@@ -1,0 +1,135 @@
+"""The catalog's tables: SKUs with prices and kit parts, locations with channels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.catalog import Channel, Location, Sku
+from persistence import mapping
+from persistence.db import insert_for
+from persistence.tables import (
+    ChannelRow,
+    KitComponentRow,
+    LocationChannelRow,
+    LocationRow,
+    SkuPriceRow,
+    SkuRow,
+)
+
+_SKU, _PRICE, _KIT = SkuRow.__table__, SkuPriceRow.__table__, KitComponentRow.__table__
+_LOC, _LOC_CH = LocationRow.__table__, LocationChannelRow.__table__
+# Hot statements are built once: SQLAlchemy then finds them in its compiled cache without
+# building and hashing a new statement on every call (IN lists are expanding bind parameters).
+SKUS_WITH_PRICES = (sa.select(_SKU, _PRICE.c.currency, _PRICE.c.amount_minor)
+                    .outerjoin(_PRICE, _PRICE.c.sku == _SKU.c.sku)
+                    .where(_SKU.c.sku.in_(sa.bindparam("codes", expanding=True))))
+KIT_COMPONENTS = sa.select(_KIT).where(_KIT.c.kit.in_(sa.bindparam("codes", expanding=True)))
+LOCATIONS = sa.select(_LOC, _LOC_CH.c.channel).outerjoin(
+    _LOC_CH, _LOC_CH.c.location == _LOC.c.code)
+IN_CHANNEL = sa.select(_LOC_CH.c.location).where(_LOC_CH.c.channel == sa.bindparam("channel"))
+LOCATIONS_IN_CHANNEL = LOCATIONS.where(_LOC.c.code.in_(IN_CHANNEL)).order_by(_LOC.c.code)
+LOCATIONS_BY_CODE = LOCATIONS.where(
+    _LOC.c.code.in_(sa.bindparam("codes", expanding=True))).order_by(_LOC.c.code)
+
+
+# Location rows mapped before (a location is immutable: equal rows give equal objects).
+_LOCATION_CACHE: dict[tuple, Location] = {}
+_LOCATION_CACHE_MAX = 4096
+
+
+async def load_skus(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, Sku]:
+    """SKUs with their prices (one joined statement) and kit components (one more)."""
+    codes = sorted(set(codes))
+    if not codes:
+        return {}
+    rows = (await conn.execute(SKUS_WITH_PRICES, {"codes": codes})).all()
+    parts = (await conn.execute(KIT_COMPONENTS, {"codes": codes})).all()
+    by_sku: dict[str, tuple] = {}
+    for r in rows:
+        entry = by_sku.setdefault(r.sku, (r, {}))
+        if r.currency is not None:
+            entry[1][r.currency] = mapping.from_minor(r.amount_minor)
+    part_map: dict[str, list] = {}
+    for k in parts:
+        part_map.setdefault(k.kit, []).append((k.component, k.quantity))
+    return {code: mapping.sku_from_row(row, prices, part_map.get(code, []))
+            for code, (row, prices) in by_sku.items()}
+
+
+async def load_locations(conn: AsyncConnection, where=None, *, statement=None,
+                         params: dict | None = None) -> dict[str, Location]:
+    """Locations with their channels: `where` a condition, or a prebuilt `statement` (one of
+    LOCATIONS_…) with its `params`."""
+    if statement is None:
+        statement = LOCATIONS.where(where).order_by(_LOC.c.code)
+    rows = (await conn.execute(statement, params)).all()
+    by_code: dict[str, tuple] = {}
+    for row in rows:
+        entry = by_code.setdefault(row.code, (row, []))
+        if row.channel is not None:
+            entry[1].append(row.channel)
+    return {code: _location(row, channels) for code, (row, channels) in by_code.items()}
+
+
+def _location(row, channels: list[str]) -> Location:
+    key = (*row[:-1], *sorted(channels))
+    found = _LOCATION_CACHE.get(key)
+    if found is None:
+        if len(_LOCATION_CACHE) >= _LOCATION_CACHE_MAX:
+            _LOCATION_CACHE.clear()
+        found = _LOCATION_CACHE[key] = mapping.location_from_row(row, channels)
+    return found
+
+
+class SqlCatalogRepository:
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn, self.now = conn, now
+
+    async def skus(self, codes: Iterable[str]) -> dict[str, Sku]:
+        return await load_skus(self.conn, codes)
+
+    async def locations(self, codes: Iterable[str]) -> dict[str, Location]:
+        return await load_locations(self.conn, statement=LOCATIONS_BY_CODE,
+                                    params={"codes": sorted(set(codes))})
+
+    async def save_locations(self, locations: list[Location]) -> None:
+        values = [mapping.location_values(loc, self.now) for loc in locations]
+        stmt = insert_for(self.conn, LocationRow.__table__)
+        await self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=["code"],
+            set_={k: stmt.excluded[k] for k in values[0] if k != "code"}), values)
+        codes = [loc.code for loc in locations]
+        await self.conn.execute(sa.delete(LocationChannelRow).where(
+            LocationChannelRow.location.in_(codes)))
+        links = [{"location": loc.code, "channel": ch} for loc in locations for ch in loc.channels]
+        if links:
+            await self.conn.execute(sa.insert(LocationChannelRow.__table__), links)
+
+    async def save_skus(self, skus: list[Sku]) -> None:
+        values = [{"sku": s.sku, "name": s.name, "product_group": s.product_group,
+                   "handling": s.handling.value, "weight_grams": s.weight_grams,
+                   "backorderable": s.backorderable, "preorderable": s.preorderable,
+                   "is_kit": s.is_kit, "updated_at": self.now} for s in skus]
+        stmt = insert_for(self.conn, SkuRow.__table__)
+        await self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=["sku"], set_={k: stmt.excluded[k] for k in values[0] if k != "sku"}),
+            values)
+        codes = [s.sku for s in skus]
+        await self.conn.execute(sa.delete(SkuPriceRow).where(SkuPriceRow.sku.in_(codes)))
+        await self.conn.execute(sa.delete(KitComponentRow).where(KitComponentRow.kit.in_(codes)))
+        prices = [{"sku": s.sku, "currency": c, "amount_minor": mapping.to_minor(a)}
+                  for s in skus for c, a in s.prices.items()]
+        if prices:
+            await self.conn.execute(sa.insert(SkuPriceRow.__table__), prices)
+        parts = [{"kit": s.sku, "component": c.sku, "quantity": c.quantity}
+                 for s in skus for c in s.components]
+        if parts:
+            await self.conn.execute(sa.insert(KitComponentRow.__table__), parts)
+
+    async def channels(self) -> list[Channel]:
+        rows = (await self.conn.execute(sa.select(ChannelRow).order_by(ChannelRow.code))).all()
+        return [mapping.channel_from_row(r) for r in rows]
