@@ -1,10 +1,9 @@
-"""The Starlette app and its lifespan: the composition root."""
+"""The Starlette app: routes, middleware, and a lifespan that opens what api/bootstrap.py
+builds (the composition root) and closes it."""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,28 +23,17 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
-from api import http, labels, ops, pages
+from api import bootstrap, http, labels, ops, pages
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
-from api.fanout import Fanout
-from api.guard import Guards
 from api.observability import RequestLog
-from api.prometheus import Metrics, counting_reservations, metrics_endpoint
-from api.realtime import Realtime
+from api.prometheus import Metrics, metrics_endpoint
 from api.schema.root import build_schema
 from api.settings import Settings
-from api.throttle import Bucket, open_buckets
 from api.ws import PromessaTransportWSHandler, authenticate_connection
 from domain.access import ANONYMOUS
 from domain.kernel.ports import Clock
-from domain.service_desk import ServiceDeskPolicy
-from domain.sourcing.engine import SourcingEngine
-from persistence import migrate
-from persistence.db import Database, retrying
-from persistence.outbox import SqlOutbox
-from persistence.reads import SqlReader
-from persistence.uow import CommitHook, SqlUnitOfWork
 
 log = logging.getLogger("promessa")
 
@@ -156,40 +144,6 @@ def _refused(request: Request, exc: HTTPException, media: str) -> Response:
     return http.error_response(exc.status_code, exc.reason, code, media=media, headers=headers)
 
 
-async def open_dependencies(settings: Settings, *, clock: Clock,
-                            on_commit: CommitHook | None = None,
-                            metrics: Metrics | None = None) -> tuple[Database, Dependencies]:
-    """Open the database (migrating the embedded one) and bind the ports to it; with
-    `metrics`, retries and reservation conflicts are counted."""
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
-    try:
-        if settings.embedded:
-            await migrate.upgrade(db.writer)
-        elif await migrate.current_revision(db.writer) != migrate.head_revision():
-            raise RuntimeError("the database is not migrated to head: run `promessa migrate`")
-    except BaseException:
-        await db.dispose()
-        raise
-    policy = ServiceDeskPolicy(
-        customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes))
-    uow_class, retry = SqlUnitOfWork, retrying
-    if metrics is not None:
-        uow_class = counting_reservations(SqlUnitOfWork, metrics.reservation_conflicts)
-        retry = functools.partial(retrying, on_retry=metrics.db_retries.inc)
-    deps = Dependencies(reader=SqlReader(db),
-                        uow=lambda: uow_class(db, clock, on_commit=on_commit), clock=clock,
-                        sourcer=SourcingEngine(), retrying=retry,
-                        promise_key=promise_key(settings.jwt_secret), policy=policy,
-                        label_key=labels.label_key(settings.jwt_secret),
-                        label_ttl=timedelta(hours=settings.return_label_hours))
-    return db, deps
-
-
-def promise_key(secret: str) -> bytes:
-    """The key delivery-promise option ids are sealed with, derived from the server secret."""
-    return hashlib.sha256(b"promessa/delivery-promise/v1\x00" + secret.encode()).digest()
-
-
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     clock = clock or SystemClock()
     graphql = PromessaGraphQL(settings)
@@ -197,20 +151,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        beat = settings.fanout_heartbeat_seconds
-        fanout = Fanout(settings.broadcast_url, heartbeat_seconds=beat,
-                        heartbeat_timeout=3 * beat)
-        realtime = Realtime(fanout, clock=clock,
-                            retention=timedelta(hours=settings.outbox_retention_hours),
-                            poll_seconds=settings.realtime_poll_seconds,
-                            queue_limit=settings.subscriber_queue)
-        db, deps = await open_dependencies(settings, clock=clock, on_commit=realtime.committed,
-                                           metrics=metrics)
-        realtime.bind(SqlOutbox(db))
-        guards = open_guards(settings)
+        realtime = bootstrap.open_realtime(settings, clock=clock)
+        db, deps = await bootstrap.open_dependencies(settings, clock=clock,
+                                                     on_commit=realtime.committed,
+                                                     metrics=metrics)
+        bootstrap.bind_realtime(realtime, db)
+        guards = bootstrap.open_guards(settings)
         deps = dataclasses.replace(deps, realtime=realtime, guards=guards)
         app.state.deps, app.state.db = deps, db
-        app.state.fanout, app.state.realtime = fanout, realtime
+        app.state.fanout, app.state.realtime = realtime.fanout, realtime
         try:
             await realtime.start()
             if settings.demo:
@@ -252,14 +201,3 @@ def middleware(settings: Settings, graphql: PromessaGraphQL) -> list[Middleware]
     return [Middleware(http.SecurityHeaders, html_csp=csp, hsts=settings.production),
             *(cors if settings.cors_origins else ()),
             Middleware(http.BodyLimit, max_bytes=settings.max_body_bytes)]
-
-
-def open_guards(settings: Settings) -> Guards:
-    """Cost budgets and guest-lookup limits, in Redis when configured (see api/throttle.py)."""
-    ten_minutes = 600.0
-    budget = (Bucket(capacity=settings.rate_limit_burst,
-                     refill_per_second=settings.rate_limit_per_second)
-              if settings.rate_limit else None)
-    return Guards(buckets=open_buckets(settings.buckets_url), budget=budget,
-                  guest_per_client=Bucket.per(settings.guest_lookups_per_client, ten_minutes),
-                  guest_per_order=Bucket.per(settings.guest_lookups_per_order, ten_minutes))

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from api.context import Dependencies
+from api.settings import Settings, load_or_exit
 from domain.access import Principal, Role
 from domain.inventory import bulk, importing
 from domain.inventory.bulk import Rejection
@@ -83,7 +85,7 @@ def _dialect(first_line: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
-async def import_file(kind: str, path: Path, *, deps: Any, batch_size: int = 1000,
+async def import_file(kind: str, path: Path, *, deps: Dependencies, batch_size: int = 1000,
                       dry_run: bool = False, reason: str = "IMPORT",
                       progress: IO[str] | None = None) -> ImportReport:
     """Import `path` (kind "inventory" or "skus") through `deps`' unit of work."""
@@ -101,8 +103,7 @@ async def import_file(kind: str, path: Path, *, deps: Any, batch_size: int = 100
             return
         rows = list(batch)
         batch.clear()
-        result = await deps.retrying(lambda: _apply(kind, rows, deps=deps, reason=reason,
-                                                    dry_run=dry_run))
+        result = await _apply(kind, rows, deps=deps, reason=reason, dry_run=dry_run)
         report.changed += result.changed
         report.unchanged += result.unchanged
         report.rejected.extend(result.rejected)
@@ -137,13 +138,12 @@ async def import_file(kind: str, path: Path, *, deps: Any, batch_size: int = 100
     return report
 
 
-def _apply(kind: str, rows: list[tuple[int, Any]], *, deps: Any, reason: str,
-           dry_run: bool) -> Any:
+async def _apply(kind: str, rows: list[tuple[int, Any]], *, deps: Dependencies, reason: str,
+                 dry_run: bool) -> importing.BatchResult:
     if kind == "inventory":
-        return importing.import_levels(deps.uow, rows, reason=reason, principal=CLI_PRINCIPAL,
-                                       clock=deps.clock, dry_run=dry_run)
-    return importing.import_skus(deps.uow, rows, principal=CLI_PRINCIPAL, clock=deps.clock,
-                                 dry_run=dry_run)
+        return await deps.app.inventory.import_levels(rows, reason=reason,
+                                                      principal=CLI_PRINCIPAL, dry_run=dry_run)
+    return await deps.app.inventory.import_skus(rows, principal=CLI_PRINCIPAL, dry_run=dry_run)
 
 
 def write_rejections(rejected: list[Rejection], out: IO[str]) -> None:
@@ -208,10 +208,8 @@ def add_commands(sub: Any) -> None:
     exporter.set_defaults(func=cmd_export)
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from api import cli
-
-    settings = cli._settings()
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_or_exit()
     url = (args.database_url or "").strip()
     if url:
         if not url.startswith(("sqlite", "postgres")):
@@ -224,7 +222,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def cmd_import(args: argparse.Namespace) -> int:
     async def main(settings) -> int:
-        from api.app import open_dependencies
+        from api.bootstrap import open_dependencies
         from api.clock import SystemClock
 
         if not 1 <= args.batch_size <= importing.MAX_BATCH:

@@ -8,7 +8,6 @@ import logging
 import sys
 
 from api import settings as settings_module
-from api.settings import SettingsError
 
 DEMO_USERS = [
     ("customer", "ada@example.com", None),
@@ -19,12 +18,7 @@ DEMO_USERS = [
 ]
 
 
-def _settings(*, demo: bool = False) -> settings_module.Settings:
-    try:
-        return settings_module.load(demo=demo)
-    except SettingsError as exc:
-        print(f"promessa: configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+_settings = settings_module.load_or_exit
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from domain import access
 from domain.access import Principal
+from domain.application import Application, Ports
 from domain.catalog import Location, Sku
 from domain.kernel.ports import Clock
+from domain.kernel.retry import Retry
 from domain.orders import Order
 from domain.ports import UnitOfWorkFactory
 from domain.returns import Return
@@ -21,25 +22,39 @@ from domain.returns.ports import PaymentGateway
 from domain.service_desk import ServiceDeskPolicy
 from domain.sourcing import Sourcer
 
+if TYPE_CHECKING:  # the composition root builds these; the context only carries them
+    from api.guard import Guards
+    from api.realtime import Realtime
+    from persistence.reads import SqlReader
+
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Dependencies:
-    """Built once in the app's lifespan (the composition root) and shared by requests."""
+    """The adapters, built once by the composition root (api/bootstrap.py) and shared by
+    requests, and the use cases bound to them (`app`, made from these fields: a copy with a
+    port replaced — `dataclasses.replace(deps, payments=…)` — binds the use cases anew)."""
 
-    reader: Any  # persistence.reads.SqlReader: the API's read side
+    reader: SqlReader  # the API's read side: the domain's reads and the API's own
     uow: UnitOfWorkFactory
     clock: Clock
     sourcer: Sourcer
-    retrying: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+    retrying: Retry  # the one retry layer
     promise_key: bytes  # seals delivery-promise option ids (see domain/checkout/promise.py)
-    policy: ServiceDeskPolicy = field(default_factory=ServiceDeskPolicy)
-    realtime: Any = None  # api.realtime.Realtime: live subscriptions
     payments: PaymentGateway = field(default_factory=RecordingPayments)
+    policy: ServiceDeskPolicy = field(default_factory=ServiceDeskPolicy)
+    realtime: Realtime | None = None  # live subscriptions
+    guards: Guards | None = None  # cost budgets and guest-lookup limits
     label_key: bytes = b""  # signs return-label URLs (see api/labels.py)
     label_ttl: timedelta = timedelta(hours=72)
-    guards: Any = None  # api.guard.Guards: cost budgets and guest-lookup limits
+    app: Application = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "app", Application(Ports(
+            reader=self.reader, uow=self.uow, clock=self.clock, sourcer=self.sourcer,
+            retry=self.retrying, promise_key=self.promise_key, payments=self.payments,
+            service_desk=self.policy)))
 
 
 @dataclass
@@ -101,6 +116,6 @@ class Context:
         """Refuse early (before parsing input into domain objects) unless allowed."""
         access.require(self.principal, capability)
 
-    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
-        """Run a write use case, again from the start on a transient database conflict."""
-        return await self.deps.retrying(work)
+    @property
+    def app(self) -> Application:
+        return self.deps.app

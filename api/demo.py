@@ -15,7 +15,6 @@ from domain.catalog import services as catalog_service
 from domain.inventory import services as inventory_service
 from domain.kernel.geo import GeoPoint
 from domain.sourcing import policy
-from domain.sourcing import services as sourcing_service
 
 log = logging.getLogger("promessa.demo")
 SEEDER = Principal(Role.ADMIN, subject="demo-seed")
@@ -58,28 +57,25 @@ async def seed(deps: Dependencies) -> bool:
     if (await deps.reader.sku_page(first=1, after=None, product_group=None)).total_count:
         log.info("demo data already present")
         return False
-    clock = deps.clock
-    await catalog_service.upsert_locations(
-        deps.uow, [_location(i, x) for i, x in enumerate(demo_data.locations())],
-        principal=SEEDER, clock=clock)
+    app, today = deps.app, deps.clock.now().date()
+    await app.catalog.upsert_locations(
+        [_location(i, x) for i, x in enumerate(demo_data.locations())], principal=SEEDER)
     skus = [_sku(i, x) for i, x in enumerate(demo_data.skus())]
     items = [s for s in skus if not s.is_kit]
     for start in range(0, len(items), catalog_service.MAX_BATCH):
-        await catalog_service.upsert_skus(deps.uow, items[start:start + 250], principal=SEEDER,
-                                          clock=clock)
-    await catalog_service.upsert_skus(deps.uow, [s for s in skus if s.is_kit],
-                                      principal=SEEDER, clock=clock)
+        await app.catalog.upsert_skus(items[start:start + 250], principal=SEEDER)
+    await app.catalog.upsert_skus([s for s in skus if s.is_kit], principal=SEEDER)
     rows = [inventory_service.LevelSnapshot(x["sku"], x["location"], x["onHand"],
                                             x.get("safetyStock")) for x in demo_data.inventory()]
     for start in range(0, len(rows), inventory_service.MAX_LEVELS):
-        await inventory_service.set_inventory(deps.uow, rows[start:start + 250],
-                                              reason="DEMO_SEED", principal=SEEDER, clock=clock)
-    for x in demo_data.incoming(clock.now().date()):
-        await inventory_service.expect_incoming(
-            deps.uow, sku=x["sku"], location=x["location"], quantity=x["quantity"],
+        await app.inventory.set_levels(rows[start:start + 250], reason="DEMO_SEED",
+                                       principal=SEEDER)
+    for x in demo_data.incoming(today):
+        await app.inventory.expect_incoming(
+            sku=x["sku"], location=x["location"], quantity=x["quantity"],
             expected_at=datetime.fromisoformat(x["expectedAt"]), reference="DEMO-PO",
-            principal=SEEDER, clock=clock)
-    await sourcing_service.upsert_policy(deps.uow, DEMO_POLICY, principal=SEEDER, clock=clock)
+            principal=SEEDER)
+    await app.sourcing.upsert_policy(DEMO_POLICY, principal=SEEDER)
     log.info("demo network seeded: %d locations, %d skus, %d stock rows",
              len(demo_data.locations()), len(skus), len(rows))
     return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,3 +228,12 @@ def _origins(raw: str, *, name: str = "PROMESSA_ALLOWED_ORIGINS") -> tuple[str, 
     except ValueError as exc:
         raise SettingsError(f"{name}: {exc}") from None
     return origins
+
+
+def load_or_exit(*, demo: bool = False) -> Settings:
+    """`load` for a command line: a configuration error is printed, and the command exits 2."""
+    try:
+        return load(demo=demo)
+    except SettingsError as exc:
+        print(f"promessa: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

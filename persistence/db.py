@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
@@ -103,22 +95,3 @@ def is_transient(exc: BaseException) -> bool:
         if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
             return True
     return False
-
-
-async def retrying(work: Callable[[], Awaitable[T]], *, attempts: int = 5,
-                   on_retry: Callable[[], None] | None = None) -> T:
-    """Run a whole transaction again on serialization failures and deadlocks.
-
-    `on_retry` is told of each run that is about to be repeated (the server counts them).
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            return await work()
-        except DBAPIError as exc:
-            if attempt == attempts or not is_transient(exc):
-                raise
-            if on_retry is not None:
-                on_retry()
-            log.info("transient database conflict, retrying (attempt %d): %s", attempt, exc.orig)
-            await asyncio.sleep(0.005 * 2 ** attempt)
-    raise AssertionError("unreachable")

@@ -31,6 +31,12 @@ RESERVE = (sa.update(InventoryLevelRow.__table__)
            .values(reserved=L.reserved + sa.bindparam("k_units"),
                    updated_at=sa.bindparam("k_now", type_=UtcDateTime()))
            .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
+# Undoes the lines a refused `reserve` or `move` had already applied in this transaction, so
+# that None really means "nothing changed" (only on that path: the hot path pays nothing).
+UNDO = (sa.update(InventoryLevelRow.__table__)
+        .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"))
+        .values(on_hand=L.on_hand - sa.bindparam("k_on"),
+                reserved=L.reserved - sa.bindparam("k_res")))
 INSERT_LEDGER = sa.insert(LedgerRow.__table__)
 PG_ADD_LEVELS = sa.text(
     "INSERT INTO inventory_levels (sku, location, on_hand, reserved, safety_stock, updated_at) "
@@ -91,16 +97,23 @@ class SqlInventoryRepository:
     async def reserve(self, wants: list[tuple[str, str, int]]) -> list[InventoryLevel] | None:
         # One conditional UPDATE per (sku, location), in sorted order so that two orders never
         # wait on each other's rows crosswise. A row lock taken here is held until commit.
-        levels = []
-        for sku, location, units in sorted(wants):
+        levels: list[InventoryLevel] = []
+        ordered = sorted(wants)
+        for sku, location, units in ordered:
             row = (await self.conn.execute(RESERVE, {
                 "k_sku": sku, "k_location": location, "k_units": units, "k_now": self.now})
                    ).first()
             if row is None:
+                await self._undo([(s, loc, 0, n) for s, loc, n in ordered[:len(levels)]])
                 return None
             levels.append(InventoryLevel(row.sku, row.location, row.on_hand, row.reserved,
                                          row.safety_stock))
         return levels
+
+    async def _undo(self, applied: list[tuple[str, str, int, int]]) -> None:
+        if applied:
+            await self.conn.execute(UNDO, [{"k_sku": sku, "k_location": loc, "k_on": d_on,
+                                            "k_res": d_res} for sku, loc, d_on, d_res in applied])
 
     async def move(self, changes: list[tuple[str, str, int, int]]) -> list[InventoryLevel] | None:
         """Apply (sku, location, onHand delta, reserved delta) to each level only if it stays
@@ -117,11 +130,13 @@ class SqlInventoryRepository:
                        on_hand >= 0, reserved >= 0, on_hand - reserved - L.safety_stock >= 0)
                 .values(on_hand=on_hand, reserved=reserved, updated_at=self.now)
                 .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
-        levels = []
-        for sku, location, d_on, d_res in sorted(changes):
+        levels: list[InventoryLevel] = []
+        ordered = sorted(changes)
+        for sku, location, d_on, d_res in ordered:
             row = (await self.conn.execute(stmt, {"k_sku": sku, "k_location": location,
                                                   "k_on": d_on, "k_res": d_res})).first()
             if row is None:
+                await self._undo(ordered[:len(levels)])
                 return None
             levels.append(InventoryLevel(row.sku, row.location, row.on_hand, row.reserved,
                                          row.safety_stock))

@@ -20,7 +20,6 @@ from api.schema.common import (
     page_size,
 )
 from domain import access, catalog
-from domain.catalog import services as catalog_service
 
 
 @strawberry.type(description="Where stock is and from where it can leave.")
@@ -240,8 +239,7 @@ class CatalogMutation:
 
         async def work():
             locations = [_location(i, x) for i, x in enumerate(input.locations)]
-            return await ctx.run(lambda: catalog_service.upsert_locations(
-                ctx.deps.uow, locations, principal=ctx.principal, clock=ctx.deps.clock))
+            return await ctx.app.catalog.upsert_locations(locations, principal=ctx.principal)
 
         saved, errors = await attempt(work)
         return UpsertLocationsPayload(
@@ -254,8 +252,7 @@ class CatalogMutation:
 
         async def work():
             skus = [_sku(i, x) for i, x in enumerate(input.skus)]
-            return await ctx.run(lambda: catalog_service.upsert_skus(
-                ctx.deps.uow, skus, principal=ctx.principal, clock=ctx.deps.clock))
+            return await ctx.app.catalog.upsert_skus(skus, principal=ctx.principal)
 
         saved, errors = await attempt(work)
         return UpsertSkusPayload(skus=[Sku.from_domain(s) for s in saved or []],

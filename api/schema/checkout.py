@@ -10,7 +10,6 @@ from api.prometheus import count_order
 from api.schema.common import AddressInput, DeliveryMethod, ServiceLevel
 from api.schema.orders import Order
 from domain import orders
-from domain.checkout import ordering
 
 
 @strawberry.input
@@ -73,10 +72,9 @@ class OrderMutation:
     async def place_order(self, info: strawberry.Info[Context, None],
                           input: PlaceOrderInput) -> PlaceOrderPayload:
         ctx = info.context
-        order, errs = await attempt(lambda: ctx.run(lambda: ordering.place_order(
-            ctx.deps.reader, ctx.deps.uow, _command(input), principal=ctx.principal,
-            clock=ctx.deps.clock, sourcer=ctx.deps.sourcer, promise_key=ctx.deps.promise_key,
-            seen_locations=lambda found: ctx.loaders.location.prime_many(found, force=True))))
+        order, errs = await attempt(lambda: ctx.app.checkout.place_order(
+            _command(input), principal=ctx.principal,
+            seen_locations=lambda found: ctx.loaders.location.prime_many(found, force=True)))
         count_order(ctx, [e.code for e in errs])
         return PlaceOrderPayload(order=Order.from_domain(order) if order else None,
                                  user_errors=errs)

@@ -19,8 +19,7 @@ from api.schema.common import (
 )
 from api.schema.orders import Fulfillment, Order
 from domain import access, orders
-from domain.fulfillment import fulfilling, resourcing
-from domain.fulfillment import services as fulfillment_service
+from domain.fulfillment import fulfilling
 
 FIELD = ["fulfillmentId"]
 
@@ -108,9 +107,9 @@ async def _step(info: strawberry.Info[Context, None], fulfillment_id: str,
     ctx = info.context
 
     async def work() -> tuple[orders.Order, orders.Fulfillment]:
-        return await ctx.run(lambda: fulfillment_service.work_on(
-            ctx.deps.uow, node_id(fulfillment_id, "Fulfillment", field=FIELD), command,
-            principal=ctx.principal, clock=ctx.deps.clock))
+        return await ctx.app.fulfillment.work_on(
+            node_id(fulfillment_id, "Fulfillment", field=FIELD), command,
+            principal=ctx.principal)
 
     return await _payload(work)
 
@@ -153,11 +152,9 @@ class FulfillmentMutation:
         ctx = info.context
 
         async def work() -> tuple[orders.Order, orders.Fulfillment]:
-            done = await ctx.run(lambda: resourcing.resource_fulfillment(
-                ctx.deps.reader, ctx.deps.uow,
+            done = await ctx.app.fulfillment.reject(
                 node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
-                reason=input.reason, principal=ctx.principal, clock=ctx.deps.clock,
-                sourcer=ctx.deps.sourcer, permission="fulfillments.work"))
+                reason=input.reason, principal=ctx.principal, permission="fulfillments.work")
             return done.order, done.rejected
 
         return await _payload(work)
@@ -173,11 +170,9 @@ class FulfillmentMutation:
         ctx = info.context
 
         async def work() -> tuple[orders.Order, orders.Fulfillment]:
-            done = await ctx.run(lambda: resourcing.reroute_fulfillment(
-                ctx.deps.reader, ctx.deps.uow,
+            done = await ctx.app.fulfillment.reroute(
                 node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
-                to=input.to_location, reason=input.reason, principal=ctx.principal,
-                clock=ctx.deps.clock, sourcer=ctx.deps.sourcer))
+                to=input.to_location, reason=input.reason, principal=ctx.principal)
             return done.order, done.rejected
 
         return await _payload(work)
@@ -219,11 +214,10 @@ class FulfillmentMutation:
         ctx = info.context
 
         async def work() -> tuple[orders.Order, orders.Fulfillment]:
-            return await ctx.run(lambda: fulfillment_service.record_tracking_event(
-                ctx.deps.uow, node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
+            return await ctx.app.fulfillment.record_tracking_event(
+                node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
                 status=orders.TrackingStatus(input.status), at=input.at,
                 location=input.location, description=input.description,
-                principal=ctx.principal, clock=ctx.deps.clock,
-                expected_delivery=input.expected_delivery))
+                expected_delivery=input.expected_delivery, principal=ctx.principal)
 
         return await _payload(work)

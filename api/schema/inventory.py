@@ -13,7 +13,6 @@ from api.errors import UserError, attempt
 from api.schema.catalog import Location
 from api.schema.common import GeoPointInput, node_id
 from domain import access, inventory
-from domain.fulfillment import receiving
 from domain.inventory import availability as availability_service
 from domain.inventory import services as inventory_service
 from domain.kernel import errors
@@ -205,9 +204,8 @@ class InventoryMutation:
         ctx = info.context
         snapshot = [inventory_service.LevelSnapshot(x.sku, x.location, x.on_hand, x.safety_stock)
                     for x in input.levels]
-        levels, errs = await attempt(lambda: ctx.run(lambda: inventory_service.set_inventory(
-            ctx.deps.uow, snapshot, reason=input.reason, principal=ctx.principal,
-            clock=ctx.deps.clock)))
+        levels, errs = await attempt(lambda: ctx.app.inventory.set_levels(
+            snapshot, reason=input.reason, principal=ctx.principal))
         return SetInventoryPayload(levels=[InventoryLevel.from_domain(lv) for lv in levels or []],
                                    user_errors=errs)
 
@@ -215,10 +213,9 @@ class InventoryMutation:
     async def adjust_inventory(self, info: strawberry.Info[Context, None],
                                input: AdjustInventoryInput) -> AdjustInventoryPayload:
         ctx = info.context
-        level, errs = await attempt(lambda: ctx.run(lambda: inventory_service.adjust_inventory(
-            ctx.deps.uow, sku=input.sku, location=input.location, delta=input.delta,
-            reason=input.reason, reference=input.reference, principal=ctx.principal,
-            clock=ctx.deps.clock)))
+        level, errs = await attempt(lambda: ctx.app.inventory.adjust(
+            sku=input.sku, location=input.location, delta=input.delta,
+            reason=input.reason, reference=input.reference, principal=ctx.principal))
         return AdjustInventoryPayload(
             level=InventoryLevel.from_domain(level) if level else None, user_errors=errs)
 
@@ -226,10 +223,9 @@ class InventoryMutation:
     async def expect_incoming(self, info: strawberry.Info[Context, None],
                               input: ExpectIncomingInput) -> ExpectIncomingPayload:
         ctx = info.context
-        incoming, errs = await attempt(lambda: ctx.run(lambda: inventory_service.expect_incoming(
-            ctx.deps.uow, sku=input.sku, location=input.location, quantity=input.quantity,
-            expected_at=input.expected_at, reference=input.reference, principal=ctx.principal,
-            clock=ctx.deps.clock)))
+        incoming, errs = await attempt(lambda: ctx.app.inventory.expect_incoming(
+            sku=input.sku, location=input.location, quantity=input.quantity,
+            expected_at=input.expected_at, reference=input.reference, principal=ctx.principal))
         return ExpectIncomingPayload(
             incoming=Incoming.from_domain(incoming) if incoming else None, user_errors=errs)
 
@@ -241,9 +237,9 @@ class InventoryMutation:
     async def receive_incoming(self, info: strawberry.Info[Context, None],
                                input: ReceiveIncomingInput) -> ReceiveIncomingPayload:
         ctx = info.context
-        receipt, errs = await attempt(lambda: ctx.run(lambda: receiving.receive_incoming(
-            ctx.deps.uow, node_id(input.incoming_id, "Incoming", field=["incomingId"]),
-            quantity=input.quantity, principal=ctx.principal, clock=ctx.deps.clock)))
+        receipt, errs = await attempt(lambda: ctx.app.inventory.receive_incoming(
+            node_id(input.incoming_id, "Incoming", field=["incomingId"]),
+            quantity=input.quantity, principal=ctx.principal))
         if receipt is None:
             return ReceiveIncomingPayload(incoming=None, level=None, allocations=[],
                                           user_errors=errs)

@@ -89,13 +89,12 @@ class PromiseQuery:
     async def delivery_promise(self, info: strawberry.Info[Context, None],
                                input: DeliveryPromiseInput) -> DeliveryPromise:
         ctx = info.context
-        found = await promise_service.delivery_promise(
-            ctx.deps.reader, promise_service.PromiseQuery(
+        found = await ctx.app.checkout.delivery_promise(
+            promise_service.PromiseQuery(
                 channel=input.channel,
                 lines=tuple(orders.LineRequest(x.sku, x.quantity) for x in input.lines),
                 destination=input.destination.to_domain(), currency=input.currency),
-            principal=ctx.principal, clock=ctx.deps.clock, sourcer=ctx.deps.sourcer,
-            key=ctx.deps.promise_key)
+            principal=ctx.principal)
         ranked = sorted(found.options, key=lambda p: (p.option.latest, p.option.earliest,
                                                       p.cost.amount, p.option.co2_grams))
         return DeliveryPromise(options=[DeliveryOption.from_domain(p) for p in ranked],

@@ -174,9 +174,8 @@ class ReturnQuery:
         ctx = info.context
         if ctx.principal.role is Role.ANONYMOUS:  # number + email: limited like trackOrder
             await guest_lookup(ctx, order_number)
-        found = await return_service.return_eligibility(
-            ctx.deps.reader, order_number, email=email, principal=ctx.principal,
-            clock=ctx.deps.clock)
+        found = await ctx.app.returns.eligibility(order_number, email=email,
+                                                 principal=ctx.principal)
         return ReturnEligibility.from_domain(found) if found else None
 
 
@@ -201,10 +200,7 @@ class ReturnMutation:
         async def work() -> ReturnView:
             if ctx.principal.role is Role.ANONYMOUS:  # number + email: limited like trackOrder
                 await guest_lookup(ctx, input.order_number)
-            return await ctx.run(lambda: return_service.request_return(
-                ctx.deps.reader, ctx.deps.uow, command, principal=ctx.principal,
-                clock=ctx.deps.clock, sourcer=ctx.deps.sourcer,
-                promise_key=ctx.deps.promise_key))
+            return await ctx.app.returns.request(command, principal=ctx.principal)
 
         return await _payload(work)
 
@@ -212,32 +208,31 @@ class ReturnMutation:
     async def approve_return(self, info: strawberry.Info[Context, None],
                              input: ReturnActionInput) -> ReturnPayload:
         ctx = info.context
-        return await _payload(lambda: ctx.run(lambda: return_service.approve_return(
-            ctx.deps.uow, input.return_number, principal=ctx.principal, clock=ctx.deps.clock)))
+        return await _payload(lambda: ctx.app.returns.approve(input.return_number,
+                                                              principal=ctx.principal))
 
     @strawberry.mutation(description="An agent closes a settled (refunded, exchanged or "
                                      "credited) return.")
     async def close_return(self, info: strawberry.Info[Context, None],
                            input: ReturnActionInput) -> ReturnPayload:
         ctx = info.context
-        return await _payload(lambda: ctx.run(lambda: return_service.close_return(
-            ctx.deps.uow, input.return_number, principal=ctx.principal, clock=ctx.deps.clock)))
+        return await _payload(lambda: ctx.app.returns.close(input.return_number,
+                                                            principal=ctx.principal))
 
     @strawberry.mutation(description="An agent refuses a return; an exchange's replacement "
                                      "is cancelled.")
     async def reject_return(self, info: strawberry.Info[Context, None],
                             input: RejectReturnInput) -> ReturnPayload:
         ctx = info.context
-        return await _payload(lambda: ctx.run(lambda: return_service.reject_return(
-            ctx.deps.uow, input.return_number, reason=input.reason, principal=ctx.principal,
-            clock=ctx.deps.clock)))
+        return await _payload(lambda: ctx.app.returns.reject(
+            input.return_number, reason=input.reason, principal=ctx.principal))
 
     @strawberry.mutation(description="The carrier has the parcel (integrations, agents).")
     async def mark_return_in_transit(self, info: strawberry.Info[Context, None],
                                      input: ReturnActionInput) -> ReturnPayload:
         ctx = info.context
-        return await _payload(lambda: ctx.run(lambda: return_service.mark_in_transit(
-            ctx.deps.uow, input.return_number, principal=ctx.principal, clock=ctx.deps.clock)))
+        return await _payload(lambda: ctx.app.returns.mark_in_transit(
+            input.return_number, principal=ctx.principal))
 
     @strawberry.mutation(description="The receiving location records the condition of every "
                                      "unit: RESTOCK puts it back on hand (ledger), WRITE_OFF "
@@ -252,9 +247,8 @@ class ReturnMutation:
                 raise errors.NotFound(f"no return {input.return_number}",
                                       field=["returnNumber"])
             counts = _counts(ret, input.lines)
-            return await ctx.run(lambda: return_service.receive_return(
-                ctx.deps.uow, input.return_number, counts, principal=ctx.principal,
-                clock=ctx.deps.clock))
+            return await ctx.app.returns.receive(input.return_number, counts,
+                                                 principal=ctx.principal)
 
         return await _payload(work)
 
@@ -268,8 +262,7 @@ class ReturnMutation:
         async def work() -> ReturnView:
             amount = None if input.amount is None else to_amount(input.amount,
                                                                  field=["amount"])
-            return await ctx.run(lambda: return_service.refund_return(
-                ctx.deps.uow, ctx.deps.payments, input.return_number, amount=amount,
-                principal=ctx.principal, clock=ctx.deps.clock))
+            return await ctx.app.returns.refund(input.return_number, amount=amount,
+                                                principal=ctx.principal)
 
         return await _payload(work)

@@ -11,7 +11,6 @@ from api.errors import UserError, attempt
 from api.schema.common import AddressInput, OrderTag
 from api.schema.orders import Order
 from domain import orders
-from domain.service_desk import services as service_desk
 
 
 @strawberry.input
@@ -62,7 +61,7 @@ class OrderPayload:
 async def _payload(info: strawberry.Info[Context, None],
                    use_case: Callable[[Context], Awaitable[orders.Order]]) -> OrderPayload:
     ctx = info.context
-    order, errs = await attempt(lambda: ctx.run(lambda: use_case(ctx)))
+    order, errs = await attempt(lambda: use_case(ctx))
     return OrderPayload(order=Order.from_domain(order) if order else None, user_errors=errs)
 
 
@@ -74,52 +73,47 @@ class ServiceDeskMutation:
                                      "ordering and before anything is picked.")
     async def cancel_order(self, info: strawberry.Info[Context, None],
                            input: CancelOrderInput) -> OrderPayload:
-        return await _payload(info, lambda ctx: service_desk.cancel_order(
-            ctx.deps.uow, input.number, skus=input.skus, reason=input.reason,
-            principal=ctx.principal, clock=ctx.deps.clock, policy=ctx.deps.policy))
+        return await _payload(info, lambda ctx: ctx.app.service_desk.cancel(
+            input.number, skus=input.skus, reason=input.reason, principal=ctx.principal))
 
     @strawberry.mutation(description="Stop all work on an order (payment, fraud, manual).")
     async def hold_order(self, info: strawberry.Info[Context, None],
                          input: HoldOrderInput) -> OrderPayload:
-        return await _payload(info, lambda ctx: service_desk.hold_order(
-            ctx.deps.uow, input.number, reason=input.reason, principal=ctx.principal,
-            clock=ctx.deps.clock))
+        return await _payload(info, lambda ctx: ctx.app.service_desk.hold(
+            input.number, reason=input.reason, principal=ctx.principal))
 
     @strawberry.mutation(description="Let work on a held order go on.")
     async def release_order(self, info: strawberry.Info[Context, None],
                             input: ReleaseOrderInput) -> OrderPayload:
-        return await _payload(info, lambda ctx: service_desk.release_order(
-            ctx.deps.uow, input.number, reason=input.reason, principal=ctx.principal,
-            clock=ctx.deps.clock))
+        return await _payload(info, lambda ctx: ctx.app.service_desk.release(
+            input.number, reason=input.reason, principal=ctx.principal))
 
     @strawberry.mutation(description="Change where the parcels go, until one has shipped "
                                      "(same country: totals and taxes depend on it).")
     async def update_shipping_address(self, info: strawberry.Info[Context, None],
                                       input: UpdateShippingAddressInput) -> OrderPayload:
-        return await _payload(info, lambda ctx: service_desk.update_shipping_address(
-            ctx.deps.uow, input.number, input.address.to_domain(), principal=ctx.principal,
-            clock=ctx.deps.clock))
+        return await _payload(info, lambda ctx: ctx.app.service_desk.update_shipping_address(
+            input.number, input.address.to_domain(), principal=ctx.principal))
 
     @strawberry.mutation(description="An internal note on the order's timeline.")
     async def add_order_note(self, info: strawberry.Info[Context, None],
                              input: AddOrderNoteInput) -> OrderPayload:
-        return await _payload(info, lambda ctx: service_desk.add_order_note(
-            ctx.deps.uow, input.number, input.text, principal=ctx.principal,
-            clock=ctx.deps.clock))
+        return await _payload(info, lambda ctx: ctx.app.service_desk.add_note(
+            input.number, input.text, principal=ctx.principal))
 
     @strawberry.mutation(description="Add tags (VIP, GIFT, REPLACEMENT).")
     async def add_order_tags(self, info: strawberry.Info[Context, None],
                              input: OrderTagsInput) -> OrderPayload:
-        return await _payload(info, lambda ctx: service_desk.retag_order(
-            ctx.deps.uow, input.number, add=frozenset(_tags(input)), remove=frozenset(),
-            principal=ctx.principal, clock=ctx.deps.clock))
+        return await _payload(info, lambda ctx: ctx.app.service_desk.retag(
+            input.number, add=frozenset(_tags(input)), remove=frozenset(),
+            principal=ctx.principal))
 
     @strawberry.mutation(description="Remove tags.")
     async def remove_order_tags(self, info: strawberry.Info[Context, None],
                                 input: OrderTagsInput) -> OrderPayload:
-        return await _payload(info, lambda ctx: service_desk.retag_order(
-            ctx.deps.uow, input.number, add=frozenset(), remove=frozenset(_tags(input)),
-            principal=ctx.principal, clock=ctx.deps.clock))
+        return await _payload(info, lambda ctx: ctx.app.service_desk.retag(
+            input.number, add=frozenset(), remove=frozenset(_tags(input)),
+            principal=ctx.principal))
 
 
 def _tags(x: OrderTagsInput) -> list[orders.OrderTag]:

@@ -24,7 +24,6 @@ from api.schema.policies import (
     UpsertSourcingPolicyPayload,
 )
 from domain import orders, sourcing
-from domain.fulfillment import resourcing
 from domain.kernel.money import Money as DomainMoney
 from domain.sourcing import services as sourcing_service
 from domain.sourcing.ports import RecordedDecision
@@ -234,8 +233,7 @@ class SourcingQuery:
     async def sourcing_decision(self, info: strawberry.Info[Context, None],
                                 order_number: str) -> SourcingDecision | None:
         ctx = info.context
-        found = await sourcing_service.decisions_for(ctx.deps.reader, order_number,
-                                                     principal=ctx.principal)
+        found = await ctx.app.sourcing.decisions(order_number, principal=ctx.principal)
         return SourcingDecision.from_record(found[0]) if found else None
 
     @strawberry.field(description="Every sourcing decision of an order, latest first: the "
@@ -243,8 +241,7 @@ class SourcingQuery:
     async def sourcing_decisions(self, info: strawberry.Info[Context, None],
                                  order_number: str) -> list[SourcingDecision]:
         ctx = info.context
-        found = await sourcing_service.decisions_for(ctx.deps.reader, order_number,
-                                                     principal=ctx.principal)
+        found = await ctx.app.sourcing.decisions(order_number, principal=ctx.principal)
         return [SourcingDecision.from_record(r) for r in found]
 
     @strawberry.field(description="Run the engine on a hypothetical order — optionally under an "
@@ -252,9 +249,7 @@ class SourcingQuery:
     async def simulate_sourcing(self, info: strawberry.Info[Context, None],
                                 input: SimulateSourcingInput) -> SourcingDecision:
         ctx = info.context
-        decision = await sourcing_service.simulate(
-            ctx.deps.reader, _simulation(input), principal=ctx.principal, clock=ctx.deps.clock,
-            sourcer=ctx.deps.sourcer)
+        decision = await ctx.app.sourcing.simulate(_simulation(input), principal=ctx.principal)
         return SourcingDecision.from_domain(decision, kind="SIMULATION")
 
     @strawberry.field(description="Sourcing policies in force, by channel; with `history` every "
@@ -263,16 +258,15 @@ class SourcingQuery:
                                 channel: str | None = None,
                                 history: bool = False) -> list[SourcingPolicy]:
         ctx = info.context
-        found = await sourcing_service.policies(ctx.deps.reader, principal=ctx.principal,
-                                                channel=channel, history=history)
+        found = await ctx.app.sourcing.policies(principal=ctx.principal, channel=channel,
+                                                history=history)
         return [SourcingPolicy.from_domain(p) for p in found]
 
     @strawberry.field(description="A location's downtime windows that are not over yet.")
     async def location_downtime(self, info: strawberry.Info[Context, None],
                                 location: str) -> list[DowntimeWindow]:
         ctx = info.context
-        found = await sourcing_service.downtime_of(ctx.deps.reader, location,
-                                                   principal=ctx.principal, clock=ctx.deps.clock)
+        found = await ctx.app.sourcing.downtime_of(location, principal=ctx.principal)
         return [DowntimeWindow.from_domain(w) for w in found]
 
 
@@ -285,8 +279,8 @@ class SourcingMutation:
         ctx = info.context
 
         async def work():
-            return await ctx.run(lambda: sourcing_service.upsert_policy(
-                ctx.deps.uow, input.to_domain(), principal=ctx.principal, clock=ctx.deps.clock))
+            return await ctx.app.sourcing.upsert_policy(input.to_domain(),
+                                                        principal=ctx.principal)
 
         saved, errs = await attempt(work)
         return UpsertSourcingPolicyPayload(
@@ -298,10 +292,9 @@ class SourcingMutation:
                                          input: ScheduleDowntimeInput
                                          ) -> ScheduleDowntimePayload:
         ctx = info.context
-        result, errs = await attempt(lambda: resourcing.take_down(
-            ctx.deps.reader, ctx.deps.uow, location=input.location, starts_at=input.starts_at,
-            ends_at=input.ends_at, reason=input.reason, principal=ctx.principal,
-            clock=ctx.deps.clock, sourcer=ctx.deps.sourcer, run=ctx.run))
+        result, errs = await attempt(lambda: ctx.app.sourcing.take_down(
+            location=input.location, starts_at=input.starts_at, ends_at=input.ends_at,
+            reason=input.reason, principal=ctx.principal))
         window, moved = result if result else (None, 0)
         return ScheduleDowntimePayload(
             downtime=DowntimeWindow.from_domain(window) if window else None, resourced=moved,

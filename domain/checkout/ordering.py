@@ -15,7 +15,7 @@ from domain.access import Principal, Role
 from domain.catalog import Location
 from domain.checkout import promise
 from domain.checkout.ports import Reader, UnitOfWork, UnitOfWorkFactory
-from domain.inventory import InventoryLevel, LedgerEntry
+from domain.inventory import LedgerEntry
 from domain.kernel import errors, events
 from domain.kernel.ports import Clock, IdempotencyRecord
 from domain.orders import (
@@ -31,13 +31,13 @@ from domain.orders import (
     PlaceOrder,
     TimelineEntry,
 )
-from domain.sourcing import Decision, Demand, Plan, Sourcer
+from domain.sourcing import Decision, Demand, Plan, Sourcer, reservation
 from domain.sourcing.ports import SourcingSnapshot
-from domain.sourcing.services import demands_for, local_day, request_for
+from domain.sourcing.services import demands_for, request_for
 
-# A failed conditional reservation means another order took the units since our snapshot;
-# each retry re-reads and re-plans. Past this many, the caller is told to try again.
-MAX_ATTEMPTS = 8
+# A guard that refuses (another order took the units since our snapshot) makes the attempt
+# Stale: the one retry layer runs the use case again on fresh reads, then gives up with this.
+STALE = "stock kept changing while placing the order; try again"
 # What customers read on their timeline (migration 0002a gives older entries the same words).
 PLACED_WORDS = "We received your order"
 ALLOCATED_WORDS = "Your items are reserved for you"
@@ -82,66 +82,48 @@ async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrde
     email = access.order_customer_email(principal, email)
     lines = orders.merged_lines(command.lines)
     print_ = fingerprint(command, principal)
-    for attempt in range(MAX_ATTEMPTS):
-        now = clock.now()
-        # the first read also looks the key up (one transaction); later ones need not: the
-        # claim below finds a key taken since
-        snapshot = await reader.sourcing_snapshot(
-            channel=command.channel, skus=[line.sku for line in lines], now=now,
-            idempotency_key=key if attempt == 0 else None)
-        if snapshot.idempotency is not None:
-            return await _replay(reader, snapshot.idempotency, print_)
-        if seen_locations is not None:
-            seen_locations(snapshot.locations)
-        draft = _draft(snapshot, command, lines, email, principal=principal, now=now,
-                       sourcer=sourcer, promise_key=promise_key)
-        async with uow() as tx:
-            taken = await tx.idempotency.claim(IdempotencyRecord(key, print_, draft.order.id))
-            if taken is not None:
-                break
-            reserved = await _reserve(tx, draft, snapshot, now)
-            if reserved is None:
-                continue
-            wants, levels = reserved
-            order = draft.order
-            order.number = await tx.orders.next_number()
-            _record_placement(order, draft, levels_events=[
-                events.inventory_changed(sku=lv.sku, location=lv.location, on_hand=lv.on_hand,
-                                         reserved=lv.reserved, safety_stock=lv.safety_stock,
-                                         reason="ORDER_RESERVED", at=order.placed_at)
-                for lv in levels])
-            await tx.orders.add(order)
-            await tx.inventory.append_ledger(
-                [LedgerEntry(sku, loc, 0, n, "ORDER_RESERVED", order.number, principal.actor,
-                             order.placed_at) for sku, loc, n in wants])
-            await tx.sourcing.save_decision(order_id=order.id, kind="PLACEMENT",
-                                            decision=draft.decision)
-            tx.emit(*order.events)
+    now = clock.now()
+    # the snapshot's read also looks the key up (one transaction); a key taken since is found
+    # by the claim below
+    snapshot = await reader.sourcing_snapshot(
+        channel=command.channel, skus=[line.sku for line in lines], now=now,
+        idempotency_key=key)
+    if snapshot.idempotency is not None:
+        return await _replay(reader, snapshot.idempotency, print_)
+    if seen_locations is not None:
+        seen_locations(snapshot.locations)
+    draft = _draft(snapshot, command, lines, email, principal=principal, now=now,
+                   sourcer=sourcer, promise_key=promise_key)
+    async with uow() as tx:
+        taken = await tx.idempotency.claim(IdempotencyRecord(key, print_, draft.order.id))
+        if taken is None:
+            order = await _write(tx, draft, snapshot, now, actor=principal.actor)
             await tx.commit()
             return order
-    else:
-        raise errors.Conflict("stock kept changing while placing the order; try again")
     return await _replay(reader, taken, print_)
 
 
-async def _reserve(tx: UnitOfWork, draft: Draft, snapshot: SourcingSnapshot, now: datetime
-                   ) -> tuple[list[tuple[str, str, int]], list[InventoryLevel]] | None:
-    """Reserve the plan's stock, receipts and capacity conditionally; None: lost a race."""
-    wants = sorted((sku, loc, n) for (sku, loc), n in
-                   draft.plan.reservations(draft.demands).items())
-    levels = await tx.inventory.reserve(wants)
-    if levels is None:
-        return None
-    for b in draft.plan.backorders:
-        if b.incoming_id is not None and not await tx.inventory.allocate_incoming(
-                b.incoming_id, b.units):
-            return None
-    for code in sorted(draft.plan.locations()):
-        capacity = snapshot.locations[code].daily_capacity
-        if capacity is not None and not await tx.sourcing.claim_capacity(
-                code, local_day(snapshot, code, now), capacity):
-            return None
-    return wants, levels
+async def _write(tx: UnitOfWork, draft: Draft, snapshot: SourcingSnapshot, now: datetime, *,
+                 actor: str) -> Order:
+    """Hold the plan (or `Stale`), number the order and record it with its ledger rows,
+    decision and events; the caller commits."""
+    wants, levels = await reservation.hold(tx, draft.plan, draft.demands, snapshot, now,
+                                           stale=STALE)
+    order = draft.order
+    order.number = await tx.orders.next_number()
+    _record_placement(order, draft, levels_events=[
+        events.inventory_changed(sku=lv.sku, location=lv.location, on_hand=lv.on_hand,
+                                 reserved=lv.reserved, safety_stock=lv.safety_stock,
+                                 reason="ORDER_RESERVED", at=now)
+        for lv in levels])
+    await tx.orders.add(order)
+    await tx.inventory.append_ledger(
+        [LedgerEntry(sku, loc, 0, n, "ORDER_RESERVED", order.number, actor, now)
+         for sku, loc, n in wants])
+    await tx.sourcing.save_decision(order_id=order.id, kind="PLACEMENT",
+                                    decision=draft.decision)
+    tx.emit(*order.events)
+    return order
 
 
 async def _replay(reader: Reader, record: IdempotencyRecord, print_: str) -> Order:

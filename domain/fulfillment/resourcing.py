@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from domain import access, inventory
 from domain.access import Principal
@@ -27,16 +25,15 @@ from domain.fulfillment.ports import Reader, UnitOfWork, UnitOfWorkFactory
 from domain.fulfillment.stock import apply_moves, try_moves
 from domain.kernel import errors
 from domain.kernel.ports import Clock
+from domain.kernel.retry import Retry, Stale
 from domain.orders import Fulfillment, FulfillmentLine, FulfillmentStatus, Order, lifecycle
 from domain.orders.lifecycle import WorkContext
-from domain.sourcing import Decision, Demand, Sourcer, demand_for
+from domain.sourcing import Decision, Demand, Sourcer, demand_for, reservation
 from domain.sourcing.ports import SourcingSnapshot
-from domain.sourcing.services import local_day, request_for, schedule_downtime
+from domain.sourcing.services import request_for, schedule_downtime
 from domain.sourcing.shipping import Downtime
 
-T = TypeVar("T")
-
-MAX_ATTEMPTS = 8
+STALE = "stock kept changing while re-sourcing; try again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,27 +90,23 @@ async def _resource(reader: Reader, uow: UnitOfWorkFactory, fulfillment_id: str,
     """`moved`: an agent moves the work (rather than its location or downtime rejecting it);
     `to`: the one location that must take all of it."""
     reason = inventory.check_reason(reason, field=["reason"])
-    for _ in range(MAX_ATTEMPTS):
-        order = await reader.order_by_fulfillment(fulfillment_id)
-        if order is None:
-            raise errors.NotFound(f"no fulfillment {fulfillment_id}", field=["fulfillmentId"])
-        work = order.fulfillment(fulfillment_id)
-        access.require_location(principal, work.location, field=["fulfillmentId"])
-        _check_state(order, work)
-        now = clock.now()
-        snapshot = await reader.sourcing_snapshot(
-            channel=order.channel, skus=sorted({ln.sku for ln in order.lines}), now=now)
-        if to is not None:
-            _check_target(snapshot, order, work, to)
-        replan = _replan(snapshot, order, work, now=now, sourcer=sourcer, to=to)
-        async with uow() as tx:
-            done = await _apply(tx, work, replan, snapshot, reason=reason, now=now,
-                                actor=principal.actor, moved=moved)
-            if done is None:
-                continue  # rolled back: plan again on what is there now
-            await tx.commit()
-            return done
-    raise errors.Conflict("stock kept changing while re-sourcing; try again")
+    order = await reader.order_by_fulfillment(fulfillment_id)
+    if order is None:
+        raise errors.NotFound(f"no fulfillment {fulfillment_id}", field=["fulfillmentId"])
+    work = order.fulfillment(fulfillment_id)
+    access.require_location(principal, work.location, field=["fulfillmentId"])
+    _check_state(order, work)
+    now = clock.now()
+    snapshot = await reader.sourcing_snapshot(
+        channel=order.channel, skus=sorted({ln.sku for ln in order.lines}), now=now)
+    if to is not None:
+        _check_target(snapshot, order, work, to)
+    replan = _replan(snapshot, order, work, now=now, sourcer=sourcer, to=to)
+    async with uow() as tx:
+        done = await _apply(tx, work, replan, snapshot, reason=reason, now=now,
+                            actor=principal.actor, moved=moved)
+        await tx.commit()
+        return done
 
 
 def _check_target(snapshot: SourcingSnapshot, order: Order, work: Fulfillment,
@@ -201,9 +194,9 @@ def _demands(snapshot: SourcingSnapshot, order: Order,
 
 async def _apply(tx: UnitOfWork, work: Fulfillment, replan: _Replan,
                  snapshot: SourcingSnapshot, *, reason: str, now: datetime,
-                 actor: str, moved: bool = False) -> Resourced | None:
-    """Every write of a re-sourcing; None when the order or stock moved since the plan was
-    made (the caller leaves the transaction unwritten and plans again)."""
+                 actor: str, moved: bool = False) -> Resourced:
+    """Every write of a re-sourcing; `Stale` when the order or stock moved since the plan was
+    made (the transaction is left unwritten and the retry layer plans again)."""
     order = await tx.orders.get(fulfillment_id=work.id)  # locked until commit
     if order is None:
         raise errors.NotFound(f"no fulfillment {work.id}", field=["fulfillmentId"])
@@ -211,7 +204,7 @@ async def _apply(tx: UnitOfWork, work: Fulfillment, replan: _Replan,
     if (locked.status is not work.status or locked.lines != work.lines
             or _refused(order, locked) != replan.refused):
         _check_state(order, locked)
-        return None
+        raise Stale(STALE)
     plan = _reroute(order, work, replan)
     moves = fulfilling.reroute(order, work.id, plan, reason=reason, actor=actor, at=now,
                                moved=moved)
@@ -220,29 +213,14 @@ async def _apply(tx: UnitOfWork, work: Fulfillment, replan: _Replan,
                       actor=actor, at=now)
     if await try_moves(tx, [m for m in moves if m.reserved > 0], reference=order.number,
                        actor=actor, at=now) is None:
-        return None
-    if not await _claims(tx, replan, snapshot, now):
-        return None
+        raise Stale(STALE)
+    await reservation.claim_receipts_and_capacity(tx, replan.decision.plan, snapshot, now,
+                                                  stale=STALE)
     await tx.sourcing.save_decision(order_id=order.id, kind="RESOURCING",
                                     decision=replan.decision)
     await tx.orders.save(order)
     tx.emit(*order.events)
     return Resourced(order, locked, list(plan.fulfillments), replan.decision)
-
-
-async def _claims(tx: UnitOfWork, replan: _Replan, snapshot: SourcingSnapshot,
-                  now: datetime) -> bool:
-    plan = replan.decision.plan
-    for b in plan.backorders:
-        if b.incoming_id is not None and not await tx.inventory.allocate_incoming(
-                b.incoming_id, b.units):
-            return False
-    for code in sorted(plan.locations()):
-        capacity = snapshot.locations[code].daily_capacity
-        if capacity is not None and not await tx.sourcing.claim_capacity(
-                code, local_day(snapshot, code, now), capacity):
-            return False
-    return True
 
 
 def _reroute(order: Order, work: Fulfillment, replan: _Replan) -> Reroute:
@@ -283,7 +261,7 @@ def _new_fulfillments(order: Order, work: Fulfillment, replan: _Replan) -> list[
 async def take_down(reader: Reader, uow: UnitOfWorkFactory, *, location: str,
                     starts_at: datetime, ends_at: datetime, reason: str, principal: Principal,
                     clock: Clock, sourcer: Sourcer,
-                    run: Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]
+                    run: Retry
                     ) -> tuple[Downtime, int]:
     """Schedule downtime; when it has begun, re-source the location's unaccepted work.
 

@@ -22,12 +22,12 @@ from domain.orders import LineRequest, Order, OrderStatus, OrderTag, PlaceOrder,
 from domain.returns import Return, ReturnLine, refunds, status
 from domain.returns import requests as return_requests
 from domain.returns.policy import Resolution, ReturnMethod, ReturnPolicy, policy_for
-from domain.returns.ports import PaymentGateway, UnitOfWork, UnitOfWorkFactory
-from domain.sourcing import Sourcer
+from domain.returns.ports import PaymentGateway, Reader, UnitOfWork, UnitOfWorkFactory
+from domain.sourcing import Sourcer, reservation
 from domain.sourcing.ports import SourcingSnapshot
 
 S = status.ReturnStatus
-MAX_ATTEMPTS = 8
+REPLACEMENT_STALE = "stock kept changing while reserving the replacement; try again"
 FIELD = ["returnNumber"]
 
 
@@ -58,8 +58,8 @@ def may_act(principal: Principal, order: Order, email: str | None) -> bool:
     return False
 
 
-async def return_eligibility(reader, number: str, *, email: str | None, principal: Principal,
-                             clock: Clock) -> Eligibility | None:
+async def return_eligibility(reader: Reader, number: str, *, email: str | None,
+                             principal: Principal, clock: Clock) -> Eligibility | None:
     """What may come back, per line; None when the order is absent or not the caller's (the
     same answer, so numbers cannot be probed)."""
     access.require(principal, "returns.read")
@@ -76,45 +76,41 @@ async def return_eligibility(reader, number: str, *, email: str | None, principa
         time_zone=return_requests.customer_zone(order, locations)))
 
 
-async def request_return(reader, uow: UnitOfWorkFactory,
+async def request_return(reader: Reader, uow: UnitOfWorkFactory,
                          command: return_requests.RequestReturn, *, principal: Principal,
                          clock: Clock, sourcer: Sourcer, promise_key: bytes) -> ReturnView:
     """Open a return; auto-approved where the policy says so; an exchange reserves its
     replacement at once, held until the return is received."""
     access.require(principal, "returns.request")
     number = (command.order_number or "").strip()
-    for _ in range(MAX_ATTEMPTS):
-        now = clock.now()
-        seen = await reader.order_by_number(number)
-        if seen is None or not may_act(principal, seen, command.email):
-            raise errors.NotFound(f"no order {number}", field=["orderNumber"])
-        wanted_skus = {ln.sku for ln in seen.lines} | {
-            r.exchange_sku for r in command.lines if r.exchange_sku}
-        skus = await reader.skus(wanted_skus)
-        locations = await reader.locations()
-        snapshot = None
-        if command.resolution is Resolution.EXCHANGE:
-            snapshot = await reader.sourcing_snapshot(channel=seen.channel,
-                                                      skus=sorted(wanted_skus), now=now)
-        async with uow() as tx:
-            order = await tx.orders.get(number=number)
-            assert order is not None
-            existing = await tx.returns.for_order(order.id)
-            ret = _new_return(order, command, existing, skus=skus, locations=locations,
-                              principal=principal, now=now)
-            replacement = None
-            if snapshot is not None:
-                replacement = await _reserve_replacement(
-                    tx, order, ret, snapshot, skus=skus, principal=principal, now=now,
-                    sourcer=sourcer, promise_key=promise_key)
-                if replacement is None:
-                    continue  # the stock was taken since the snapshot: read again
-            await tx.returns.add(ret)
-            await tx.orders.save(order)
-            tx.emit(*order.events)
-            await tx.commit()
-            return ReturnView(ret, order, replacement)
-    raise errors.Conflict("stock kept changing while reserving the replacement; try again")
+    now = clock.now()
+    seen = await reader.order_by_number(number)
+    if seen is None or not may_act(principal, seen, command.email):
+        raise errors.NotFound(f"no order {number}", field=["orderNumber"])
+    wanted_skus = {ln.sku for ln in seen.lines} | {
+        r.exchange_sku for r in command.lines if r.exchange_sku}
+    skus = await reader.skus(wanted_skus)
+    locations = await reader.locations()
+    snapshot = None
+    if command.resolution is Resolution.EXCHANGE:
+        snapshot = await reader.sourcing_snapshot(channel=seen.channel,
+                                                  skus=sorted(wanted_skus), now=now)
+    async with uow() as tx:
+        order = await tx.orders.get(number=number)
+        assert order is not None
+        existing = await tx.returns.for_order(order.id)
+        ret = _new_return(order, command, existing, skus=skus, locations=locations,
+                          principal=principal, now=now)
+        replacement = None
+        if snapshot is not None:
+            replacement = await _reserve_replacement(
+                tx, order, ret, snapshot, skus=skus, principal=principal, now=now,
+                sourcer=sourcer, promise_key=promise_key)
+        await tx.returns.add(ret)
+        await tx.orders.save(order)
+        tx.emit(*order.events)
+        await tx.commit()
+        return ReturnView(ret, order, replacement)
 
 
 def _new_return(order: Order, command: return_requests.RequestReturn,
@@ -179,10 +175,10 @@ def _completes(order: Order, existing: list[Return],
 async def _reserve_replacement(tx: UnitOfWork, order: Order, ret: Return,
                                snapshot: SourcingSnapshot, *, skus: dict[str, Sku],
                                principal: Principal, now: datetime, sourcer: Sourcer,
-                               promise_key: bytes) -> Order | None:
+                               promise_key: bytes) -> Order:
     """Place the replacement order, free of charge, sourced and reserved like any order and
     held until the return is received (VIP orders ship at once where the policy says so).
-    None: the stock it planned on was taken meanwhile."""
+    `Stale` when the stock it planned on was taken meanwhile."""
     policy = policy_for(order.channel)
     wanted: dict[str, int] = {}
     for i, ln in enumerate(ret.lines):
@@ -211,10 +207,8 @@ async def _reserve_replacement(tx: UnitOfWork, order: Order, ret: Return,
     if await tx.idempotency.claim(IdempotencyRecord(
             command.idempotency_key, ordering.fingerprint(command, principal), rep.id)):
         raise errors.Conflict("this return's replacement is being placed already")
-    reserved = await ordering._reserve(tx, draft, snapshot, now)
-    if reserved is None:
-        return None
-    wants, levels = reserved
+    wants, levels = await reservation.hold(tx, draft.plan, draft.demands, snapshot, now,
+                                           stale=REPLACEMENT_STALE)
     rep.number = await tx.orders.next_number()
     ordering._record_placement(rep, draft, levels_events=[
         events.inventory_changed(sku=lv.sku, location=lv.location, on_hand=lv.on_hand,

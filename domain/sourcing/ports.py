@@ -11,7 +11,7 @@ from typing import Protocol
 from domain.catalog import Channel, Location, Sku
 from domain.catalog.ports import CatalogRepository
 from domain.inventory import Incoming, InventoryLevel
-from domain.inventory.ports import LevelKey
+from domain.inventory.ports import InventoryRepository, LevelKey
 from domain.kernel.ports import IdempotencyRecord, Transaction
 from domain.sourcing import Decision
 from domain.sourcing.policy import BUILT_IN, SourcingPolicy
@@ -76,6 +76,15 @@ class Reader(SnapshotReader, Protocol):
 class UnitOfWork(Transaction, Protocol):
     @property
     def catalog(self) -> CatalogRepository: ...
+    @property
+    def sourcing(self) -> SourcingRepository: ...
+
+
+class ReservingUnitOfWork(Transaction, Protocol):
+    """Enough of a transaction to hold a plan: stock and receipts, and capacity."""
+
+    @property
+    def inventory(self) -> InventoryRepository: ...
     @property
     def sourcing(self) -> SourcingRepository: ...
 

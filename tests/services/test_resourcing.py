@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 
 from domain.access import Principal, Role
-from domain.fulfillment.resourcing import resource_fulfillment
 from domain.kernel import errors
 from domain.orders import FulfillmentStatus, LineStatus, OrderStatus
 from domain.sourcing import Reason
@@ -48,10 +47,8 @@ async def work_at(api, number: str, location: str) -> str:
 
 
 async def resource(api, fulfillment_id: str, principal: Principal, reason="ITEM_NOT_FOUND"):
-    deps = api.app.state.deps
-    return await deps.retrying(lambda: resource_fulfillment(
-        deps.reader, deps.uow, fulfillment_id, reason=reason, principal=principal,
-        clock=deps.clock, sourcer=deps.sourcer))
+    return await api.app.state.deps.app.fulfillment.reject(fulfillment_id, reason=reason,
+                                                           principal=principal)
 
 
 async def stock(db_url: str) -> dict[tuple[str, str], tuple[int, int]]:
