@@ -260,14 +260,10 @@ async def test_reserve_is_all_or_nothing_a_refused_second_line_leaves_the_first_
 
 
 @pytest.mark.parametrize("operation", ["reserve", "move"])
-async def test_a_refused_change_leaves_its_own_transaction_untouched(store, request, operation):
-    """The port says None means nothing was reserved (moved). SQL updates line by line and
-    leaves the lines before the refused one changed in the transaction: its callers roll back
-    (they all do), but one that committed after a refusal would keep them — a suspected SQL
-    bug, reported, hence xfail there. The fake checks every line before writing any."""
-    if store.name != "memory":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="SQL reserve/move are not "
-                                              "all-or-nothing within the transaction"))
+async def test_a_refused_change_leaves_its_own_transaction_untouched(store, operation):
+    """None means nothing was reserved (moved), even inside the transaction: SQL updates line
+    by line and undoes the lines before the refused one; the fake checks every line before
+    writing any. (Found by this suite: SQL used to leave the earlier lines changed.)"""
     await seed(store, levels={(MUG, "WH-B"): (5, 0, 0), A_TEE: (1, 0, 0)})
 
     async def work(tx: Any) -> Any:
