@@ -16,7 +16,7 @@ from domain.kernel.money import Money
 from domain.kernel.ports import Clock
 from domain.orders import LineRequest, ServiceLevel
 from domain.sourcing import Decision, Sourcer
-from domain.sourcing.ports import SourcingSnapshot
+from domain.sourcing.ports import SnapshotReader, SourcingSnapshot
 from domain.sourcing.services import candidates, demands_for, request_for
 from domain.sourcing.shipping import next_cutoff
 
@@ -55,7 +55,7 @@ class Promise:
     made_at: datetime
 
 
-async def delivery_promise(reader, query: PromiseQuery, *, principal: Principal,
+async def delivery_promise(reader: SnapshotReader, query: PromiseQuery, *, principal: Principal,
                            clock: Clock, sourcer: Sourcer, key: bytes) -> Promise:
     """The options for a cart; anyone may ask, nothing is reserved or stored."""
     access.require(principal, "promise.read")
@@ -89,7 +89,7 @@ def options(snapshot: SourcingSnapshot, lines: list[LineRequest], *, address: Ad
     stock = candidates(snapshot)
     made: list[PromiseOption] = []
     refusals: list[errors.DomainError] = []
-    ways = [(level, None) for level in ServiceLevel]
+    ways: list[tuple[ServiceLevel | None, str | None]] = [(level, None) for level in ServiceLevel]
     ways += [(None, store.code) for store in pickup_stores(snapshot, address)]
     for level, store in ways:
         try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -26,7 +25,7 @@ from domain.fulfillment.fulfilling import Reroute, Waiting
 from domain.fulfillment.ports import Reader, UnitOfWork, UnitOfWorkFactory
 from domain.fulfillment.stock import apply_moves, try_moves
 from domain.kernel import errors
-from domain.kernel.ports import Clock
+from domain.kernel.ports import Clock, Runner
 from domain.orders import Fulfillment, FulfillmentLine, FulfillmentStatus, Order, lifecycle
 from domain.orders.lifecycle import WorkContext
 from domain.sourcing import Decision, Demand, Sourcer, demand_for
@@ -283,7 +282,7 @@ def _new_fulfillments(order: Order, work: Fulfillment, replan: _Replan) -> list[
 async def take_down(reader: Reader, uow: UnitOfWorkFactory, *, location: str,
                     starts_at: datetime, ends_at: datetime, reason: str, principal: Principal,
                     clock: Clock, sourcer: Sourcer,
-                    run: Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]
+                    run: Runner
                     ) -> tuple[Downtime, int]:
     """Schedule downtime; when it has begun, re-source the location's unaccepted work.
 
@@ -298,7 +297,7 @@ async def take_down(reader: Reader, uow: UnitOfWorkFactory, *, location: str,
     moved = 0
     for fulfillment_id in await reader.fulfillments_at(location, (FulfillmentStatus.ASSIGNED,)):
         try:
-            await run(lambda f=fulfillment_id: resource_fulfillment(
+            await run(lambda f=fulfillment_id: resource_fulfillment(  # type: ignore[misc]  # lambda with a default: not inferable
                 reader, uow, f, reason=f"LOCATION_DOWNTIME: {reason}"[:64],
                 principal=principal, clock=clock, sourcer=sourcer))
         except errors.IllegalTransition:

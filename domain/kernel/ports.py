@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Generic, Protocol, Self, TypeVar
 
 from domain.kernel import events
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Runner(Protocol):
+    """Runs a write use case, again from the start on a transient database conflict."""
+
+    def __call__(self, work: Callable[[], Awaitable[T]], /) -> Awaitable[T]: ...
 
 
 class Transaction(Protocol):
@@ -36,8 +45,8 @@ class IdempotencyRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    items: list[Any]
+class Page(Generic[T]):
+    items: list[T]
     total_count: int
     has_next: bool
     cursors: list[str]

@@ -22,7 +22,7 @@ from domain.orders import LineRequest, Order, OrderStatus, OrderTag, PlaceOrder,
 from domain.returns import Return, ReturnLine, refunds, status
 from domain.returns import requests as return_requests
 from domain.returns.policy import Resolution, ReturnMethod, ReturnPolicy, policy_for
-from domain.returns.ports import PaymentGateway, UnitOfWork, UnitOfWorkFactory
+from domain.returns.ports import PaymentGateway, Reader, UnitOfWork, UnitOfWorkFactory
 from domain.sourcing import Sourcer
 from domain.sourcing.ports import SourcingSnapshot
 
@@ -58,8 +58,8 @@ def may_act(principal: Principal, order: Order, email: str | None) -> bool:
     return False
 
 
-async def return_eligibility(reader, number: str, *, email: str | None, principal: Principal,
-                             clock: Clock) -> Eligibility | None:
+async def return_eligibility(reader: Reader, number: str, *, email: str | None,
+                             principal: Principal, clock: Clock) -> Eligibility | None:
     """What may come back, per line; None when the order is absent or not the caller's (the
     same answer, so numbers cannot be probed)."""
     access.require(principal, "returns.read")
@@ -76,7 +76,7 @@ async def return_eligibility(reader, number: str, *, email: str | None, principa
         time_zone=return_requests.customer_zone(order, locations)))
 
 
-async def request_return(reader, uow: UnitOfWorkFactory,
+async def request_return(reader: Reader, uow: UnitOfWorkFactory,
                          command: return_requests.RequestReturn, *, principal: Principal,
                          clock: Clock, sourcer: Sourcer, promise_key: bytes) -> ReturnView:
     """Open a return; auto-approved where the policy says so; an exchange reserves its

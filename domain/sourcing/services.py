@@ -24,7 +24,7 @@ from domain.sourcing import (
     demand_for,
 )
 from domain.sourcing.policy import SourcingPolicy
-from domain.sourcing.ports import RecordedDecision, SourcingSnapshot, UnitOfWorkFactory
+from domain.sourcing.ports import Reader, RecordedDecision, SourcingSnapshot, UnitOfWorkFactory
 from domain.sourcing.shipping import Downtime, zone
 
 POLICY_STREAM = "sourcing"
@@ -91,7 +91,7 @@ def _stamped(policy: SourcingPolicy, at: datetime, by: str) -> SourcingPolicy:
     return replace(policy, created_at=at, created_by=by)
 
 
-async def policies(reader, *, principal: Principal, channel: str | None,
+async def policies(reader: Reader, *, principal: Principal, channel: str | None,
                    history: bool) -> list[SourcingPolicy]:
     """Current policies (or every version with `history`), by channel."""
     access.require(principal, "sourcing.policies.read")
@@ -99,7 +99,7 @@ async def policies(reader, *, principal: Principal, channel: str | None,
 
 
 # --- decisions ---------------------------------------------------------------------------------
-async def decisions_for(reader, number: str, *,
+async def decisions_for(reader: Reader, number: str, *,
                         principal: Principal) -> list[RecordedDecision]:
     """Every decision kept for an order, latest first (agents, admins)."""
     access.require(principal, "sourcing.read")
@@ -117,7 +117,7 @@ class Simulation:
     policy: SourcingPolicy | None = None  # try an unsaved policy
 
 
-async def simulate(reader, sim: Simulation, *, principal: Principal, clock: Clock,
+async def simulate(reader: Reader, sim: Simulation, *, principal: Principal, clock: Clock,
                    sourcer: Sourcer) -> Decision:
     """Run the engine on a hypothetical order; nothing is reserved or stored."""
     access.require(principal, "sourcing.simulate")
@@ -168,7 +168,7 @@ async def schedule_downtime(uow: UnitOfWorkFactory, *, location: str, starts_at:
     return window
 
 
-async def downtime_of(reader, location: str, *, principal: Principal,
+async def downtime_of(reader: Reader, location: str, *, principal: Principal,
                       clock: Clock) -> list[Downtime]:
     """A location's downtime that is not over yet."""
     access.require(principal, "network.downtime.read")
