@@ -64,7 +64,8 @@ def decision_from_json(text: str) -> Decision:
                  for line, rid, loc, units, at, sku in b["backorders"]])
     shipments = tuple(Shipment(
         s["location"], tuple(tuple(x) for x in s["lines"]), Decimal(s["cost"]), s["co2"],
-        _dt(s["earliest"]), _dt(s["latest"]), s["distanceKm"], s["transferTo"])
+        datetime.fromisoformat(s["earliest"]), datetime.fromisoformat(s["latest"]),
+        s["distanceKm"], s["transferTo"])
         for s in b["shipments"])
     candidates = tuple(Verdict(
         v["location"], v["chosen"], v["score"], tuple(Reason(r) for r in v["reasons"]),

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from persistence.db import Database
 from persistence.mapping import from_minor
-from persistence.tables import OrderLineRow, OrderRow
+from persistence.tables import OrderLineRow, OrderRow, table
 
-ORD, LN = OrderRow.__table__.c, OrderLineRow.__table__.c
+ORD, LN = table(OrderRow).c, table(OrderLineRow).c
 ORDER_COLUMNS = (ORD.id, ORD.number, ORD.placed_at, ORD.channel, ORD.status, ORD.currency,
                  ORD.subtotal_minor, ORD.shipping_minor, ORD.tax_minor, ORD.total_minor,
                  ORD.delivery_method,

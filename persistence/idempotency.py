@@ -7,13 +7,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from domain.kernel.ports import IdempotencyRecord
-from persistence.tables import (
-    IdempotencyRow,
-)
+from persistence.tables import IdempotencyRow, table
 
-_KEYS = IdempotencyRow.__table__
+_KEYS = table(IdempotencyRow)
 CLAIM_KEY = {  # by "is PostgreSQL"
     pg: dialect.insert(_KEYS).values(
         key=sa.bindparam("key"), fingerprint=sa.bindparam("fingerprint"),
@@ -35,5 +34,5 @@ class SqlIdempotencyRepository:
                 "order_id": record.order_id, "created_at": self.now})).first() is not None:
             return None
         row = (await self.conn.execute(sa.select(IdempotencyRow).where(
-            IdempotencyRow.key == record.key))).one()
+            col(IdempotencyRow.key) == record.key))).one()
         return IdempotencyRecord(row.key, row.fingerprint, row.order_id)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
 from domain.inventory.ports import LevelKey
@@ -20,12 +21,14 @@ from persistence.tables import (
     InventoryLevelRow,
     LedgerRow,
     UtcDateTime,
+    table,
 )
 
-L = InventoryLevelRow.__table__.c
+L = table(InventoryLevelRow).c
+_INCOMING = table(IncomingRow)
 
 
-RESERVE = (sa.update(InventoryLevelRow.__table__)
+RESERVE = (sa.update(table(InventoryLevelRow))
            .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"),
                   L.on_hand - L.reserved - L.safety_stock >= sa.bindparam("k_units"))
            .values(reserved=L.reserved + sa.bindparam("k_units"),
@@ -33,11 +36,11 @@ RESERVE = (sa.update(InventoryLevelRow.__table__)
            .returning(L.sku, L.location, L.on_hand, L.reserved, L.safety_stock))
 # Undoes the lines a refused `reserve` or `move` had already applied in this transaction, so
 # that None really means "nothing changed" (only on that path: the hot path pays nothing).
-UNDO = (sa.update(InventoryLevelRow.__table__)
+UNDO = (sa.update(table(InventoryLevelRow))
         .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"))
         .values(on_hand=L.on_hand - sa.bindparam("k_on"),
                 reserved=L.reserved - sa.bindparam("k_res")))
-INSERT_LEDGER = sa.insert(LedgerRow.__table__)
+INSERT_LEDGER = sa.insert(table(LedgerRow))
 PG_ADD_LEVELS = sa.text(
     "INSERT INTO inventory_levels (sku, location, on_hand, reserved, safety_stock, updated_at) "
     "SELECT k.sku, k.location, 0, 0, 0, :now FROM unnest(CAST(:skus AS varchar[]), "
@@ -66,7 +69,7 @@ class SqlInventoryRepository:
             await self.conn.execute(PG_ADD_LEVELS, {**arrays, "now": self.now})
             rows = (await self.conn.execute(PG_LOCK_LEVELS, arrays)).all()
         else:
-            stmt = insert_for(self.conn, InventoryLevelRow.__table__).on_conflict_do_nothing()
+            stmt = insert_for(self.conn, table(InventoryLevelRow)).on_conflict_do_nothing()
             await self.conn.execute(stmt, [{"sku": s, "location": loc, "on_hand": 0,
                                             "reserved": 0, "safety_stock": 0,
                                             "updated_at": self.now} for s, loc in keys])
@@ -87,7 +90,7 @@ class SqlInventoryRepository:
                 "safety": [lv.safety_stock for lv in levels], "now": self.now})
             return
         await self.conn.execute(
-            sa.update(InventoryLevelRow.__table__)
+            sa.update(table(InventoryLevelRow))
             .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"))
             .values(on_hand=sa.bindparam("k_on_hand"), safety_stock=sa.bindparam("k_safety"),
                     updated_at=self.now),
@@ -121,11 +124,11 @@ class SqlInventoryRepository:
         nothing (None). Each change is one conditional UPDATE, in sorted order."""
         if any(on_hand > 0 for _, _, on_hand, _ in changes):
             await self.conn.execute(
-                insert_for(self.conn, InventoryLevelRow.__table__).on_conflict_do_nothing(),
+                insert_for(self.conn, table(InventoryLevelRow)).on_conflict_do_nothing(),
                 [{"sku": s, "location": loc, "on_hand": 0, "reserved": 0, "safety_stock": 0,
                   "updated_at": self.now} for s, loc, on_hand, _ in changes if on_hand > 0])
         on_hand, reserved = L.on_hand + sa.bindparam("k_on"), L.reserved + sa.bindparam("k_res")
-        stmt = (sa.update(InventoryLevelRow.__table__)
+        stmt = (sa.update(table(InventoryLevelRow))
                 .where(L.sku == sa.bindparam("k_sku"), L.location == sa.bindparam("k_location"),
                        on_hand >= 0, reserved >= 0, on_hand - reserved - L.safety_stock >= 0)
                 .values(on_hand=on_hand, reserved=reserved, updated_at=self.now)
@@ -161,14 +164,14 @@ class SqlInventoryRepository:
 
     async def incoming(self, incoming_id: str) -> Incoming | None:
         row = (await self.conn.execute(sa.select(IncomingRow).where(
-            IncomingRow.id == incoming_id))).first()
+            col(IncomingRow.id) == incoming_id))).first()
         return mapping.incoming_from_row(row) if row else None
 
     async def receive_incoming(self, incoming_id: str, quantity: int) -> bool:
         """Mark a receipt received, once: False when it already was."""
-        c = IncomingRow.__table__.c
+        c = _INCOMING.c
         result = await self.conn.execute(
-            sa.update(IncomingRow.__table__)
+            sa.update(_INCOMING)
             .where(c.id == incoming_id, c.received_at.is_(None))
             .values(received_at=self.now, received_quantity=quantity))
         return result.rowcount == 1
@@ -176,9 +179,9 @@ class SqlInventoryRepository:
     async def release_incoming(self, incoming_id: str, units: int) -> bool:
         """Give back units promised against an open receipt (their backorder is gone); a
         received receipt promises nothing any more. False when it does not hold them."""
-        c = IncomingRow.__table__.c
+        c = _INCOMING.c
         result = await self.conn.execute(
-            sa.update(IncomingRow.__table__)
+            sa.update(_INCOMING)
             .where(c.id == incoming_id, c.received_at.is_(None), c.allocated >= units)
             .values(allocated=c.allocated - units))
         if result.rowcount == 1:
@@ -188,9 +191,9 @@ class SqlInventoryRepository:
         return received is not None
 
     async def allocate_incoming(self, incoming_id: str, units: int) -> bool:
-        c = IncomingRow.__table__.c
+        c = _INCOMING.c
         result = await self.conn.execute(
-            sa.update(IncomingRow.__table__)
+            sa.update(_INCOMING)
             .where(c.id == incoming_id, c.received_at.is_(None),
                    c.quantity - c.allocated >= units)
             .values(allocated=c.allocated + units))

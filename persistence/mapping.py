@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import time
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +41,7 @@ def channel_from_row(row: Any) -> Channel:
     return Channel(row.code, row.name, tuple(split(row.currencies)))
 
 
-def location_values(loc: Location, now) -> dict[str, Any]:
+def location_values(loc: Location, now: datetime) -> dict[str, Any]:
     a = loc.address
     assert a.point is not None
     return {
@@ -114,7 +114,8 @@ def line_values(order_id: str, position: int, ln: orders.OrderLine) -> dict[str,
             "incoming_id": ln.incoming_id, "cancelled": ln.cancelled, "returned": ln.returned}
 
 
-def fulfillment_values(order_id: str, f: orders.Fulfillment, now) -> dict[str, Any]:
+def fulfillment_values(order_id: str, f: orders.Fulfillment, now: datetime | None
+                       ) -> dict[str, Any]:
     return {"id": f.id, "order_id": order_id, "location": f.location, "status": f.status.value,
             "service_level": f.service_level.value if f.service_level else None,
             "carrier": f.carrier, "tracking_number": f.tracking_number, "reason": f.reason,

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.catalog import LocationType
 from domain.service_desk.metrics import MetricCounts
-from persistence.tables import FulfillmentRow, LocationRow, OrderLineRow, OrderRow
+from persistence.tables import FulfillmentRow, LocationRow, OrderLineRow, OrderRow, table
 
-ORD, LN, F = OrderRow.__table__.c, OrderLineRow.__table__.c, FulfillmentRow.__table__.c
-LOC = LocationRow.__table__.c
+ORD, LN, F = table(OrderRow).c, table(OrderLineRow).c, table(FulfillmentRow).c
+LOC = table(LocationRow).c
 
 
-def _count_if(condition) -> sa.ColumnElement:
+def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def _seconds(dialect: str, start, end) -> sa.ColumnElement:
+def _seconds(dialect: str, start: sa.ColumnElement[datetime], end: sa.ColumnElement[datetime]
+             ) -> sa.ColumnElement[Any]:  # whole seconds on SQLite, numeric on PostgreSQL
     if dialect == "sqlite":
         # whole seconds: julianday's floating point would turn 3 h into 2.99999999 h
         return (sa.cast(sa.func.strftime("%s", end), sa.Integer)
@@ -39,10 +41,10 @@ async def operations_counts(conn: AsyncConnection, *, start: datetime, end: date
         sa.func.coalesce(sa.func.sum(LN.quantity), 0),
         sa.func.coalesce(sa.func.sum(LN.backordered), 0),
         _count_if(sa.and_(LN.backordered > 0, LN.status != "CANCELLED")))
-        .select_from(OrderLineRow.__table__.join(OrderRow.__table__, LN.order_id == ORD.id))
+        .select_from(table(OrderLineRow).join(table(OrderRow), LN.order_id == ORD.id))
         .where(*placed))).one()
     split = sa.select(F.order_id).select_from(
-        FulfillmentRow.__table__.join(OrderRow.__table__, F.order_id == ORD.id)).where(
+        table(FulfillmentRow).join(table(OrderRow), F.order_id == ORD.id)).where(
         *placed, F.status != "REJECTED").group_by(F.order_id).having(sa.func.count() > 1)
     splits = (await conn.execute(sa.select(sa.func.count()).select_from(
         split.subquery()))).scalar_one()
@@ -53,8 +55,8 @@ async def operations_counts(conn: AsyncConnection, *, start: datetime, end: date
         sa.func.coalesce(sa.func.sum(sa.case(
             (shipped, _seconds(conn.dialect.name, ORD.placed_at, F.shipped_at)), else_=0.0)), 0.0),
         _count_if(promised), _count_if(sa.and_(promised, F.delivered_at <= ORD.promised_latest)))
-        .select_from(FulfillmentRow.__table__.join(OrderRow.__table__, F.order_id == ORD.id)
-                     .join(LocationRow.__table__, F.location == LOC.code))
+        .select_from(table(FulfillmentRow).join(table(OrderRow), F.order_id == ORD.id)
+                     .join(table(LocationRow), F.location == LOC.code))
         .where(*placed))).one()
     return MetricCounts(
         orders=orders, cancelled=int(cancelled), units_ordered=int(ordered),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -30,9 +32,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     await _run(engine, command.upgrade, revision)
 
 
-async def _run(engine: AsyncEngine, step, revision: str) -> None:
+async def _run(engine: AsyncEngine, step: Callable[[Config, str], None], revision: str) -> None:
     """An Alembic command on a connection of `engine`, inside one transaction."""
-    def run(connection) -> None:
+    def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         step(config, revision)

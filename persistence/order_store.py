@@ -7,12 +7,14 @@ carrier scans appended after the ones that were loaded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel, col
 
 from domain.orders import Fulfillment, Order
 from persistence import mapping
@@ -24,6 +26,7 @@ from persistence.tables import (
     OrderRow,
     TimelineRow,
     TrackingEventRow,
+    table,
 )
 
 ORDER_EDITABLE = ("status", "hold_reason", "tags", "service_level", "ship_line1", "ship_line2",
@@ -34,7 +37,8 @@ FULFILLMENT_EDITABLE = ("status", "service_level", "carrier", "tracking_number",
                         "shipped_at", "delivered_at")
 
 
-async def load_orders(conn: AsyncConnection, where, *, lock: bool = False) -> list[Order]:
+async def load_orders(conn: AsyncConnection, where: sa.ColumnElement[bool], *,
+                      lock: bool = False) -> list[Order]:
     """Whole order aggregates in six statements, however many orders match.
 
     With `lock`, the order rows are locked (in id order) until the transaction ends, so two
@@ -42,20 +46,23 @@ async def load_orders(conn: AsyncConnection, where, *, lock: bool = False) -> li
     """
     stmt = sa.select(OrderRow).where(where)
     if lock:
-        stmt = stmt.order_by(OrderRow.id).with_for_update()
+        stmt = stmt.order_by(col(OrderRow.id)).with_for_update()
     rows = (await conn.execute(stmt)).all()
     if not rows:
         return []
     ids = [r.id for r in rows]
     lines = (await conn.execute(sa.select(OrderLineRow).where(
-        OrderLineRow.order_id.in_(ids)).order_by(OrderLineRow.position))).all()
+        col(OrderLineRow.order_id).in_(ids)).order_by(col(OrderLineRow.position)))).all()
     fulfillments = (await conn.execute(sa.select(FulfillmentRow).where(
-        FulfillmentRow.order_id.in_(ids)).order_by(
-        FulfillmentRow.created_at, FulfillmentRow.location, FulfillmentRow.id))).all()
+        col(FulfillmentRow.order_id).in_(ids)).order_by(
+        col(FulfillmentRow.created_at), col(FulfillmentRow.location),
+        col(FulfillmentRow.id)))).all()
     work = await load_fulfillments(conn, fulfillments)
     timeline = (await conn.execute(sa.select(TimelineRow).where(
-        TimelineRow.order_id.in_(ids)).order_by(TimelineRow.id))).all()
-    by_order: dict[str, tuple[list, list, list]] = {i: ([], [], []) for i in ids}
+        col(TimelineRow.order_id).in_(ids)).order_by(col(TimelineRow.id)))).all()
+    # per order: line rows, fulfillments, timeline rows
+    by_order: dict[str, tuple[list[Any], list[Fulfillment], list[Any]]] = {
+        i: ([], [], []) for i in ids}
     for ln in lines:
         by_order[ln.order_id][0].append(ln)
     for f in fulfillments:
@@ -65,20 +72,22 @@ async def load_orders(conn: AsyncConnection, where, *, lock: bool = False) -> li
     return [mapping.order_from_rows(r, *by_order[r.id]) for r in rows]
 
 
-async def load_fulfillments(conn: AsyncConnection, rows: list[Any]) -> dict[str, Fulfillment]:
+async def load_fulfillments(conn: AsyncConnection, rows: Sequence[Any]
+                            ) -> dict[str, Fulfillment]:
     """Fulfillment rows completed with their lines and carrier scans: two statements."""
     ids = [f.id for f in rows]
     if not ids:
         return {}
     f_lines = (await conn.execute(sa.select(FulfillmentLineRow).where(
-        FulfillmentLineRow.fulfillment_id.in_(ids)).order_by(FulfillmentLineRow.id))).all()
+        col(FulfillmentLineRow.fulfillment_id).in_(ids)).order_by(
+        col(FulfillmentLineRow.id)))).all()
     scans = (await conn.execute(sa.select(TrackingEventRow).where(
-        TrackingEventRow.fulfillment_id.in_(ids)).order_by(
-        TrackingEventRow.at, TrackingEventRow.id))).all()
-    line_map: dict[str, list] = {}
+        col(TrackingEventRow.fulfillment_id).in_(ids)).order_by(
+        col(TrackingEventRow.at), col(TrackingEventRow.id)))).all()
+    line_map: dict[str, list[Any]] = {}
     for fl in f_lines:
         line_map.setdefault(fl.fulfillment_id, []).append(fl)
-    scan_map: dict[str, list] = {}
+    scan_map: dict[str, list[Any]] = {}
     for sc in scans:
         scan_map.setdefault(sc.fulfillment_id, []).append(sc)
     return {f.id: mapping.fulfillment_from_rows(f, line_map.get(f.id, []),
@@ -101,7 +110,7 @@ def _pick(values: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: values[k] for k in keys}
 
 
-def _fulfillment_state(order: Order, f) -> dict[str, Any]:
+def _fulfillment_state(order: Order, f: Fulfillment) -> dict[str, Any]:
     return _pick(mapping.fulfillment_values(order.id, f, None), FULFILLMENT_EDITABLE)
 
 
@@ -118,7 +127,7 @@ def remember(order: Order) -> Loaded:
 
 
 # INSERTs built once (a statement object keeps its cache key: no rebuilding, no rehashing)
-INSERT = {row: sa.insert(row.__table__) for row in (
+INSERT: dict[type[SQLModel], sa.Insert] = {row: sa.insert(table(row)) for row in (
     OrderRow, OrderLineRow, FulfillmentRow, FulfillmentLineRow, TimelineRow, TrackingEventRow)}
 
 
@@ -132,7 +141,7 @@ async def insert_order(conn: AsyncConnection, order: Order) -> None:
                                       for t in order.timeline])
 
 
-async def _insert_work(conn: AsyncConnection, order: Order, fulfillments: list,
+async def _insert_work(conn: AsyncConnection, order: Order, fulfillments: list[Fulfillment],
                        *, now: datetime) -> None:
     await _insert(conn, FulfillmentRow, [mapping.fulfillment_values(order.id, f, now)
                                          for f in fulfillments])
@@ -140,15 +149,17 @@ async def _insert_work(conn: AsyncConnection, order: Order, fulfillments: list,
                                              for f in fulfillments for fl in f.lines])
 
 
-async def _insert(conn: AsyncConnection, table, rows: list[dict[str, Any]]) -> None:
+async def _insert(conn: AsyncConnection, row_type: type[SQLModel],
+                  rows: list[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(INSERT[table] if table in INSERT else sa.insert(table.__table__), rows)
+        await conn.execute(INSERT[row_type] if row_type in INSERT
+                           else sa.insert(table(row_type)), rows)
 
 
 async def save_order(conn: AsyncConnection, order: Order, loaded: Loaded, *,
                      now: datetime) -> None:
     """Write what changed in `order` since it was `loaded`."""
-    await conn.execute(sa.update(OrderRow.__table__).where(OrderRow.id == order.id).values(
+    await conn.execute(sa.update(table(OrderRow)).where(col(OrderRow.id) == order.id).values(
         **_pick(mapping.order_values(order), ORDER_EDITABLE), updated_at=now))
     lines = [mapping.line_values(order.id, 0, ln) for ln in order.lines]
     await _update(conn, OrderLineRow, [v for v in lines
@@ -173,8 +184,8 @@ async def _save_fulfillment_lines(conn: AsyncConnection, order: Order, loaded: L
     kept = {(f.id, fl.order_line_id, fl.sku) for f in order.fulfillments for fl in f.lines}
     gone = sorted(loaded.fulfillment_lines - kept)
     if gone:
-        c = FulfillmentLineRow.__table__.c
-        await conn.execute(sa.delete(FulfillmentLineRow.__table__).where(
+        c = table(FulfillmentLineRow).c
+        await conn.execute(sa.delete(table(FulfillmentLineRow)).where(
             c.fulfillment_id == sa.bindparam("k_f"), c.order_line_id == sa.bindparam("k_l"),
             c.sku == sa.bindparam("k_s")), [{"k_f": f, "k_l": ln, "k_s": s}
                                              for f, ln, s in gone])
@@ -184,25 +195,27 @@ async def _save_fulfillment_lines(conn: AsyncConnection, order: Order, loaded: L
         if (f.id, fl.order_line_id, fl.sku) not in loaded.fulfillment_lines])
 
 
-async def _update(conn: AsyncConnection, table, rows: list[dict[str, Any]],
+async def _update(conn: AsyncConnection, row_type: type[SQLModel], rows: list[dict[str, Any]],
                   columns: tuple[str, ...]) -> None:
     """One batched UPDATE by id of `columns` for each row."""
     if not rows:
         return
-    t = table.__table__
+    t = table(row_type)
     await conn.execute(
         sa.update(t).where(t.c.id == sa.bindparam("k_id"))
         .values({c: sa.bindparam(f"k_{c}") for c in columns}),
         [{"k_id": r["id"], **{f"k_{c}": r[c] for c in columns}} for r in rows])
 
 
-def waiting_backorders(sku: str, location: str):
+def waiting_backorders(sku: str, location: str) -> sa.Select[str, str, int]:
     """Order ids and lines with units backordered against receipts of `sku` at `location`,
     first come first served."""
-    return (sa.select(OrderLineRow.order_id, OrderLineRow.id, OrderLineRow.backordered)
-            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
-            .join(IncomingRow, IncomingRow.id == OrderLineRow.incoming_id)
-            .where(OrderLineRow.backordered > 0, IncomingRow.sku == sku,
-                   IncomingRow.location == location)
+    return (sa.select(col(OrderLineRow.order_id), col(OrderLineRow.id),
+                      col(OrderLineRow.backordered))
+            .join(OrderRow, col(OrderRow.id) == col(OrderLineRow.order_id))
+            .join(IncomingRow, col(IncomingRow.id) == col(OrderLineRow.incoming_id))
+            .where(col(OrderLineRow.backordered) > 0, col(IncomingRow.sku) == sku,
+                   col(IncomingRow.location) == location)
             # numbers are handed out in placement order: they break ties of the clock
-            .order_by(OrderRow.placed_at, sa.func.length(OrderRow.number), OrderRow.number))
+            .order_by(col(OrderRow.placed_at), sa.func.length(col(OrderRow.number)),
+                      col(OrderRow.number)))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from domain.orders import Order
 from persistence import order_store
@@ -13,6 +14,7 @@ from persistence.tables import (
     CounterRow,
     FulfillmentRow,
     OrderRow,
+    table,
 )
 
 NEXT_ORDER_NUMBER = sa.text("SELECT nextval('order_number_seq')")
@@ -27,9 +29,9 @@ class SqlOrderRepository:
         if self.conn.dialect.name == "postgresql":
             value = (await self.conn.execute(NEXT_ORDER_NUMBER)).scalar_one()
         else:
-            c = CounterRow.__table__.c
+            c = table(CounterRow).c
             value = (await self.conn.execute(
-                sa.update(CounterRow.__table__).where(c.name == "order_number")
+                sa.update(table(CounterRow)).where(c.name == "order_number")
                 .values(value=c.value + 1).returning(c.value))).scalar_one()
         return f"PR-{value:06d}"
 
@@ -41,18 +43,18 @@ class SqlOrderRepository:
         """An order, locked until the transaction ends, by number or by one of its
         fulfillments."""
         if number is not None:
-            where = OrderRow.number == number
+            where = col(OrderRow.number) == number
         else:
-            where = OrderRow.id == sa.select(FulfillmentRow.order_id).where(
-                FulfillmentRow.id == fulfillment_id).scalar_subquery()
+            where = col(OrderRow.id) == sa.select(col(FulfillmentRow.order_id)).where(
+                col(FulfillmentRow.id) == fulfillment_id).scalar_subquery()
         found = await self._load(where)
         return found[0] if found else None
 
     async def get_many(self, ids: list[str]) -> list[Order]:
         """Orders by id, locked in id order."""
-        return await self._load(OrderRow.id.in_(sorted(set(ids)))) if ids else []
+        return await self._load(col(OrderRow.id).in_(sorted(set(ids)))) if ids else []
 
-    async def _load(self, where) -> list[Order]:
+    async def _load(self, where: sa.ColumnElement[bool]) -> list[Order]:
         found = await order_store.load_orders(self.conn, where, lock=True)
         for order in found:
             self._loaded[order.id] = order_store.remember(order)

@@ -9,19 +9,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from domain.kernel.streams import MAX_STREAMS_PER_READ, StoredEvent
 from persistence.db import Database
-from persistence.tables import OutboxRow, OutboxStreamRow
+from persistence.tables import OutboxRow, OutboxStreamRow, table
 
-E = OutboxRow.__table__.c
-H = OutboxStreamRow.__table__.c
+E = table(OutboxRow).c
+H = table(OutboxStreamRow).c
 _COLUMNS = (E.stream, E.sequence, E.type, E.at, E.payload)
 
 
-def _event(row) -> StoredEvent:
+def _event(row: Any) -> StoredEvent:
     try:
         payload = json.loads(row.payload)
     except ValueError:
@@ -90,8 +91,9 @@ class SqlOutbox:
         where = sa.or_(*(sa.and_(E.stream == s, E.sequence == h + 1)
                          for s, h in sorted(heads.items())))
         async with self.db.reader.begin() as conn:
-            return (await conn.execute(sa.select(sa.func.min(E.created_at)).where(where))
-                    ).scalar_one()
+            oldest: datetime | None = (await conn.execute(
+                sa.select(sa.func.min(E.created_at)).where(where))).scalar_one()
+        return oldest
 
     async def prune(self, *, before: datetime, batch: int = 5_000) -> int:
         """Delete events written before `before`, a batch per transaction; how many went."""
@@ -99,7 +101,7 @@ class SqlOutbox:
         while True:
             ids = sa.select(E.id).where(E.created_at < before).order_by(E.id).limit(batch)
             async with self.db.writer.begin() as conn:
-                result = await conn.execute(sa.delete(OutboxRow.__table__).where(
+                result = await conn.execute(sa.delete(table(OutboxRow)).where(
                     E.id.in_(ids.scalar_subquery())))
             total += result.rowcount
             if result.rowcount < batch:

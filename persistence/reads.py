@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from domain.catalog import Channel, Location, Sku
 from domain.inventory import Incoming, InventoryLevel
 from domain.kernel import errors
 from domain.kernel.money import Money
 from domain.kernel.ports import IdempotencyRecord, Page
-from domain.orders import Order
+from domain.orders import Fulfillment, Order
 from domain.orders.ports import OrderSearch
 from domain.returns import Return
 from domain.service_desk import customers, metrics
@@ -41,11 +44,12 @@ from persistence.tables import (
     KitComponentRow,
     OrderRow,
     SkuRow,
+    table,
 )
 
-L = InventoryLevelRow.__table__.c
-_CHANNEL, _KIT = ChannelRow.__table__, KitComponentRow.__table__.c
-_IDEMPOTENCY, _INCOMING = IdempotencyRow.__table__, IncomingRow.__table__
+L = table(InventoryLevelRow).c
+_CHANNEL, _KIT = table(ChannelRow), table(KitComponentRow).c
+_IDEMPOTENCY, _INCOMING = table(IdempotencyRow), table(IncomingRow)
 # The hot reads, built once (see persistence/catalog.py).
 CHANNEL_BY_CODE = sa.select(_CHANNEL).where(_CHANNEL.c.code == sa.bindparam("channel"))
 IDEMPOTENCY_BY_KEY = sa.select(_IDEMPOTENCY).where(_IDEMPOTENCY.c.key == sa.bindparam("key"))
@@ -82,7 +86,7 @@ class SqlReader(SourcingReads):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _connect(self):
+    def _connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
         return self.db.reader.begin()
 
     # --- for placing orders -------------------------------------------------------------------
@@ -113,13 +117,13 @@ class SqlReader(SourcingReads):
             return await _idempotency(conn, key)
 
     async def order_by_id(self, order_id: str) -> Order | None:
-        found = await self.orders_where(OrderRow.id == order_id)
+        found = await self.orders_where(col(OrderRow.id) == order_id)
         return found[0] if found else None
 
     # --- catalog ------------------------------------------------------------------------------
     async def channels(self) -> list[Channel]:
         async with self._connect() as conn:
-            rows = (await conn.execute(sa.select(ChannelRow).order_by(ChannelRow.code))).all()
+            rows = (await conn.execute(sa.select(ChannelRow).order_by(col(ChannelRow.code)))).all()
         return [mapping.channel_from_row(r) for r in rows]
 
     async def channel(self, code: str) -> Channel | None:
@@ -139,15 +143,15 @@ class SqlReader(SourcingReads):
             return await load_skus(conn, codes)
 
     async def sku_page(self, *, first: int, after: str | None,
-                       product_group: str | None) -> Page:
-        where = [SkuRow.product_group == product_group] if product_group else []
+                       product_group: str | None) -> Page[Sku]:
+        where = [col(SkuRow.product_group) == product_group] if product_group else []
         async with self._connect() as conn:
             total = (await conn.execute(
                 sa.select(sa.func.count()).select_from(SkuRow).where(*where))).scalar_one()
             if after:
-                where.append(SkuRow.sku > decode_cursor(after)[0])
-            codes = (await conn.execute(sa.select(SkuRow.sku).where(*where).order_by(
-                SkuRow.sku).limit(first + 1))).scalars().all()
+                where.append(col(SkuRow.sku) > decode_cursor(after)[0])
+            codes = (await conn.execute(sa.select(col(SkuRow.sku)).where(*where).order_by(
+                col(SkuRow.sku)).limit(first + 1))).scalars().all()
             catalog = await load_skus(conn, codes[:first])
         items = [catalog[c] for c in codes[:first]]
         return Page(items, total, len(codes) > first, [encode_cursor(s.sku) for s in items])
@@ -174,10 +178,11 @@ class SqlReader(SourcingReads):
 
     # --- orders -------------------------------------------------------------------------------
     async def order_by_number(self, number: str) -> Order | None:
-        found = await self.orders_where(OrderRow.number == number)
+        found = await self.orders_where(col(OrderRow.number) == number)
         return found[0] if found else None
 
-    async def order_page(self, flt: OrderSearch, *, first: int, after: str | None) -> Page:
+    async def order_page(self, flt: OrderSearch, *, first: int,
+                         after: str | None) -> Page[Order]:
         where = _order_where(flt)
         async with self._connect() as conn:
             total = (await conn.execute(
@@ -185,22 +190,23 @@ class SqlReader(SourcingReads):
             if after:
                 placed, order_id = _pair(decode_cursor(after))
                 at = _cursor_time(placed)
-                where.append(sa.or_(OrderRow.placed_at < at, sa.and_(
-                    OrderRow.placed_at == at, OrderRow.id < order_id)))
-            ids = (await conn.execute(sa.select(OrderRow.id).where(*where).order_by(
-                OrderRow.placed_at.desc(), OrderRow.id.desc()).limit(first + 1))).scalars().all()
-            found = await load_orders(conn, OrderRow.id.in_(ids[:first]))
+                where.append(sa.or_(col(OrderRow.placed_at) < at, sa.and_(
+                    col(OrderRow.placed_at) == at, col(OrderRow.id) < order_id)))
+            ids = (await conn.execute(sa.select(col(OrderRow.id)).where(*where).order_by(
+                col(OrderRow.placed_at).desc(), col(OrderRow.id).desc()).limit(first + 1))
+                   ).scalars().all()
+            found = await load_orders(conn, col(OrderRow.id).in_(ids[:first]))
         by_id = {o.id: o for o in found}
         items = [by_id[i] for i in ids[:first]]
         return Page(items, total, len(ids) > first,
                     [encode_cursor(o.placed_at.isoformat(), o.id) for o in items])
 
-    async def orders_where(self, where) -> list[Order]:
+    async def orders_where(self, where: sa.ColumnElement[bool]) -> list[Order]:
         async with self._connect() as conn:
             return await load_orders(conn, where)
 
     async def orders_by_ids(self, ids: Iterable[str]) -> dict[str, Order]:
-        found = await self.orders_where(OrderRow.id.in_(sorted(set(ids))))
+        found = await self.orders_where(col(OrderRow.id).in_(sorted(set(ids))))
         return {o.id: o for o in found}
 
     async def returns_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Return]]:
@@ -215,24 +221,24 @@ class SqlReader(SourcingReads):
     async def customer_account(self, email: str, *,
                                now: datetime) -> customers.Account | None:
         """Lifetime figures and the orders that need an agent: a constant number of reads."""
-        mine = OrderRow.customer_email == email
+        mine = col(OrderRow.customer_email) == email
         async with self._connect() as conn:
             sums = [(currency, status == "CANCELLED", n, total) for currency, status, n, total
                     in (await conn.execute(
-                        sa.select(OrderRow.currency, OrderRow.status, sa.func.count(),
-                                  sa.func.sum(OrderRow.total_minor))
-                        .where(mine).group_by(OrderRow.currency, OrderRow.status))).all()]
+                        sa.select(col(OrderRow.currency), col(OrderRow.status), sa.func.count(),
+                                  sa.func.sum(col(OrderRow.total_minor)))
+                        .where(mine).group_by(col(OrderRow.currency), col(OrderRow.status)))).all()]
             if not sums:
                 return None
-            name = (await conn.execute(sa.select(OrderRow.customer_name).where(mine).order_by(
-                OrderRow.placed_at.desc(), OrderRow.id.desc()).limit(1))).scalar_one()
-            in_trouble = sa.select(FulfillmentRow.order_id).where(
-                FulfillmentRow.status.in_(("DELIVERY_FAILED", "REJECTED")))
-            late = sa.and_(OrderRow.promised_latest < now, OrderRow.status.not_in(
+            name = (await conn.execute(sa.select(col(OrderRow.customer_name)).where(mine).order_by(
+                col(OrderRow.placed_at).desc(), col(OrderRow.id).desc()).limit(1))).scalar_one()
+            in_trouble = sa.select(col(FulfillmentRow.order_id)).where(
+                col(FulfillmentRow.status).in_(("DELIVERY_FAILED", "REJECTED")))
+            late = sa.and_(col(OrderRow.promised_latest) < now, col(OrderRow.status).not_in(
                 sorted(s.value for s in customers.ARRIVED_OR_GONE)))
             troubled = await load_orders(conn, sa.and_(
-                mine, OrderRow.status != "CANCELLED",
-                sa.or_(OrderRow.status == "ON_HOLD", OrderRow.id.in_(in_trouble), late)))
+                mine, col(OrderRow.status) != "CANCELLED",
+                sa.or_(col(OrderRow.status) == "ON_HOLD", col(OrderRow.id).in_(in_trouble), late)))
         minor: dict[str, int] = {}
         for currency, cancelled, _, total in sums:
             if not cancelled:
@@ -251,21 +257,21 @@ class SqlReader(SourcingReads):
         return metrics.operations_metrics(counts)
 
     async def fulfillment_page(self, location: str, statuses: tuple[str, ...], *, first: int,
-                               after: str | None) -> Page:
+                               after: str | None) -> Page[tuple[str, Fulfillment]]:
         """A location's work queue, oldest first; items are (order id, fulfillment)."""
-        where = [FulfillmentRow.location == location]
+        where = [col(FulfillmentRow.location) == location]
         if statuses:
-            where.append(FulfillmentRow.status.in_(statuses))
+            where.append(col(FulfillmentRow.status).in_(statuses))
         async with self._connect() as conn:
             total = (await conn.execute(sa.select(sa.func.count()).select_from(
                 FulfillmentRow).where(*where))).scalar_one()
             if after:
                 created, fulfillment_id = _pair(decode_cursor(after))
                 at = _cursor_time(created)
-                where.append(sa.or_(FulfillmentRow.created_at > at, sa.and_(
-                    FulfillmentRow.created_at == at, FulfillmentRow.id > fulfillment_id)))
+                where.append(sa.or_(col(FulfillmentRow.created_at) > at, sa.and_(
+                    col(FulfillmentRow.created_at) == at, col(FulfillmentRow.id) > fulfillment_id)))
             rows = (await conn.execute(sa.select(FulfillmentRow).where(*where).order_by(
-                FulfillmentRow.created_at, FulfillmentRow.id).limit(first + 1))).all()
+                col(FulfillmentRow.created_at), col(FulfillmentRow.id)).limit(first + 1))).all()
             work = await load_fulfillments(conn, rows[:first])
         items = [(r.order_id, work[r.id]) for r in rows[:first]]
         return Page(items, total, len(rows) > first,
@@ -276,15 +282,16 @@ class SqlReader(SourcingReads):
         wanted = sorted(set(numbers))
         if not wanted:
             return {}
-        return {o.number: o for o in await self.orders_where(OrderRow.number.in_(wanted))}
+        return {o.number: o for o in await self.orders_where(col(OrderRow.number).in_(wanted))}
 
     async def orders_by_fulfillment(self, fulfillment_ids: Iterable[str]) -> dict[str, Order]:
         """fulfillment id -> its whole order, one batch (absent ids are left out)."""
         wanted = set(fulfillment_ids)
         if not wanted:
             return {}
-        found = await self.orders_where(OrderRow.id.in_(sa.select(FulfillmentRow.order_id).where(
-            FulfillmentRow.id.in_(sorted(wanted)))))
+        found = await self.orders_where(col(OrderRow.id).in_(
+            sa.select(col(FulfillmentRow.order_id)).where(
+                col(FulfillmentRow.id).in_(sorted(wanted)))))
         return {f.id: o for o in found for f in o.fulfillments if f.id in wanted}
 
 
@@ -300,21 +307,21 @@ def _pair(parts: list[str]) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def _order_where(flt: OrderSearch) -> list:
-    where: list = []
+def _order_where(flt: OrderSearch) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
     if flt.customer_email is not None:
-        where.append(OrderRow.customer_email == flt.customer_email.lower())
+        where.append(col(OrderRow.customer_email) == flt.customer_email.lower())
     if flt.statuses:
-        where.append(OrderRow.status.in_(flt.statuses))
+        where.append(col(OrderRow.status).in_(flt.statuses))
     if flt.channel:
-        where.append(OrderRow.channel == flt.channel)
+        where.append(col(OrderRow.channel) == flt.channel)
     if flt.placed_from:
-        where.append(OrderRow.placed_at >= flt.placed_from)
+        where.append(col(OrderRow.placed_at) >= flt.placed_from)
     if flt.placed_to:
-        where.append(OrderRow.placed_at < flt.placed_to)
+        where.append(col(OrderRow.placed_at) < flt.placed_to)
     if flt.fulfilled_from is not None:
-        where.append(OrderRow.id.in_(sa.select(FulfillmentRow.order_id).where(
-            FulfillmentRow.location.in_(sorted(flt.fulfilled_from)))))
+        where.append(col(OrderRow.id).in_(sa.select(col(FulfillmentRow.order_id)).where(
+            col(FulfillmentRow.location).in_(sorted(flt.fulfilled_from)))))
     return where
 
 
@@ -324,7 +331,9 @@ async def _idempotency(conn: AsyncConnection, key: str) -> IdempotencyRecord | N
 
 
 async def _channel_stock(conn: AsyncConnection, channel: str, skus: list[str], *,
-                         levels_statement, only_unallocated: bool):
+                         levels_statement: sa.Select[*tuple[Any, ...]], only_unallocated: bool
+                         ) -> tuple[dict[str, Sku], dict[str, Location], Sequence[Any],
+                                    dict[str, list[Incoming]]]:
     """What placing an order and availability both read: the SKUs with their kit parts, the
     channel's locations, their level rows and open receipts (in one transaction)."""
     parts = (await conn.execute(KIT_PARTS, {"skus": skus})).scalars().all()

@@ -14,10 +14,10 @@ from domain.returns import Refund, Return, ReturnLine
 from domain.returns.policy import Resolution, ReturnMethod
 from domain.returns.status import ReturnStatus
 from persistence.mapping import from_minor, to_minor
-from persistence.tables import OrderRow, RefundRow, ReturnLineRow, ReturnRow
+from persistence.tables import OrderRow, RefundRow, ReturnLineRow, ReturnRow, table
 
-_R, _L, _F, _O = (ReturnRow.__table__, ReturnLineRow.__table__, RefundRow.__table__,
-                  OrderRow.__table__)
+_R, _L, _F, _O = (table(ReturnRow), table(ReturnLineRow), table(RefundRow),
+                  table(OrderRow))
 RETURNS_OF = (sa.select(_R, _O.c.number.label("order_number"), _O.c.customer_email)
               .join(_O, _O.c.id == _R.c.order_id)
               .where(_R.c.order_id.in_(sa.bindparam("ids", expanding=True)))

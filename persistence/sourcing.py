@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from domain.catalog import Location
 from domain.orders import FulfillmentStatus, Order
@@ -26,36 +29,38 @@ from persistence.tables import (
     SourcingDecisionRow,
     SourcingPolicyRow,
     UtcDateTime,
+    table,
 )
 
-P = SourcingPolicyRow.__table__.c
-D = SourcingDecisionRow.__table__.c
-W = LocationDowntimeRow.__table__.c
-LOAD = LocationLoadRow.__table__.c
+P = table(SourcingPolicyRow).c
+D = table(SourcingDecisionRow).c
+W = table(LocationDowntimeRow).c
+LOAD = table(LocationLoadRow).c
 SAVE_POLICY_ATTEMPTS = 5
 
 
-def _policy(row) -> SourcingPolicy:
+def _policy(row: Any) -> SourcingPolicy:
     return policies.from_dict(json.loads(row.body), channel=row.channel, version=row.version,
                               created_at=row.created_at, created_by=row.created_by)
 
 
-def _current(channels: list[str]):
+def _current(channels: list[str] | sa.BindParameter[Any] | sa.Select[Any]
+             ) -> sa.Select[SourcingPolicyRow]:
     latest = sa.select(P.channel, sa.func.max(P.version).label("version")).where(
         P.channel.in_(channels)).group_by(P.channel).subquery()
     return sa.select(SourcingPolicyRow).join(
         latest, sa.and_(P.channel == latest.c.channel, P.version == latest.c.version))
 
 
-CURRENT_POLICIES = _current(sa.bindparam("channels", expanding=True))  # type: ignore[arg-type]
-_DOWNTIME = sa.select(LocationDowntimeRow.__table__).where(
+CURRENT_POLICIES = _current(sa.bindparam("channels", expanding=True))
+_DOWNTIME = sa.select(table(LocationDowntimeRow)).where(
     W.location.in_(sa.bindparam("codes", expanding=True)))
 DOWNTIME = _DOWNTIME.order_by(W.starts_at)
 DOWNTIME_NOT_OVER = _DOWNTIME.where(W.ends_at > sa.bindparam("now", type_=UtcDateTime())
                                     ).order_by(W.starts_at)
 
 
-SAVE_DECISION = sa.insert(SourcingDecisionRow.__table__).from_select(
+SAVE_DECISION = sa.insert(table(SourcingDecisionRow)).from_select(
     ["id", "order_id", "sequence", "kind", "policy_channel", "policy_version", "strategy", "body",
      "decided_at"],
     sa.select(sa.bindparam("d_id", type_=sa.String()),
@@ -98,7 +103,8 @@ async def sourcing_state(conn: AsyncConnection, channel: str, locations: dict[st
 class SourcingReads:
     """Read queries of the sourcing area, mixed into `persistence.reads.SqlReader`."""
 
-    def _connect(self): ...  # provided by SqlReader
+    def _connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        raise NotImplementedError  # provided by SqlReader
 
     async def order_by_id(self, order_id: str) -> Order | None: ...  # provided by SqlReader
 
@@ -110,35 +116,35 @@ class SourcingReads:
                 stmt = sa.select(SourcingPolicyRow).where(*where)
             else:
                 names = [channel] if channel else sa.select(P.channel).distinct()
-                stmt = _current(names)  # type: ignore[arg-type]
+                stmt = _current(names)
             rows = (await conn.execute(stmt.order_by(P.channel, P.version.desc()))).all()
         return [_policy(r) for r in rows]
 
     async def sourcing_decisions(self, number: str) -> list[RecordedDecision]:
         async with self._connect() as conn:
             rows = (await conn.execute(
-                sa.select(SourcingDecisionRow.id, SourcingDecisionRow.kind,
-                          SourcingDecisionRow.body)
-                .join(OrderRow, OrderRow.id == SourcingDecisionRow.order_id)
-                .where(OrderRow.number == number)
+                sa.select(col(SourcingDecisionRow.id), col(SourcingDecisionRow.kind),
+                          col(SourcingDecisionRow.body))
+                .join(OrderRow, col(OrderRow.id) == col(SourcingDecisionRow.order_id))
+                .where(col(OrderRow.number) == number)
                 .order_by(D.sequence.desc()))).all()
         return [RecordedDecision(r.id, number, r.kind, codec.decision_from_json(r.body))
                 for r in rows]
 
     async def order_by_fulfillment(self, fulfillment_id: str) -> Order | None:
         async with self._connect() as conn:
-            order_id = (await conn.execute(sa.select(FulfillmentRow.order_id).where(
-                FulfillmentRow.id == fulfillment_id))).scalar_one_or_none()
+            order_id = (await conn.execute(sa.select(col(FulfillmentRow.order_id)).where(
+                col(FulfillmentRow.id) == fulfillment_id))).scalar_one_or_none()
         return None if order_id is None else await self.order_by_id(order_id)
 
     async def fulfillments_at(self, location: str,
                               statuses: tuple[FulfillmentStatus, ...]) -> list[str]:
         """Ids of a location's fulfillments in these statuses, oldest first."""
         async with self._connect() as conn:
-            return list((await conn.execute(sa.select(FulfillmentRow.id).where(
-                FulfillmentRow.location == location,
-                FulfillmentRow.status.in_([s.value for s in statuses])).order_by(
-                FulfillmentRow.created_at, FulfillmentRow.id))).scalars().all())
+            return list((await conn.execute(sa.select(col(FulfillmentRow.id)).where(
+                col(FulfillmentRow.location) == location,
+                col(FulfillmentRow.status).in_([s.value for s in statuses])).order_by(
+                col(FulfillmentRow.created_at), col(FulfillmentRow.id)))).scalars().all())
 
     async def downtime(self, location: str, *, now: datetime) -> list[Downtime]:
         async with self._connect() as conn:
@@ -156,7 +162,7 @@ class SqlSourcingRepository:
         for _ in range(SAVE_POLICY_ATTEMPTS):
             latest = (await self.conn.execute(sa.select(sa.func.max(P.version)).where(
                 P.channel == policy.channel))).scalar_one_or_none() or 0
-            stmt = insert_for(self.conn, SourcingPolicyRow.__table__).values(
+            stmt = insert_for(self.conn, table(SourcingPolicyRow)).values(
                 channel=policy.channel, version=latest + 1, strategy=policy.strategy.value,
                 body=body, created_at=policy.created_at or self.now,
                 created_by=policy.created_by or "system").on_conflict_do_nothing()
@@ -179,15 +185,15 @@ class SqlSourcingRepository:
     async def claim_capacity(self, location: str, day: str, capacity: int) -> bool:
         if capacity < 1:
             return False
-        stmt = insert_for(self.conn, LocationLoadRow.__table__).values(
+        stmt = insert_for(self.conn, table(LocationLoadRow)).values(
             location=location, day=day, assigned=1)
-        stmt = stmt.on_conflict_do_update(
+        upsert = stmt.on_conflict_do_update(
             index_elements=["location", "day"], set_={"assigned": LOAD.assigned + 1},
             where=LOAD.assigned < capacity).returning(LOAD.assigned)
-        return (await self.conn.execute(stmt)).first() is not None
+        return (await self.conn.execute(upsert)).first() is not None
 
     async def add_downtime(self, window: Downtime, *, actor: str) -> None:
-        await self.conn.execute(sa.insert(LocationDowntimeRow.__table__).values(
+        await self.conn.execute(sa.insert(table(LocationDowntimeRow)).values(
             id=window.id, location=window.location, starts_at=window.starts_at,
             ends_at=window.ends_at, reason=window.reason, created_by=actor,
             created_at=self.now))

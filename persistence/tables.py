@@ -7,19 +7,20 @@ Python (so an insert needs no RETURNING round trip).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on both engines."""
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -27,13 +28,20 @@ class UtcDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect
+                             ) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utc(**kw):
+def table(row: type[SQLModel]) -> sa.Table:
+    """The Core table of a table class: its `__table__`, which SQLModel leaves untyped."""
+    return cast(sa.Table, sa.inspect(row).local_table)
+
+
+def utc(**kw: Any) -> Any:
+    """A UTC timestamp column; `Field` is typed `Any` so it fits any annotated attribute."""
     return Field(sa_type=UtcDateTime, **kw)
 
 

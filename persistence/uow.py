@@ -7,11 +7,13 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from typing import Self
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+from sqlalchemy.sql.dml import ReturningInsert
 
 from domain.kernel import events
 from domain.kernel.ports import Clock
@@ -22,7 +24,7 @@ from persistence.inventory import SqlInventoryRepository
 from persistence.orders import SqlOrderRepository
 from persistence.returns import SqlReturnRepository
 from persistence.sourcing import SqlSourcingRepository
-from persistence.tables import OutboxRow, OutboxStreamRow
+from persistence.tables import OutboxRow, OutboxStreamRow, table
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,14 @@ class SqlUnitOfWork:
     `on_commit` hears of the streams a committed transaction advanced, so subscribers in this
     process learn at once; it runs after the commit and can never undo or fail it.
     """
+
+    # set on entering; typed here so the class satisfies domain.ports.UnitOfWork
+    catalog: SqlCatalogRepository
+    inventory: SqlInventoryRepository
+    orders: SqlOrderRepository
+    idempotency: SqlIdempotencyRepository
+    sourcing: SqlSourcingRepository
+    returns: SqlReturnRepository
 
     def __init__(self, db: Database, clock: Clock, *, on_commit: CommitHook | None = None
                  ) -> None:
@@ -86,21 +96,23 @@ class SqlUnitOfWork:
                 log.exception("commit hook failed for %s", sorted(heads))
 
 
-def _bump(dialect):
-    stmt = dialect.insert(OutboxStreamRow.__table__)
+_STREAMS = table(OutboxStreamRow)
+
+
+def _bump(stmt: postgresql.Insert | sqlite.Insert) -> ReturningInsert[Any, Any]:
     return stmt.on_conflict_do_update(
         index_elements=["stream"],
-        set_={"last_sequence": OutboxStreamRow.__table__.c.last_sequence
-              + stmt.excluded.last_sequence},
-    ).returning(OutboxStreamRow.__table__.c.stream, OutboxStreamRow.__table__.c.last_sequence)
+        set_={"last_sequence": _STREAMS.c.last_sequence + stmt.excluded.last_sequence},
+    ).returning(_STREAMS.c.stream, _STREAMS.c.last_sequence)
 
 
-BUMP_STREAMS = {pg: _bump(dialect) for pg, dialect in ((True, postgresql), (False, sqlite))}
-INSERT_OUTBOX = sa.insert(OutboxRow.__table__)
+BUMP_STREAMS = {True: _bump(postgresql.insert(_STREAMS)),  # by "is PostgreSQL"
+                False: _bump(sqlite.insert(_STREAMS))}
+INSERT_OUTBOX = sa.insert(table(OutboxRow))
 
 
 async def write_outbox(conn: AsyncConnection, new: list[events.Event], *,
-                       now) -> dict[str, int]:
+                       now: datetime) -> dict[str, int]:
     """Append events to their streams, numbering each stream gap-free from 1.
 
     The stream counters are bumped in one statement, in sorted order; the row locks they take
@@ -125,3 +137,14 @@ async def write_outbox(conn: AsyncConnection, new: list[events.Event], *,
             following[stream] += 1
     await conn.execute(INSERT_OUTBOX, rows)
     return last
+
+
+if TYPE_CHECKING:
+    import domain.ports
+    from persistence.reads import SqlReader
+
+    def _serves_every_port(db: Database, clock: Clock
+                           ) -> tuple[domain.ports.UnitOfWork, domain.ports.Reader]:
+        """For the type checker only: the SQL adapters implement the domain's ports (the
+        union of every context's), so each use case can be handed them."""
+        return SqlUnitOfWork(db, clock), SqlReader(db)

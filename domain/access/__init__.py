@@ -312,7 +312,7 @@ def inventory_scope(principal: Principal, locations: frozenset[str] | None, *,
     return locations
 
 
-def audience(principal: Principal) -> tuple:
+def audience(principal: Principal) -> tuple[str | tuple[str, ...] | None, ...]:
     """Principals who see exactly the same of every object: a shared execution of one
     document (api/schema/shared_execution.py) is shared only within one audience."""
     if principal.role in STAFF:

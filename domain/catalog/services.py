@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from domain import access
 from domain.access import Principal
 from domain.catalog import Location, Sku
@@ -14,7 +16,7 @@ CATALOG_STREAM = "catalog"
 MAX_BATCH = 250
 
 
-def _check_batch(items: list, *, field: str) -> None:
+def _check_batch(items: Sequence[object], *, field: str) -> None:
     if not items:
         raise errors.InvalidInput(f"{field} must not be empty", field=[field])
     if len(items) > MAX_BATCH:

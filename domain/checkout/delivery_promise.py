@@ -89,7 +89,7 @@ def options(snapshot: SourcingSnapshot, lines: list[LineRequest], *, address: Ad
     stock = candidates(snapshot)
     made: list[PromiseOption] = []
     refusals: list[errors.DomainError] = []
-    ways = [(level, None) for level in ServiceLevel]
+    ways: list[tuple[ServiceLevel | None, str | None]] = [(level, None) for level in ServiceLevel]
     ways += [(None, store.code) for store in pickup_stores(snapshot, address)]
     for level, store in ways:
         try:

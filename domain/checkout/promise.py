@@ -21,6 +21,7 @@ import json
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from domain.catalog import Address
 from domain.kernel import errors
@@ -142,11 +143,12 @@ def redeem(token: str, key: bytes, *, now: datetime, channel: str, lines: list[L
 
 def service_level_of(token: str, key: bytes) -> ServiceLevel | None:
     """The service level an option was made for (so checkout need not repeat it)."""
-    level = unseal(token, key).get("sl")
-    return ServiceLevel(level) if level in ServiceLevel.__members__ else None
+    level: str | None = unseal(token, key).get("sl")
+    return (ServiceLevel(level) if level is not None and level in ServiceLevel.__members__
+            else None)
 
 
-def _mismatch(payload: dict, *, channel: str, lines: list[LineRequest],
+def _mismatch(payload: dict[str, Any], *, channel: str, lines: list[LineRequest],
               method: DeliveryMethod, service_level: ServiceLevel | None, pickup: str | None,
               address: Address | None) -> str | None:
     checks = (
@@ -162,13 +164,13 @@ def _mismatch(payload: dict, *, channel: str, lines: list[LineRequest],
     return next((what for what, ok in checks if not ok), None)
 
 
-def seal(payload: dict, key: bytes) -> str:
+def seal(payload: dict[str, Any], key: bytes) -> str:
     raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     body = _b64(zlib.compress(raw, 9))
     return f"{PREFIX}.{body}.{_b64(_tag(key, body))}"
 
 
-def unseal(token: str, key: bytes) -> dict:
+def unseal(token: str, key: bytes) -> dict[str, Any]:
     """The payload of an untampered token made with `key`; PromiseInvalid otherwise."""
     invalid = errors.PromiseInvalid("unknown or altered promise option id",
                                     field=["delivery", "promiseOptionId"])

@@ -12,6 +12,7 @@ timeline, events and the engine's decision record it. Called when a location rej
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from dataclasses import dataclass
@@ -166,8 +167,8 @@ def _demands(snapshot: SourcingSnapshot, order: Order,
     proportion, otherwise each component on its own."""
     picked: dict[str, dict[str, int]] = {}
     for fl in work.lines:
-        parts = picked.setdefault(fl.order_line_id, {})
-        parts[fl.sku] = parts.get(fl.sku, 0) + fl.quantity
+        of_line = picked.setdefault(fl.order_line_id, {})
+        of_line[fl.sku] = of_line.get(fl.sku, 0) + fl.quantity
     demands: list[Demand] = []
     owners: list[int] = []
     per: list[int] = []
@@ -276,9 +277,10 @@ async def take_down(reader: Reader, uow: UnitOfWorkFactory, *, location: str,
     moved = 0
     for fulfillment_id in await reader.fulfillments_at(location, (FulfillmentStatus.ASSIGNED,)):
         try:
-            await run(lambda f=fulfillment_id: resource_fulfillment(
-                reader, uow, f, reason=f"LOCATION_DOWNTIME: {reason}"[:64],
-                principal=principal, clock=clock, sourcer=sourcer))
+            await run(functools.partial(
+                resource_fulfillment, reader, uow, fulfillment_id,
+                reason=f"LOCATION_DOWNTIME: {reason}"[:64], principal=principal, clock=clock,
+                sourcer=sourcer))
         except errors.IllegalTransition:
             continue
         moved += 1

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.fulfillment.fulfilling import StockMove
-from domain.fulfillment.ports import UnitOfWork
+from domain.fulfillment.ports import StockTransaction
 from domain.inventory import InventoryLevel, LedgerEntry
 from domain.kernel import errors, events
 
 
-async def apply_moves(tx: UnitOfWork, moves: list[StockMove], *, reference: str, actor: str,
+async def apply_moves(tx: StockTransaction, moves: list[StockMove], *, reference: str, actor: str,
                       at: datetime) -> list[InventoryLevel]:
     """One conditional update and one ledger row per (sku, location, reason), both deltas
     together; refused whole if any level would leave its invariants (nothing is written)."""
@@ -23,7 +23,7 @@ async def apply_moves(tx: UnitOfWork, moves: list[StockMove], *, reference: str,
     return levels
 
 
-async def try_moves(tx: UnitOfWork, moves: list[StockMove], *, reference: str, actor: str,
+async def try_moves(tx: StockTransaction, moves: list[StockMove], *, reference: str, actor: str,
                     at: datetime) -> list[InventoryLevel] | None:
     """`apply_moves`, but None (and no ledger row) when a level would leave its invariants,
     e.g. stock to reserve was taken meanwhile; the caller must then not commit."""

@@ -54,7 +54,8 @@ def summarise(skus: list[str], *, catalog: dict[str, Sku], locations: dict[str, 
     return out
 
 
-def _stock(sku: Sku, code: str, location: str, by_key: dict, distance: float | None
+def _stock(sku: Sku, code: str, location: str,
+           by_key: dict[tuple[str, str], InventoryLevel], distance: float | None
            ) -> LocationStock:
     if not sku.is_kit:
         lv = by_key.get((code, location)) or InventoryLevel(code, location)
@@ -62,8 +63,9 @@ def _stock(sku: Sku, code: str, location: str, by_key: dict, distance: float | N
                              _round(distance))
     # A kit at a location: how many complete kits its components make.
     def kits(attr: str) -> int:
-        return min(getattr(by_key.get((c.sku, location)) or InventoryLevel(c.sku, location),
+        units: int = min(getattr(by_key.get((c.sku, location)) or InventoryLevel(c.sku, location),
                            attr) // c.quantity for c in sku.components)
+        return units
     return LocationStock(location, kits("on_hand"), 0, 0, kits("available"), _round(distance))
 
 

@@ -100,12 +100,12 @@ def level_from(record: Sequence[str], columns: dict[str, int], *,
     on_hand = _units(_cell(record, columns, "on_hand"), column="on_hand", line=line)
     if isinstance(on_hand, Rejection):
         return on_hand
-    safety: int | Rejection | None = None
+    safety: int | None = None
     if _cell(record, columns, "safety_stock"):
-        safety = _units(_cell(record, columns, "safety_stock"), column="safety_stock",
-                        line=line)
-        if isinstance(safety, Rejection):
-            return safety
+        units = _units(_cell(record, columns, "safety_stock"), column="safety_stock", line=line)
+        if isinstance(units, Rejection):
+            return units
+        safety = units
     return LevelSnapshot(sku, location, on_hand, safety)
 
 

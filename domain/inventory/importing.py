@@ -15,7 +15,7 @@ from datetime import datetime
 
 from domain import access, inventory
 from domain.access import Principal
-from domain.catalog import Sku
+from domain.catalog import Location, Sku
 from domain.catalog.services import CATALOG_STREAM
 from domain.inventory import InventoryLevel, LedgerEntry
 from domain.inventory.bulk import Rejection
@@ -90,7 +90,7 @@ async def _write_levels(tx: UnitOfWork, changed: list[tuple[InventoryLevel, int]
         safety_stock=lv.safety_stock, reason=reason, at=at) for lv, _ in changed])
 
 
-def _refusal(s: LevelSnapshot, skus: dict, locations: dict,
+def _refusal(s: LevelSnapshot, skus: dict[str, Sku], locations: dict[str, Location],
              principal: Principal) -> tuple[str, str] | None:
     if s.sku not in skus:
         return "sku", f"unknown SKU {s.sku!r}"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Generic, Protocol, Self, TypeVar
 
 from domain.kernel import events
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -36,8 +38,8 @@ class IdempotencyRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    items: list[Any]
+class Page(Generic[T]):
+    items: list[T]
     total_count: int
     has_next: bool
     cursors: list[str]

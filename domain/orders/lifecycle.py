@@ -101,6 +101,10 @@ def _picked_up(ctx: WorkContext) -> bool:
     return ctx.method is DeliveryMethod.PICKUP
 
 
+def _always(ctx: WorkContext) -> bool:
+    return True
+
+
 FULFILLMENT_GUARDS: dict[tuple[F, F], Guard] = {
     (F.PACKED, F.SHIPPED): _ships,
     (F.PACKED, F.READY_FOR_PICKUP): _picked_up,
@@ -111,7 +115,7 @@ FULFILLMENT_GUARDS: dict[tuple[F, F], Guard] = {
 def fulfillment_next(current: F, ctx: WorkContext) -> tuple[F, ...]:
     """The statuses a fulfillment may move to next, guards applied."""
     return tuple(t for t in FULFILLMENT_TRANSITIONS[current]
-                 if FULFILLMENT_GUARDS.get((current, t), lambda _: True)(ctx))
+                 if FULFILLMENT_GUARDS.get((current, t), _always)(ctx))
 
 
 def check_fulfillment(f: Fulfillment, target: F, ctx: WorkContext) -> None:

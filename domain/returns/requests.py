@@ -8,7 +8,7 @@ from datetime import datetime
 
 from domain.catalog import Location, Sku
 from domain.kernel import errors
-from domain.kernel.geo import distance_km
+from domain.kernel.geo import GeoPoint, distance_km
 from domain.orders import DeliveryMethod, FulfillmentStatus, Order, OrderLine, lifecycle
 from domain.returns import Return
 from domain.returns.policy import (
@@ -216,7 +216,7 @@ def receiver(order: Order, *, method: ReturnMethod, policy: ReturnPolicy,
                if loc.address.point else (float("inf"), loc.code))
 
 
-def _customer_point(order: Order, locations: dict[str, Location]):
+def _customer_point(order: Order, locations: dict[str, Location]) -> GeoPoint | None:
     if order.delivery.address is not None and order.delivery.address.point is not None:
         return order.delivery.address.point
     found = locations.get(order.delivery.pickup_location or "")

@@ -7,10 +7,21 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TypedDict
 
 from domain.inventory import Incoming
 from domain.kernel import errors
-from domain.sourcing import Allocation, Backorder, Decision, Plan, Reason, SourcingRequest, explain
+from domain.sourcing import (
+    Allocation,
+    Backorder,
+    Candidate,
+    Decision,
+    Demand,
+    Plan,
+    Reason,
+    SourcingRequest,
+    explain,
+)
 from domain.sourcing.network import (
     Item,
     Prepared,
@@ -20,8 +31,12 @@ from domain.sourcing.network import (
     site_cover,
     sites_for,
 )
+from domain.sourcing.policy import SourcingPolicy
 from domain.sourcing.scoring import scoring
 from domain.sourcing.search import Problem, Result, solve
+
+Covers = list[list[tuple[int, Reason | None]]]  # [item][site]
+Stocked = tuple[list[Item], Covers]
 
 
 class SourcingEngine:
@@ -35,9 +50,11 @@ class SourcingEngine:
     KEPT = 8
 
     def __init__(self) -> None:
-        self._recent: OrderedDict[tuple, tuple] = OrderedDict()
+        self._recent: OrderedDict[tuple[int, int, SourcingPolicy],
+                                  tuple[list[Candidate], list[Demand], list[Item], Covers]
+                                  ] = OrderedDict()
 
-    def _stocked(self, request: SourcingRequest) -> tuple[list[Item], list[list]]:
+    def _stocked(self, request: SourcingRequest) -> Stocked:
         key = (id(request.candidates), id(request.demands), request.policy)
         hit = self._recent.get(key)
         if hit is not None and hit[0] is request.candidates and hit[1] is request.demands:
@@ -64,7 +81,7 @@ class SourcingEngine:
         return explain.decision(prepared, plan, promised=True)
 
 
-def prepare(request: SourcingRequest, *, stocked: tuple | None = None) -> Prepared:
+def prepare(request: SourcingRequest, *, stocked: Stocked | None = None) -> Prepared:
     policy = request.policy
     items, covers = stocked or (items_for(request.demands, policy), None)
     sites = sites_for(request)
@@ -99,7 +116,12 @@ def _receipts(item: Item, covers: list[tuple[int, Reason | None]], sites: list[S
     return sorted(found, key=lambda r: (r.expected_at, r.id))
 
 
-def _shared_stock(items: list[Item], sites: list[Site]) -> dict:
+class _SharedStock(TypedDict, total=False):
+    parts: list[tuple[tuple[str, int], ...]]
+    stock: list[dict[str, int]]
+
+
+def _shared_stock(items: list[Item], sites: list[Site]) -> _SharedStock:
     """Per-location stock for the search, only when two items draw on one SKU."""
     seen: set[str] = set()
     shared = False

@@ -39,7 +39,8 @@ def decision(prepared: Prepared, plan: Plan, *, promised: bool, explained: bool 
     shipments = tuple(_shipment(by_code[code], [a for a in plan.allocations
                                                 if a.location == code], prepared)
                       for code in plan.locations())
-    windows = [(s.earliest, s.latest) for s in shipments]
+    windows: list[tuple[datetime, datetime] | None] = [(s.earliest, s.latest)
+                                                       for s in shipments]
     windows += [_utc(_backorder_window(b, prepared, by_code)) for b in plan.backorders]
     dated = [w for w in windows if w is not None]
     complete = len(dated) == len(windows) and dated
@@ -128,7 +129,7 @@ def verdicts(prepared: Prepared, chosen: list[str], *, promised: bool) -> tuple[
 def _verdict(s: int, prepared: Prepared, chosen: set[str], lines: list[list[tuple[int, str]]],
              per: list[int], *, promised: bool) -> Verdict:
     site = prepared.sites[s]
-    notes = []
+    notes: list[LineNote] = []
     available = 0
     for i, item in enumerate(prepared.items):
         units, why = prepared.covers[i][s]

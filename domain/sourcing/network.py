@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from domain.catalog import Capability, HandlingClass, Location, LocationType, Sku
 from domain.inventory import Incoming
@@ -221,7 +222,7 @@ def backorder_site(site: Site) -> bool:
     return all(r in transient for r in site.reasons)
 
 
-def _cents(amount) -> int:
+def _cents(amount: Decimal) -> int:
     return int(amount * 100)
 
 

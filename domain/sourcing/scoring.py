@@ -22,8 +22,8 @@ MC_PER_EUR = 100_000
 PAR = 72_000_000  # one EUR, one day or one kg CO2e in BALANCED points (before weights)
 COST_PAR, SPEED_PAR, CO2_PAR = 720, 50_000, 72
 
-UnitKey = Callable[[int, int, int], tuple]
-PlanKey = Callable[[int, int, int, int, int, int], tuple]
+UnitKey = Callable[[int, int, int], tuple[int, ...]]
+PlanKey = Callable[[int, int, int, int, int, int], tuple[int, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,19 +34,22 @@ class Scoring:
     measure: Callable[[int, int, int], float]  # (cost, speed, co2) -> score in natural units
 
 
-def _cost_first(t: int, c: int, e: int) -> tuple:
+def _cost_first(t: int, c: int, e: int) -> tuple[int, ...]:
     return (t, c, e)
 
 
-def _co2_first(t: int, c: int, e: int) -> tuple:
+def _co2_first(t: int, c: int, e: int) -> tuple[int, ...]:
     return (t, e, c)
 
 
-def _balanced(wc: int, ws: int, we: int) -> tuple[UnitKey, PlanKey, Callable]:
-    def unit(t: int, c: int, e: int) -> tuple:
+Measure = Callable[[int, int, int], float]
+
+
+def _balanced(wc: int, ws: int, we: int) -> tuple[UnitKey, PlanKey, Measure]:
+    def unit(t: int, c: int, e: int) -> tuple[int, ...]:
         return (t, wc * COST_PAR * c + we * CO2_PAR * e, c, e)
 
-    def plan(b: int, t: int, c: int, s: int, e: int, n: int) -> tuple:
+    def plan(b: int, t: int, c: int, s: int, e: int, n: int) -> tuple[int, ...]:
         return (b, t, wc * COST_PAR * c + ws * SPEED_PAR * s + we * CO2_PAR * e, c, s, e, n)
 
     def measure(c: int, s: int, e: int) -> float:

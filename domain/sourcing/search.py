@@ -19,6 +19,7 @@ is still a valid plan, no longer guaranteed the cheapest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from domain.sourcing.policy import Strategy
@@ -29,7 +30,7 @@ Fill = list[tuple[int, int]]  # (location index, units)
 
 @dataclass(slots=True)
 class Result:
-    key: tuple
+    key: tuple[int, ...]
     used: int  # bit set of location indices
     fills: list[Fill]  # per item
     backordered: list[int]  # per item
@@ -62,7 +63,7 @@ class Problem:
         for i, cover in enumerate(self.cover):
             units = self.per_unit[i]
             order = sorted((loc for loc in range(m) if cover[loc] > 0),
-                           key=lambda loc, units=units: (key(*units[loc]), loc))
+                           key=lambda loc: (key(*units[loc]), loc))
             rank = [m] * m
             for r, loc in enumerate(order):
                 rank[loc] = r
@@ -74,7 +75,7 @@ class Problem:
     def size(self) -> int:
         return len(self.fixed)
 
-    def key_of(self, b: int, t: int, c: int, s: int, e: int, n: int) -> tuple:
+    def key_of(self, b: int, t: int, c: int, s: int, e: int, n: int) -> tuple[int, ...]:
         return self.scoring.plan_key(b, t, c, s, e, n)
 
     # --- one set of locations ------------------------------------------------------------------
@@ -100,7 +101,8 @@ class Problem:
         s = max((self.speed[loc] for loc in locs), default=0)
         return Result(self.key_of(b, t, c, s, e, len(locs)), used, fills, backordered)
 
-    def _fill_item(self, i: int, members: list[int], left) -> tuple[Fill, int]:
+    def _fill_item(self, i: int, members: list[int], left: list[dict[str, int]] | None
+                   ) -> tuple[Fill, int]:
         rank, cover = self.rank[i], self.cover[i]
         need = self.units[i]
         fill: Fill = []
@@ -204,12 +206,12 @@ def reduced(problem: Problem) -> Problem:
             fast = [1 if speed <= limit else 0 for speed in problem.speed]
             found = problem.relaxed(0, 1, fast)  # allowed: fast[loc] >= 1
             if found is not None and found[:2] == best[:2]:
-                return _keep(problem, lambda i, loc, fast=fast: fast[loc] == 1)
+                return _keep(problem, lambda i, loc: fast[loc] == 1)  # noqa: B023 (used at once)
         return problem
     if problem.scoring.strategy is Strategy.LOWEST_EMISSIONS:
         marginal = [_marginal(problem, i) for i in range(len(problem.units))]
-        return _keep(problem, lambda i, loc: marginal[i] is None or (
-            problem.per_unit[i][loc][0], problem.per_unit[i][loc][2]) <= marginal[i])
+        return _keep(problem, lambda i, loc: (m := marginal[i]) is None or (
+            problem.per_unit[i][loc][0], problem.per_unit[i][loc][2]) <= m)
     return problem
 
 
@@ -225,7 +227,7 @@ def _marginal(p: Problem, i: int) -> tuple[int, int] | None:
     return None
 
 
-def _keep(problem: Problem, keep) -> Problem:
+def _keep(problem: Problem, keep: Callable[[int, int], bool]) -> Problem:
     cover = [[cv if cv and keep(i, loc) else 0 for loc, cv in enumerate(row)]
              for i, row in enumerate(problem.cover)]
     return Problem(problem.units, problem.splittable, problem.bo_cap, cover, problem.per_unit,
@@ -292,7 +294,7 @@ class _Search:
         return None if most == 0 else -(-short // most)
 
     def _bound(self, mask: int, start: int, covered: list[int], fixed: int, speed: int,
-               count: int, *, children: bool) -> tuple | None:
+               count: int, *, children: bool) -> tuple[int, ...] | None:
         """Lower bound of any plan using the locations in `mask` and perhaps more from
         seq[start:] (with `children`, at least one more); None when none covers the order."""
         self.left -= 1
@@ -314,7 +316,7 @@ class _Search:
         b, t, c, e = relaxed
         return self.p.key_of(b, t, fixed + c, speed, e, count)
 
-    def _cut(self, bound: tuple | None) -> bool:
+    def _cut(self, bound: tuple[int, ...] | None) -> bool:
         return bound is None or (self.best is not None and bound >= self.best.key)
 
     def _dfs(self, start: int, members: list[int], mask: int, fixed: int, speed: int,

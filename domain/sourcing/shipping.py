@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -117,7 +118,8 @@ def _at(day: date, clock_time: time, tz: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, clock_time, tzinfo=tz)
 
 
-def _next_open_day(days: frozenset[int], cutoff: time, day: date, windows, tz) -> date | None:
+def _next_open_day(days: frozenset[int], cutoff: time, day: date,
+                   windows: tuple[Downtime, ...], tz: zoneinfo.ZoneInfo) -> date | None:
     """`day` or the first working day after it whose cut-off is not inside a downtime."""
     for _ in range(MAX_LOOKAHEAD_DAYS):
         if day.weekday() in days and not down_at(windows, _at(day, cutoff, tz)):
@@ -126,13 +128,15 @@ def _next_open_day(days: frozenset[int], cutoff: time, day: date, windows, tz) -
     return None
 
 
-def accepted_day(location: Location, now: datetime, windows=()) -> date | None:
+def accepted_day(location: Location, now: datetime,
+                 windows: Iterable[Downtime] = ()) -> date | None:
     """The working day whose cut-off an order placed at `now` makes (None: never)."""
     return _accepted(working_days(location), location.cutoff_time, location.time_zone, now,
                      tuple(windows))
 
 
-def dispatch_at(location: Location, now: datetime, windows=()) -> datetime | None:
+def dispatch_at(location: Location, now: datetime,
+                windows: Iterable[Downtime] = ()) -> datetime | None:
     """When the carrier collects an order placed at `now` (None: not within the look-ahead)."""
     return _dispatch(working_days(location), location.cutoff_time, location.time_zone,
                      location.processing_hours, now, tuple(windows))
@@ -184,7 +188,7 @@ def arrival(dispatched: datetime, rate: Rate) -> tuple[datetime, datetime]:
 
 
 def same_day_window(location: Location, now: datetime,
-                    windows=()) -> tuple[datetime, datetime] | None:
+                    windows: Iterable[Downtime] = ()) -> tuple[datetime, datetime] | None:
     """The SAME_DAY delivery window from this location, or None when it cannot make it."""
     tz = zone(location.time_zone)
     local = now.astimezone(tz)
@@ -197,7 +201,8 @@ def same_day_window(location: Location, now: datetime,
     return (earliest, latest) if earliest <= latest else None
 
 
-def ready_for_pickup(location: Location, now: datetime, windows=()) -> datetime | None:
+def ready_for_pickup(location: Location, now: datetime,
+                     windows: Iterable[Downtime] = ()) -> datetime | None:
     """When an order placed at `now` from the store's own stock can be collected."""
     tz = zone(location.time_zone)
     day = accepted_day(location, now, windows)
