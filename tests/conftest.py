@@ -119,14 +119,29 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _emptying_script() -> str:
+    """DELETE every table but the reference data, children first, and restart the sequences.
+
+    Not TRUNCATE: on a database this small TRUNCATE costs ~0.4 s (new files for every table
+    and its indexes), DELETE a few milliseconds, and the tests empty it hundreds of times.
+    """
+    tables = [t.name for t in reversed(METADATA.sorted_tables) if t.name not in KEEP_TABLES]
+    deletes = "".join(f"DELETE FROM {name};" for name in tables)
+    return deletes + (
+        "DO $$DECLARE s record; BEGIN FOR s IN SELECT c.relname FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
+        "AND n.nspname = current_schema() LOOP "
+        "EXECUTE format('ALTER SEQUENCE %I RESTART', s.relname); END LOOP; END$$;")
+
+
 async def _empty_pg(url: str) -> None:
-    db = Database(url)
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"), timeout=5)
     try:
-        tables = [t.name for t in METADATA.sorted_tables if t.name not in KEEP_TABLES]
-        async with db.writer.begin() as conn:
-            await conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        await conn.execute(_emptying_script())
     finally:
-        await db.dispose()
+        await conn.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
