@@ -47,6 +47,14 @@ def contract_dir() -> Path:
     return shared if shared.is_dir() else ROOT / "tests" / "contract"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`-n`), the Redis tests share one worker: one of them drops every
+    pub/sub connection of the server (CLIENT KILL), which must not hit another test's."""
+    for item in items:
+        if item.get_closest_marker("redis") is not None:
+            item.add_marker(pytest.mark.xdist_group("redis"))
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
