@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 
@@ -31,9 +32,9 @@ from domain.sourcing.shipping import Downtime
 
 NETWORK_CURRENCY = "EUR"  # location cost models are kept in euros
 
-RejectionReason = strawberry.enum(sourcing.Reason,
-                                  description="Why a location was not used (for a line or "
-                                              "for the whole order).")
+RejectionReason: TypeAlias = sourcing.Reason
+strawberry.enum(RejectionReason,
+                description="Why a location was not used (for a line or for the whole order).")
 
 
 async def _location(info: strawberry.Info[Context, None], code: str | None) -> Location | None:
