@@ -38,7 +38,7 @@ from domain.kernel.ports import Clock
 log = logging.getLogger("promessa")
 
 
-class PromessaGraphQL(GraphQL):
+class PromessaGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our context: principal from the bearer token.
 
     Subscriptions speak graphql-transport-ws only (the legacy graphql-ws protocol is refused

@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError, get_operation_ast
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    get_operation_ast,
+)
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
@@ -22,6 +28,9 @@ from api import limits
 from api.throttle import Bucket, Buckets, Decision
 from domain.access import Role
 from domain.kernel.errors import DomainError
+
+if TYPE_CHECKING:  # annotations only; api.context refers back to Guards the same way
+    from api.context import Context
 
 THROTTLED = "THROTTLED"
 
@@ -57,7 +66,7 @@ def client_address(request: Any) -> str:
     return client.host if client is not None and client.host else "unknown"
 
 
-def caller_key(context: Any) -> str:
+def caller_key(context: Context) -> str:
     """Whose budget a request spends: the principal when signed in, else the client address."""
     principal = context.principal
     if principal.role is Role.ANONYMOUS:
@@ -73,7 +82,7 @@ def _retry_after(context: Any, decision: Decision) -> int:
     return seconds
 
 
-async def guest_lookup(context: Any, number: str) -> None:
+async def guest_lookup(context: Context, number: str) -> None:
     """Refuse with THROTTLED a lookup by order number past the limits per client or per order.
 
     Call it before looking the order up, whatever the outcome will be, so a wrong guess costs
@@ -134,14 +143,13 @@ class RequestGuard(SchemaExtension):
         # runs after ValidationCache has validated (it is listed before this extension)
         context = self.execution_context
         if not context.pre_execution_errors and context.graphql_document is not None:
-            error = await self._admit()
+            error = await self._admit(context.graphql_document)
             if error is not None:
                 context.pre_execution_errors = [error]
         yield
 
-    async def _admit(self) -> GraphQLError | None:
+    async def _admit(self, document: DocumentNode) -> GraphQLError | None:
         context = self.execution_context
-        document = context.graphql_document
         operation = get_operation_ast(document, context.operation_name)
         if operation is None:
             return None  # graphql-core explains the missing or ambiguous operation

@@ -6,6 +6,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
@@ -167,7 +168,23 @@ def _flag(env: dict[str, str], name: str) -> bool | None:
     raise SettingsError(f"{name} must be true or false")
 
 
-def _protection(env: dict[str, str]) -> dict[str, object]:
+class _Protection(TypedDict):
+    """The Settings fields `_protection` reads (passed on as keyword arguments)."""
+
+    limits: Limits
+    rate_limit: bool
+    rate_limit_burst: int
+    rate_limit_per_second: float
+    rate_limit_url: str | None
+    guest_lookups_per_client: int
+    guest_lookups_per_order: int
+    max_body_bytes: int
+    introspection: bool | None
+    graphiql: bool | None
+    cors_origins: tuple[str, ...]
+
+
+def _protection(env: dict[str, str]) -> _Protection:
     """Request limits, rate limits, production switches and CORS."""
     defaults = Limits()
     limits = Limits(
@@ -188,7 +205,7 @@ def _protection(env: dict[str, str]) -> dict[str, object]:
     if rate_url and not rate_url.startswith(("memory://", "redis://", "rediss://")):
         raise SettingsError("PROMESSA_RATE_LIMIT_URL must be memory:// or redis://")
     cors = _origins(env.get("PROMESSA_CORS_ORIGINS", ""), name="PROMESSA_CORS_ORIGINS")
-    return dict(
+    return _Protection(
         limits=limits, rate_limit=_flag(env, "PROMESSA_RATE_LIMIT") is not False,
         rate_limit_burst=burst,
         rate_limit_per_second=_number(env, "PROMESSA_RATE_LIMIT_PER_SECOND",

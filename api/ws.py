@@ -31,7 +31,7 @@ from api.context import Context
 TOKEN_EXPIRES_AT = "token_expires_at"
 
 
-class PromessaTransportWSHandler(BaseGraphQLTransportWSHandler):
+class PromessaTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     expiry_task: asyncio.Task | None = None
 
     async def handle_connection_init(self, message: Any) -> None:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from api.fanout import GAP, MAX_MESSAGE_BYTES, Fanout
-from api.realtime.hub import Batch, Hub, Start, cancel_all
+from api.fanout import MAX_MESSAGE_BYTES, Fanout, Gap
+from api.realtime.hub import Batch, Hub, OutboxReads, Start, cancel_all
 from domain.kernel.ports import Clock
 from domain.kernel.streams import decode_hints, encode_hints, merge_heads
 
@@ -27,6 +28,15 @@ HINTS_CHANNEL = "promessa_outbox"
 MAX_PENDING_STREAMS = 50_000
 
 __all__ = ["Batch", "Realtime", "Start"]
+
+
+class Outbox(OutboxReads, Protocol):
+    """The outbox bound to `Realtime`: the hub's reads, the pruning, and what the lag gauge
+    (api/prometheus.py) asks; persistence.outbox.SqlOutbox in the app."""
+
+    async def oldest_after(self, heads: Mapping[str, int]) -> datetime | None: ...
+
+    async def prune(self, *, before: datetime) -> int: ...
 
 
 class Realtime:
@@ -45,14 +55,14 @@ class Realtime:
         self.hub: Hub | None = None
         # memory:// reaches no other process: the hint to this one's hub is all there is to say
         self.shared = not fanout.url.startswith("memory://")
-        self.outbox: Any = None  # persistence.outbox.SqlOutbox, bound in the composition root
+        self.outbox: Outbox | None = None  # bound in the composition root
         self.published = 0
         self.dropped_hints = 0
         self._pending: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
-    def bind(self, outbox: Any) -> None:
+    def bind(self, outbox: Outbox) -> None:
         self.outbox = outbox
         self.hub = Hub(outbox, poll_seconds=self.poll_seconds, queue_limit=self.queue_limit)
 
@@ -107,7 +117,7 @@ class Realtime:
                 async with self.fanout.subscribe(HINTS_CHANNEL) as messages:
                     self.hub.poke_all()  # whatever was said while we were not listening
                     async for message in messages:
-                        if message is GAP:
+                        if isinstance(message, Gap):  # the one GAP marker
                             self.hub.poke_all()
                         else:
                             self.hub.hint(decode_hints(message))
@@ -120,6 +130,7 @@ class Realtime:
     # --- retention ----------------------------------------------------------------------------
     async def prune_once(self) -> int:
         """Delete outbox events older than the retention window; how many went."""
+        assert self.outbox is not None, "bind the outbox first"
         removed = await self.outbox.prune(before=self.clock.now() - self.retention)
         if removed:
             log.info("pruned %d outbox events older than %s", removed, self.retention)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 from domain.kernel.streams import (
     MAX_STREAMS_PER_READ,
@@ -32,6 +32,19 @@ from domain.kernel.streams import (
 log = logging.getLogger("promessa.realtime")
 T = TypeVar("T")
 READ_BATCH = 500
+
+
+class OutboxReads(Protocol):
+    """What the hub reads from the outbox (persistence.outbox.SqlOutbox in the app)."""
+
+    async def read(self, stream: str, *, after: int, upto: int | None = None,
+                   limit: int) -> list[StoredEvent]: ...
+
+    async def read_many(self, heads: Mapping[str, int], *, limit: int) -> list[StoredEvent]: ...
+
+    async def heads(self, streams: Iterable[str]) -> dict[str, int]: ...
+
+    async def bounds(self, stream: str) -> tuple[int | None, int]: ...
 
 
 class Batch:
@@ -122,9 +135,9 @@ async def cancel_all(tasks: list[asyncio.Task]) -> None:
 
 
 class Hub:
-    def __init__(self, outbox: Any, *, poll_seconds: float = 1.0, queue_limit: int = 1000,
+    def __init__(self, outbox: OutboxReads, *, poll_seconds: float = 1.0, queue_limit: int = 1000,
                  read_concurrency: int = 4) -> None:
-        self.outbox = outbox  # persistence.outbox.SqlOutbox
+        self.outbox = outbox
         self.poll_seconds = poll_seconds
         self.queue_limit = queue_limit
         self.stats = Stats()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -13,18 +14,29 @@ from domain.kernel.errors import InvalidInput, NotFound
 from domain.kernel.geo import GeoPoint
 from domain.kernel.money import Money as DomainMoney
 
-HandlingClass = strawberry.enum(catalog.HandlingClass, description="How an item must be handled.")
-LocationType = strawberry.enum(catalog.LocationType, description="Kind of location.")
-Capability = strawberry.enum(catalog.Capability, description="What a location can do.")
-OrderStatus = strawberry.enum(orders.OrderStatus, description="Order status (SPEC §2).")
-LineStatus = strawberry.enum(orders.LineStatus, description="Status of one order line.")
-FulfillmentStatus = strawberry.enum(orders.FulfillmentStatus,
-                                    description="Fulfillment status (SPEC §2).")
-DeliveryMethod = strawberry.enum(orders.DeliveryMethod, description="Ship or pick up.")
-ServiceLevel = strawberry.enum(orders.ServiceLevel, description="Carrier service level.")
-TrackingStatus = strawberry.enum(orders.TrackingStatus,
-                                 description="Normalised carrier scan taxonomy.")
-OrderTag = strawberry.enum(orders.OrderTag, description="Labels agents put on orders.")
+# strawberry.enum() registers the GraphQL definition on the domain enum in place and returns that
+# same class, so each public name is a plain alias of the domain enum (usable in annotations) and
+# the call is made for its registration.
+HandlingClass: TypeAlias = catalog.HandlingClass
+strawberry.enum(HandlingClass, description="How an item must be handled.")
+LocationType: TypeAlias = catalog.LocationType
+strawberry.enum(LocationType, description="Kind of location.")
+Capability: TypeAlias = catalog.Capability
+strawberry.enum(Capability, description="What a location can do.")
+OrderStatus: TypeAlias = orders.OrderStatus
+strawberry.enum(OrderStatus, description="Order status (SPEC §2).")
+LineStatus: TypeAlias = orders.LineStatus
+strawberry.enum(LineStatus, description="Status of one order line.")
+FulfillmentStatus: TypeAlias = orders.FulfillmentStatus
+strawberry.enum(FulfillmentStatus, description="Fulfillment status (SPEC §2).")
+DeliveryMethod: TypeAlias = orders.DeliveryMethod
+strawberry.enum(DeliveryMethod, description="Ship or pick up.")
+ServiceLevel: TypeAlias = orders.ServiceLevel
+strawberry.enum(ServiceLevel, description="Carrier service level.")
+TrackingStatus: TypeAlias = orders.TrackingStatus
+strawberry.enum(TrackingStatus, description="Normalised carrier scan taxonomy.")
+OrderTag: TypeAlias = orders.OrderTag
+strawberry.enum(OrderTag, description="Labels agents put on orders.")
 
 MAX_PAGE = 100
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeAlias
 
 import strawberry
 
@@ -12,8 +13,8 @@ from api.schema.orders import OrderConnection
 from domain.orders.ports import OrderSearch
 from domain.service_desk import customers
 
-ProblemKind = strawberry.enum(customers.ProblemKind,
-                              description="What on an order needs an agent.")
+ProblemKind: TypeAlias = customers.ProblemKind
+strawberry.enum(ProblemKind, description="What on an order needs an agent.")
 
 
 @strawberry.type(description="Something on a customer's order that needs an agent.")

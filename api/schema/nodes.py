@@ -5,7 +5,7 @@ answer the same null, so ids cannot be probed for existence."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import strawberry
@@ -34,9 +34,10 @@ async def _fulfillments(info: Info, ids: list[str]) -> list[Any]:
     for fid, order in zip(ids, found, strict=True):
         view = access.order_view(info.context.principal, order) if order else None
         f = next((x for x in order.fulfillments if x.id == fid), None) if order else None
-        visible = view is not None and f is not None and view.shows(f.location)
-        out.append(Fulfillment.from_domain(f, order_id=order.id, order=order)
-                   if visible else None)
+        if order and view is not None and f is not None and view.shows(f.location):
+            out.append(Fulfillment.from_domain(f, order_id=order.id, order=order))
+        else:
+            out.append(None)
     return out
 
 
@@ -66,7 +67,7 @@ def _parse(value: str) -> tuple[str, str] | None:
     return gid.type_name, gid.node_id
 
 
-async def _resolve(info: Info, ids: list[str]) -> list[Any]:
+async def _resolve(info: Info, ids: Sequence[str]) -> list[Any]:
     """One batch per type, answers in the order asked."""
     parsed = [_parse(str(i)) for i in ids]
     wanted: dict[str, list[str]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeAlias
 
 import strawberry
 
@@ -10,7 +11,8 @@ from api.errors import UserError
 from api.schema.common import HandlingClass, LocationType
 from domain.sourcing import policy
 
-Strategy = strawberry.enum(policy.Strategy, description="What a sourcing policy optimises.")
+Strategy: TypeAlias = policy.Strategy
+strawberry.enum(Strategy, description="What a sourcing policy optimises.")
 
 
 @strawberry.type(description="BALANCED weights, at par 1 EUR = 1 day = 1 kg CO2e.")

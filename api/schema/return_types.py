@@ -4,6 +4,7 @@ mutations."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeAlias
 
 import strawberry
 
@@ -15,15 +16,18 @@ from domain import access, returns
 from domain.returns import policy as return_policy
 from domain.returns import status
 
-ReturnStatus = strawberry.enum(status.ReturnStatus, description="Return status (SPEC §2).")
-Resolution = strawberry.enum(return_policy.Resolution,
-                             description="What the customer gets for the items.")
-ReturnMethod = strawberry.enum(return_policy.ReturnMethod,
-                               description="How the items travel back.")
-ReturnShippingPayer = strawberry.enum(return_policy.Payer, name="ReturnShippingPayer",
-                                      description="Who pays for the way back.")
-ReturnCondition = strawberry.enum(returns.Condition, name="ReturnCondition",
-                                  description="RESTOCK: back on hand; WRITE_OFF: not sellable.")
+ReturnStatus: TypeAlias = status.ReturnStatus
+strawberry.enum(ReturnStatus, description="Return status (SPEC §2).")
+Resolution: TypeAlias = return_policy.Resolution
+strawberry.enum(Resolution, description="What the customer gets for the items.")
+ReturnMethod: TypeAlias = return_policy.ReturnMethod
+strawberry.enum(ReturnMethod, description="How the items travel back.")
+ReturnShippingPayer: TypeAlias = return_policy.Payer
+strawberry.enum(ReturnShippingPayer, name="ReturnShippingPayer",
+                description="Who pays for the way back.")
+ReturnCondition: TypeAlias = returns.Condition
+strawberry.enum(ReturnCondition, name="ReturnCondition",
+                description="RESTOCK: back on hand; WRITE_OFF: not sellable.")
 
 
 def _staff(info: strawberry.Info[Context, None]) -> bool:

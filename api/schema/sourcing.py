@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeAlias, overload
 
 import strawberry
 
@@ -31,9 +32,9 @@ from domain.sourcing.shipping import Downtime
 
 NETWORK_CURRENCY = "EUR"  # location cost models are kept in euros
 
-RejectionReason = strawberry.enum(sourcing.Reason,
-                                  description="Why a location was not used (for a line or "
-                                              "for the whole order).")
+RejectionReason: TypeAlias = sourcing.Reason
+strawberry.enum(RejectionReason,
+                description="Why a location was not used (for a line or for the whole order).")
 
 
 async def _location(info: strawberry.Info[Context, None], code: str | None) -> Location | None:
@@ -43,6 +44,10 @@ async def _location(info: strawberry.Info[Context, None], code: str | None) -> L
     return Location.from_domain(found) if found else None
 
 
+@overload
+def _money(amount: Decimal) -> Money: ...
+@overload
+def _money(amount: Decimal | None) -> Money | None: ...
 def _money(amount: Decimal | None) -> Money | None:
     return None if amount is None else Money.from_domain(DomainMoney(amount, NETWORK_CURRENCY))
 
@@ -169,7 +174,7 @@ class SourcingDecision:
                 units_available=v.units_available, cost=_money(v.cost), days=v.days,
                 co2_grams=v.co2_grams, distance_km=v.distance_km) for v in d.candidates],
             cost=_money(d.cost), co2_grams=d.co2_grams, earliest_delivery=d.earliest,
-            latest_delivery=d.latest, proven_optimal=d.proven_optimal)  # type: ignore[arg-type]
+            latest_delivery=d.latest, proven_optimal=d.proven_optimal)
 
     @classmethod
     def from_record(cls, r: RecordedDecision) -> SourcingDecision:

@@ -12,19 +12,22 @@ import dataclasses
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from api.context import Context
 from api.guard import guest_lookup
-from api.realtime import Start
+from api.realtime import Realtime, Start
 from api.schema.catalog import Location
 from api.schema.orders import Fulfillment, Order, TrackedOrder
 from api.schema.shared_execution import SharedEvent
 from domain import access, catalog, orders
 from domain.kernel import errors, events, streams
 from domain.kernel.streams import StoredEvent
+
+if TYPE_CHECKING:  # the composition root builds it; resolvers get it from the context
+    from persistence.reads import SqlReader
 
 MAX_FILTER = 250
 SEQUENCE = ("Position of the event in the stream followed (a decimal string); pass the last "
@@ -129,23 +132,30 @@ def _names(values: list[str] | None, *, field: str) -> frozenset[str] | None:
     return frozenset(v.strip() for v in values)
 
 
+def _realtime(ctx: Context) -> Realtime:
+    """The live subscriptions: the app's lifespan binds them before serving (api/app.py)."""
+    realtime = ctx.deps.realtime
+    assert realtime is not None, "realtime is bound in the lifespan"
+    return realtime
+
+
 # Event objects are built once per batch (and view) and handed to every subscriber, so that
 # their executions can be shared (api/schema/shared_execution.py).
 
-async def _order_event_objects(reader: Any, events_: list[StoredEvent], *,
+async def _order_event_objects(reader: SqlReader, events_: list[StoredEvent], *,
                                full: bool) -> dict[int, OrderEvent]:
     found = await reader.orders_by_number(_refs(events_, "order"))
     out = {}
     for e in events_:
-        fulfillment = e.payload.get("fulfillment")
+        number, fulfillment = e.payload.get("order"), e.payload.get("fulfillment")
         out[e.sequence] = OrderEvent(
             sequence=str(e.sequence), type=e.type, at=e.at,
-            source=found.get(e.payload.get("order")), full=full,
+            source=found.get(number) if isinstance(number, str) else None, full=full,
             fulfillment_id=fulfillment if isinstance(fulfillment, str) else None)
     return out
 
 
-async def _inventory_event_objects(reader: Any, events_: list[StoredEvent]
+async def _inventory_event_objects(reader: SqlReader, events_: list[StoredEvent]
                                    ) -> dict[int, InventoryEvent]:
     levels = [e for e in events_ if streams.is_level_change(e)]
     places = await reader.locations({e.payload["location"] for e in levels})
@@ -153,7 +163,7 @@ async def _inventory_event_objects(reader: Any, events_: list[StoredEvent]
     return {e.sequence: InventoryEvent.build(e, places[e.payload["location"]]) for e in levels}
 
 
-async def _fulfillment_event_objects(reader: Any, events_: list[StoredEvent]
+async def _fulfillment_event_objects(reader: SqlReader, events_: list[StoredEvent]
                                      ) -> dict[int, FulfillmentEvent]:
     found = await reader.orders_by_fulfillment(_refs(events_, "fulfillment"))
     out = {}
@@ -169,7 +179,7 @@ async def _fulfillment_event_objects(reader: Any, events_: list[StoredEvent]
 
 async def _order_events(ctx: Context, start: Start, *, full: bool
                         ) -> AsyncGenerator[OrderEvent, None]:
-    async for batch in ctx.deps.realtime.follow(start):
+    async for batch in _realtime(ctx).follow(start):
         built = await batch.shared(f"order-events:{full}", partial(
             _order_event_objects, ctx.deps.reader, batch.events, full=full))
         ctx.fresh_loaders()
@@ -180,7 +190,7 @@ async def _order_events(ctx: Context, start: Start, *, full: bool
 async def _inventory_events(ctx: Context, start: Start, *, skus: frozenset[str] | None,
                             locations: frozenset[str] | None
                             ) -> AsyncGenerator[InventoryEvent, None]:
-    async for batch in ctx.deps.realtime.follow(start):
+    async for batch in _realtime(ctx).follow(start):
         wanted = [e for e in batch.events
                   if streams.level_matches(e, skus=skus, locations=locations)]
         if not wanted:
@@ -193,7 +203,7 @@ async def _inventory_events(ctx: Context, start: Start, *, skus: frozenset[str] 
 
 async def _fulfillment_events(ctx: Context, start: Start
                               ) -> AsyncGenerator[FulfillmentEvent, None]:
-    async for batch in ctx.deps.realtime.follow(start):
+    async for batch in _realtime(ctx).follow(start):
         built = await batch.shared("fulfillment-events", partial(
             _fulfillment_event_objects, ctx.deps.reader, batch.events))
         ctx.fresh_loaders()
@@ -215,7 +225,7 @@ class Subscription:
         ctx = info.context
         if number is None:
             access.require(ctx.principal, "orders.follow_all")
-            start = await ctx.deps.realtime.begin(events.ORDERS_STREAM, after)
+            start = await _realtime(ctx).begin(events.ORDERS_STREAM, after)
             return _order_events(ctx, start, full=True)
         number = number.strip()
         if email is not None:
@@ -225,7 +235,7 @@ class Subscription:
             ctx.principal, number=number, customer_email=found.customer.email if found else None,
             fulfillment_locations=frozenset(f.location for f in found.fulfillments)
             if found else frozenset(), email=email)
-        start = await ctx.deps.realtime.begin(events.order_stream(number), after)
+        start = await _realtime(ctx).begin(events.order_stream(number), after)
         return _order_events(ctx, start, full=full)
 
     @strawberry.subscription(description="Stock level changes, optionally only for some SKUs "
@@ -239,7 +249,7 @@ class Subscription:
         wanted_skus = _names(skus, field="skus")
         wanted_locations = access.inventory_scope(
             ctx.principal, _names(locations, field="locations"), field=["locations"])
-        start = await ctx.deps.realtime.begin(events.INVENTORY_STREAM, after)
+        start = await _realtime(ctx).begin(events.INVENTORY_STREAM, after)
         return _inventory_events(ctx, start, skus=wanted_skus, locations=wanted_locations)
 
     @strawberry.subscription(description="New and changed work for one location (its store "
@@ -251,5 +261,5 @@ class Subscription:
         access.require_location(ctx.principal, location, field=["location"])
         if not await ctx.deps.reader.locations([location]):
             raise errors.UnknownLocation(f"unknown location {location!r}", field=["location"])
-        start = await ctx.deps.realtime.begin(events.location_stream(location), after)
+        start = await _realtime(ctx).begin(events.location_stream(location), after)
         return _fulfillment_events(ctx, start)

@@ -126,7 +126,7 @@ class Sku:
 
 
 def new_sku(*, sku: str, name: str, product_group: str, handling: str, weight_grams: int,
-            prices: list[tuple[str, str]], backorderable: bool, preorderable: bool,
+            prices: list[tuple[str | Decimal, str]], backorderable: bool, preorderable: bool,
             components: list[tuple[str, int]], at: list[str]) -> Sku:
     """Validate one SKU of an upsert (`at` is its path in the input)."""
     check_code(sku, what="sku", field=[*at, "sku"])
