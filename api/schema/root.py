@@ -15,7 +15,7 @@ from api.observability import Observe
 from api.schema.catalog import CatalogMutation, CatalogQuery
 from api.schema.checkout import OrderMutation
 from api.schema.customers import CustomerQuery
-from api.schema.fulfillments import FulfillmentMutation, FulfillmentQuery
+from api.schema.fulfillment import FulfillmentMutation, FulfillmentQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.nodes import NodeQuery
 from api.schema.operations import OperationsQuery
