@@ -47,9 +47,23 @@ def contract_dir() -> Path:
     return shared if shared.is_dir() else ROOT / "tests" / "contract"
 
 
+# The modules whose tests take seconds each; run first, so that the workers of pytest-xdist
+# end together instead of one finishing a long tail alone.
+LONG_FIRST = ("tests/api/test_fuzz.py", "tests/domain/test_sourcing_optimality.py",
+              "tests/persistence/test_concurrency.py", "tests/api/test_multiprocess.py",
+              "tests/api/test_slow_consumer.py", "tests/api/test_authorization_matrix.py",
+              "tests/browser/", "tests/domain/test_lifecycle_reachability.py",
+              "tests/persistence/test_return_races.py", "tests/js/")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`-n`), the Redis tests share one worker: one of them drops every
-    pub/sub connection of the server (CLIENT KILL), which must not hit another test's."""
+    """The long tests first; under pytest-xdist (`-n`) the Redis tests share one worker: one
+    of them drops every pub/sub connection of the server (CLIENT KILL), which must not hit
+    another test's."""
+    def long_first(item: pytest.Item) -> int:
+        return 0 if item.nodeid.startswith(LONG_FIRST) else 1
+
+    items.sort(key=long_first)
     for item in items:
         if item.get_closest_marker("redis") is not None:
             item.add_marker(pytest.mark.xdist_group("redis"))
@@ -92,6 +106,8 @@ def pg_database() -> Any:
     name = f"promessa_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        # a throwaway database need not wait for the disk at every commit
+        asyncio.run(_pg_admin(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
     except (OSError, Exception) as exc:  # noqa: BLE001 - any connection failure
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required (PROMESSA_REQUIRE_POSTGRES=1) but: {exc!r}")

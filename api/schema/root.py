@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -68,9 +70,13 @@ class NoIntrospection(NoSchemaIntrospectionCustomRule):
                                           extensions={"code": "INTROSPECTION_DISABLED"}))
 
 
+@functools.lru_cache(maxsize=16)
 def build_schema(*, limits: Limits | None = None, introspection: bool = True,
                  production: bool = False) -> strawberry.Schema:
-    """The schema; `limits` guard every request (api/limits.py, api/guard.py)."""
+    """The schema; `limits` guard every request (api/limits.py, api/guard.py).
+
+    Built once per set of arguments and shared: a schema holds no state of an app, and
+    building one takes ~50 ms (the test suite builds an app per test)."""
     guard(Query, Mutation, Subscription)
     limits = limits or Limits()
     rules = (shape_rule(limits), *(() if introspection else (NoIntrospection,)))
