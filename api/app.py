@@ -4,6 +4,7 @@ builds (the composition root) and closes it."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -112,6 +113,16 @@ class PromessaGraphQL(GraphQL[Context, None]):
             answer.pop("data", None)
             request.state.graphql_status = http.status_of(answer)
         return answer
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON as the spec allows it (UTF-8); bytes in another encoding, or nesting deeper than
+        the parser goes, are malformed JSON like any other — a 400 over HTTP, 4400 over a
+        WebSocket — never an unexpected error."""
+        try:
+            return super().decode_json(data)
+        except (UnicodeDecodeError, RecursionError) as exc:
+            reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "nested too deep"
+            raise json.JSONDecodeError(f"the JSON is {reason}", "", 0) from None
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
