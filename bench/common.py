@@ -657,6 +657,11 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+def percent(part: float, whole: float) -> str:
+    """`part` as a share of `whole`, for a printed ratio ("n/a" when there is no whole)."""
+    return f"{100 * part / whole:.1f} %" if whole else "n/a"
+
+
 def table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
 

@@ -137,7 +137,7 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
                          None, "ALLOCATED", subtotal, shipping, tax, total, now, ACTOR, now,
                          None, "", None, None)
         await sql.insert_rows(conn, sql.INSERT_ORDER_LINE, [
-            (line_id, order_id, i, sku, q, price[sku], "ALLOCATED", 0, None, 0)
+            (line_id, order_id, i, sku, q, price[sku], "ALLOCATED", 0, None, 0, 0)
             for i, (line_id, (sku, q)) in enumerate(zip(line_ids, lines, strict=True))])
         await sql.insert_rows(conn, sql.INSERT_FULFILLMENT, [
             (fulfillment_id, order_id, location, "ASSIGNED", "STANDARD", None, None, now, now,
@@ -196,12 +196,15 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
 
 # --- the check that both sides send the same statements -----------------------------------------
 async def check_statements(database: common.BenchDatabase, pool: asyncpg.Pool,
-                           network: Network, *, show: bool) -> dict[int, tuple[int, int]]:
+                           network: Network, *, show: bool
+                           ) -> tuple[dict[int, tuple[int, int]], bool]:
     """Place one order of 1, 2 and 3 lines each way, recording statements; print any difference.
 
-    Returns {lines: (statements, transactions)} as the app sent them.
+    Returns {lines: (statements, transactions)} as the app sent them, and whether the baseline
+    sent the very same statements (if not, the ratio is not like for like: the run fails).
     """
     per_size: dict[int, tuple[int, int]] = {}
+    matched = True
     specs = common.make_orders(network, 30, seed=99)
     by_size = {len(s.lines): s for s in specs}
     async with common.in_process_app(database.url) as (app, client):
@@ -222,12 +225,13 @@ async def check_statements(database: common.BenchDatabase, pool: asyncpg.Pool,
                 print("\n".join(sql.normalise(app_seen)))
                 print()
             if diff:
-                log("WARNING: the baseline no longer sends the app's statements:")
+                matched = False
+                log("FAIL: the baseline no longer sends the app's statements:")
                 print("\n".join(diff))
             else:
                 log(f"statements match for a {size}-line order: {per_size[size][0]} statements,"
                     f" {per_size[size][1]} transactions")
-    return per_size
+    return per_size, matched
 
 
 # --- invariants --------------------------------------------------------------------------------
@@ -355,7 +359,8 @@ async def main(args: argparse.Namespace) -> int:
         pool = await sql.create_pool(database.dsn, pool_size=args.pool_size)
         try:
             async with common.Monitor.open(database.dsn, database.name) as monitor:
-                per_size = await check_statements(database, pool, network, show=args.show_sql)
+                per_size, matched = await check_statements(database, pool, network,
+                                                           show=args.show_sql)
                 http, raw = await benchmark(database, pool, monitor, network, args)
         finally:
             await pool.close()
@@ -364,7 +369,7 @@ async def main(args: argparse.Namespace) -> int:
                   - len(http.errors) - len(raw.errors))
         print("invariants after the run:")
         ok = await check_invariants(database.dsn, placed)
-    return 0 if ok and not http.errors and not raw.errors else 1
+    return 0 if ok and matched and not http.errors and not raw.errors else 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
