@@ -90,6 +90,11 @@ class PromessaGraphQL(GraphQL[Context, None]):
             return http.error_response(406, f"answers are {http.GRAPHQL_RESPONSE} or "
                                             f"{http.JSON}", "NOT_ACCEPTABLE")
         if request.method == "POST":
+            coding = request.headers.get("content-encoding", "identity").strip().lower()
+            if coding not in ("", "identity"):
+                return http.error_response(
+                    415, "send the request body without a Content-Encoding (identity)",
+                    "UNSUPPORTED_MEDIA_TYPE", media=media)
             content_type, params = http.media_type(request.headers.get("content-type"))
             if content_type != http.JSON or params.get("charset", "utf-8") != "utf-8":
                 return http.error_response(

@@ -34,8 +34,8 @@ def principal_from_token(token: str, *, secret: str) -> Principal:
     except jwt.InvalidTokenError as exc:
         raise InvalidToken(f"invalid token: {exc}") from None
     role = claims.get("role")
-    if role not in TOKEN_ROLES:
-        raise InvalidToken(f"unknown role {role!r}")
+    if not isinstance(role, str) or role not in TOKEN_ROLES:  # a list or an object: not a role
+        raise InvalidToken(f"unknown role {role!r}"[:120])
     locations = claims.get("locations") or []
     email = claims.get("email")
     if not isinstance(locations, list) or not all(isinstance(x, str) for x in locations):

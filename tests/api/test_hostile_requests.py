@@ -1,0 +1,67 @@
+"""Requests that once escaped the error masking with a bare 500 (issue 17 #2): a compressed
+body and a validly signed token whose claims have the wrong types. Each is answered in the
+GraphQL-over-HTTP error shape with a code (or refused with 4403 over a WebSocket)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import jwt
+import pytest
+
+from tests.api.test_ws_protocol import _closed_with, _open, _send
+from tests.conftest import SECRET
+
+pytestmark = pytest.mark.anyio
+QUERY = {"query": "{ channels { code } }"}
+
+
+@pytest.fixture
+def db_url(sqlite_template, tmp_path) -> str:  # refused before any database work
+    path = tmp_path / "promessa.db"
+    path.write_bytes(sqlite_template.read_bytes())
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def _signed(**claims: object) -> str:
+    return jwt.encode({"sub": "someone", "exp": 4102444800, **claims}, SECRET,
+                      algorithm="HS256")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "gzip, identity"])
+async def test_a_compressed_body_is_refused_with_415_and_a_code(api, coding):
+    body = gzip.compress(json.dumps(QUERY).encode())
+    response = await api.client.post("/graphql", content=body, headers={
+        "content-type": "application/json", "content-encoding": coding})
+
+    assert response.status_code == 415, response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+async def test_an_identity_content_encoding_is_no_encoding(api):
+    response = await api.client.post("/graphql", json=QUERY,
+                                     headers={"content-encoding": "identity"})
+
+    assert response.status_code == 200, response.text
+
+
+ROLES = [["admin"], {"admin": True}, 1, None, True]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=repr)
+async def test_a_signed_token_whose_role_is_not_a_string_is_401(api, role):
+    response = await api.client.post("/graphql", json=QUERY,
+                                     headers={"authorization": f"Bearer {_signed(role=role)}"})
+
+    assert response.status_code == 401, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=repr)
+async def test_a_signed_token_whose_role_is_not_a_string_closes_a_socket_with_4403(live, role):
+    async with _open(live) as ws:
+        await _send(ws, {"type": "connection_init",
+                         "payload": {"Authorization": f"Bearer {_signed(role=role)}"}})
+        assert (await _closed_with(ws))[0] == 4403
