@@ -86,6 +86,10 @@ class SkuAvailability:
                                                   "locations (for kits: complete kits).")
     locations: list[LocationAvailability]
     incoming: list[Incoming]
+    known: bool = strawberry.field(
+        default=True, description="False when no SKU has this code (a typo, or not imported "
+                                  "yet): `available` is then 0 because nothing is known of it, "
+                                  "not because it sold out.")
 
 
 @strawberry.input
@@ -175,8 +179,11 @@ class InventoryQuery:
             raise errors.InvalidInput("near must be a valid latitude/longitude", field=["near"])
         if radius_km is not None and not 0 <= radius_km <= 20_000:
             raise errors.InvalidInput("radiusKm must be 0-20000", field=["radiusKm"])
-        catalog, locations, levels, incoming = await info.context.deps.reader.availability(
-            skus, channel)
+        reader = info.context.deps.reader
+        catalog, locations, levels, incoming = await reader.availability(skus, channel)
+        if not locations and channel not in {c.code for c in await reader.channels()}:
+            # asked only when nothing came back: a known channel costs no extra statement
+            raise errors.UnknownChannel(f"unknown channel {channel!r}", field=["channel"])
         rows = availability_service.summarise(skus, catalog=catalog, locations=locations,
                                               levels=levels, incoming=incoming, near=point,
                                               radius_km=radius_km)
@@ -192,7 +199,8 @@ class InventoryQuery:
 
         return [SkuAvailability(
             sku=r.sku, available=r.available, locations=[at(x) for x in r.locations],
-            incoming=[Incoming.from_domain(x) for x in r.incoming]) for r in rows]
+            incoming=[Incoming.from_domain(x) for x in r.incoming], known=r.sku in catalog)
+            for r in rows]
 
 
 @strawberry.type
