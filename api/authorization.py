@@ -68,7 +68,9 @@ def _nul_at(value: Any, path: list[str]) -> list[str] | None:
 def check_text(kwargs: dict[str, Any]) -> None:
     """Refuse a NUL character in any text argument (see the module doc)."""
     for name, value in kwargs.items():
-        if found := _nul_at(value, [name]):
+        # a mutation's `input` is where every userErrors.field starts, as the contract's
+        # examples show (["customer", "email"]): the path names what is inside it
+        if found := _nul_at(value, [] if name == "input" else [name]):
             raise InvalidInput("text must not contain a NUL character", field=found)
 
 

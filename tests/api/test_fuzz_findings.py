@@ -45,7 +45,8 @@ async def test_a_mutation_with_a_nul_character_is_refused_and_stores_nothing(api
     placed = await api.data(PLACE, {"input": order_input("nul-key-0001", customer={
         "email": "ada@example.com", "name": NUL})}, token=tokens["ada"])
     assert placed["placeOrder"] == {"order": None, "userErrors": [{
-        "field": ["input", "customer", "name"], "code": "INVALID_INPUT",
+        # the path inside `input`, like every other userErrors.field (issue 16 #6)
+        "field": ["customer", "name"], "code": "INVALID_INPUT",
         "message": "text must not contain a NUL character"}]}
     assert (await count_rows(db_url, "orders"))["orders"] == 0
 
