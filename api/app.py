@@ -124,7 +124,8 @@ class PromessaGraphQL(GraphQL[Context, None]):
         the parser goes, are malformed JSON like any other — a 400 over HTTP, 4400 over a
         WebSocket — never an unexpected error."""
         try:
-            return super().decode_json(data)
+            # strictly UTF-8: json.loads alone would also take UTF-16 and UTF-32 bytes
+            return super().decode_json(data.decode() if isinstance(data, bytes) else data)
         except (UnicodeDecodeError, RecursionError) as exc:
             reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "nested too deep"
             raise json.JSONDecodeError(f"the JSON is {reason}", "", 0) from None

@@ -1,4 +1,4 @@
-"""Enforces domain/access.py's ENTRY_POINTS on every root field, in one place.
+"""Enforces domain/access/__init__.py's ENTRY_POINTS on every root field, in one place.
 
 The schema builder gives each Query, Mutation and Subscription field an `Authorize`
 extension that checks the field's rule before its resolver runs. A refused query or
@@ -52,7 +52,7 @@ def _nul_at(value: Any, path: list[str]) -> list[str] | None:
         return path if "\x00" in value else None
     if isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            if found := _nul_at(item, [*path, str(i)]):
+            if (found := _nul_at(item, [*path, str(i)])) is not None:
                 return found
         return None
     definition = get_object_definition(type(value)) if hasattr(value, "__dict__") else None
@@ -60,7 +60,7 @@ def _nul_at(value: Any, path: list[str]) -> list[str] | None:
         names = NameConverter()
         for f in definition.fields:
             inner = getattr(value, f.python_name, None)
-            if found := _nul_at(inner, [*path, names.get_graphql_name(f)]):
+            if (found := _nul_at(inner, [*path, names.get_graphql_name(f)])) is not None:
                 return found
     return None
 
@@ -70,7 +70,7 @@ def check_text(kwargs: dict[str, Any]) -> None:
     for name, value in kwargs.items():
         # a mutation's `input` is where every userErrors.field starts, as the contract's
         # examples show (["customer", "email"]): the path names what is inside it
-        if found := _nul_at(value, [] if name == "input" else [name]):
+        if (found := _nul_at(value, [] if name == "input" else [name])) is not None:
             raise InvalidInput("text must not contain a NUL character", field=found)
 
 

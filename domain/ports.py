@@ -3,8 +3,8 @@
 Each context declares, in its own `ports` module, the narrow unit of work and reader its use
 cases need (structural protocols: an adapter satisfies them by having the methods). The ones
 here are their union — what persistence implements once and the composition root hands out —
-so a type checker proves that the SQL and in-memory stores serve every use case. Nothing in
-the domain imports this module.
+so a type checker proves that the SQL and in-memory stores serve every use case. No context
+imports this module (only domain/application.py, above them all).
 """
 
 from __future__ import annotations

@@ -114,6 +114,9 @@ class SqlInventoryRepository:
         return levels
 
     async def _undo(self, applied: list[tuple[str, str, int, int]]) -> None:
+        """Take back, last first, what the lines before a refused one changed: each level
+        goes back through the states it had, so no CHECK constraint can fire on the way."""
+        applied = list(reversed(applied))
         if applied:
             await self.conn.execute(UNDO, [{"k_sku": sku, "k_location": loc, "k_on": d_on,
                                             "k_res": d_res} for sku, loc, d_on, d_res in applied])

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from domain.catalog import Location
+from domain.kernel.retry import Stale
 from domain.orders import FulfillmentStatus, Order
 from domain.sourcing import Decision
 from domain.sourcing import policy as policies
@@ -36,7 +37,6 @@ P = table(SourcingPolicyRow).c
 D = table(SourcingDecisionRow).c
 W = table(LocationDowntimeRow).c
 LOAD = table(LocationLoadRow).c
-SAVE_POLICY_ATTEMPTS = 5
 
 
 def _policy(row: Any) -> SourcingPolicy:
@@ -159,18 +159,20 @@ class SqlSourcingRepository:
 
     async def save_policy(self, policy: SourcingPolicy) -> SourcingPolicy:
         body = json.dumps(policies.to_dict(policy), sort_keys=True)
-        for _ in range(SAVE_POLICY_ATTEMPTS):
-            latest = (await self.conn.execute(sa.select(sa.func.max(P.version)).where(
-                P.channel == policy.channel))).scalar_one_or_none() or 0
-            stmt = insert_for(self.conn, table(SourcingPolicyRow)).values(
-                channel=policy.channel, version=latest + 1, strategy=policy.strategy.value,
-                body=body, created_at=policy.created_at or self.now,
-                created_by=policy.created_by or "system").on_conflict_do_nothing()
-            if (await self.conn.execute(stmt.returning(P.version))).first() is not None:
-                return policies.from_dict(json.loads(body), channel=policy.channel,
-                                          version=latest + 1, created_at=policy.created_at,
-                                          created_by=policy.created_by)
-        raise RuntimeError("could not number the policy version")
+        latest = (await self.conn.execute(sa.select(sa.func.max(P.version)).where(
+            P.channel == policy.channel))).scalar_one_or_none() or 0
+        stmt = insert_for(self.conn, table(SourcingPolicyRow)).values(
+            channel=policy.channel, version=latest + 1, strategy=policy.strategy.value,
+            body=body, created_at=policy.created_at or self.now,
+            created_by=policy.created_by or "system").on_conflict_do_nothing()
+        if (await self.conn.execute(stmt.returning(P.version))).first() is None:
+            # another version of this channel's policy took the number first: the one retry
+            # layer runs the use case again, which numbers it after that one
+            raise Stale("another version of this channel's policy was saved at the same "
+                        "moment; try again")
+        return policies.from_dict(json.loads(body), channel=policy.channel,
+                                  version=latest + 1, created_at=policy.created_at,
+                                  created_by=policy.created_by)
 
     async def save_decision(self, *, order_id: str, kind: str, decision: Decision) -> str:
         # numbered per order in the same statement: 1 for the placement, then one more each time

@@ -57,16 +57,30 @@ LONG_FIRST = ("tests/api/test_fuzz.py", "tests/domain/test_sourcing_optimality.p
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first; under pytest-xdist (`-n`) the Redis tests share one worker: one
-    of them drops every pub/sub connection of the server (CLIENT KILL), which must not hit
-    another test's."""
+    """The long tests first."""
     def long_first(item: pytest.Item) -> int:
         return 0 if item.nodeid.startswith(LONG_FIRST) else 1
 
     items.sort(key=long_first)
-    for item in items:
-        if item.get_closest_marker("redis") is not None:
-            item.add_marker(pytest.mark.xdist_group("redis"))
+
+
+@pytest.fixture(autouse=True)
+def _one_redis_test_at_a_time(request: pytest.FixtureRequest) -> Any:
+    """Under pytest-xdist (`-n`) the workers share one Redis server, and two tests drop every
+    pub/sub connection of it (CLIENT KILL) to prove reconnection: a lock file held for the
+    whole of each Redis test keeps another worker's Redis test from losing its connection."""
+    if request.node.get_closest_marker("redis") is None:
+        yield
+        return
+    import fcntl
+    import tempfile
+
+    with open(Path(tempfile.gettempdir()) / "promessa-redis-tests.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Relay `node` and `nodes`: any object by its global id, under the same rules as the direct
-queries (domain/access.py). An unknown id, a malformed one and one the caller may not see all
-answer the same null, so ids cannot be probed for existence."""
+queries (domain/access/__init__.py). An unknown id, a malformed one and one the caller may not
+see all answer the same null, so ids cannot be probed for existence."""
 
 from __future__ import annotations
 

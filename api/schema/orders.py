@@ -191,7 +191,7 @@ class Delivery:
 
 
 def _view(info: strawberry.Info[Context, None], order: orders.Order) -> access.OrderView:
-    """How much of the order the caller sees (domain/access.py decides)."""
+    """How much of the order the caller sees (domain/access/__init__.py decides)."""
     return access.answer_view(info.context.principal, order)
 
 

@@ -38,7 +38,8 @@ class InventoryRepository(Protocol):
 
     async def move(self, changes: list[Change]) -> list[InventoryLevel] | None:
         """Apply (sku, location, onHand delta, reserved delta) where the level stays valid
-        (0 ≤ reserved ≤ onHand); all or nothing (None)."""
+        (nothing negative, on hand − reserved − safety stock ≥ 0); all or nothing: None leaves
+        every level as it was (a zero level may have been created for a key that had none)."""
 
     async def release(self, wants: list[Want]) -> list[InventoryLevel] | None:
         """Give back reserved units per (sku, location, units); all or nothing (None)."""

@@ -1,7 +1,7 @@
 """The authorization matrix: every Query, Mutation and Subscription field, enumerated from the
 schema itself, × every kind of caller, executed against the app on both engines.
 
-A root field with no expectation here (or no rule in domain/access.py ENTRY_POINTS) fails
+A root field with no expectation here (or no rule in domain/access/__init__.py ENTRY_POINTS) fails
 `test_every_root_field_has_a_rule_and_an_expectation`: nobody adds an unguarded entry point.
 Each cell runs a representative operation and checks the caller is let in (no FORBIDDEN or
 UNAUTHENTICATED anywhere; business refusals are fine), refused with the stable code, or let in

@@ -41,7 +41,8 @@ def _refused(response) -> str:
 
 @pytest.mark.parametrize("body", [
     b'{"query":"{ channels { code } }","x":"\xff\xfe"}',  # the example of the issue
-    b'\xff\xfe{\x00"\x00q\x00"\x00:\x001\x00}\x00',  # UTF-16 with a byte-order mark
+    '{"query": "{ channels { code } }"}'.encode("utf-16"),  # a valid query, in UTF-16
+    '{"query": "{ channels { code } }"}'.encode("utf-32-le"),  # and in UTF-32, no mark
     b'{"query":"{ channels { code } }","x":"\xc3"}',  # a sequence cut in half
 ])
 @pytest.mark.anyio

@@ -55,6 +55,17 @@ def impurities(source: str, filename: str = "<snippet>") -> list[str]:
     """Every layering or purity violation in one module's source, as readable messages."""
     tree = ast.parse(source, filename=filename)
     problems = []
+    for node in ast.walk(tree):  # imports the arrow check could not see
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            problems.append(f"{filename}:{node.lineno} imports relatively: write domain.… in "
+                            f"full, so every arrow between packages is seen")
+        elif isinstance(node, ast.Import) and any(a.name == "domain" for a in node.names):
+            problems.append(f"{filename}:{node.lineno} imports the domain package whole: "
+                            f"import the module it uses")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute)
+              and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
+              in ("__import__", "import_module")):
+            problems.append(f"{filename}:{node.lineno} imports dynamically")
     for line, module in imported_modules(tree):
         if module in FORBIDDEN:
             problems.append(f"{filename}:{line} imports forbidden {module}")
@@ -125,20 +136,31 @@ def test_checker_flags_environ_imported_from_os() -> None:
         "<snippet>:1 reads the environment (from os import)"]
 
 
-def test_checker_accepts_stdlib_domain_and_relative_imports_and_an_injected_clock() -> None:
+def test_checker_accepts_stdlib_and_domain_imports_and_an_injected_clock() -> None:
     source = (
         "from __future__ import annotations\n"
         "import zoneinfo\n"
         "from datetime import UTC, datetime\n"
         "from decimal import Decimal\n"
-        "from domain import errors\n"
+        "from domain.kernel import errors\n"
         "from domain.catalog import Sku\n"
-        "from . import money\n"
         "def placed_at(clock):\n"
         "    return clock.now()\n"
     )
 
     assert impurities(source) == []
+
+
+@pytest.mark.parametrize(("source", "what"), [
+    ("from . import money", "imports relatively"),
+    ("from ..orders import Order", "imports relatively"),
+    ("from ... import persistence", "imports relatively"),
+    ("import domain\nx = domain.orders.Order", "imports the domain package whole"),
+    ("import importlib\nm = importlib.import_module('domain.orders')", "imports dynamically"),
+    ("m = __import__('persistence')", "imports dynamically"),
+])
+def test_checker_flags_imports_the_arrow_check_could_not_see(source: str, what: str) -> None:
+    assert any(what in problem for problem in impurities(source)), impurities(source)
 
 
 def test_forbidden_packages_are_not_mistaken_for_standard_library() -> None:
