@@ -107,9 +107,28 @@ def cmd_token(args: argparse.Namespace) -> int:
     if args.role == "customer" and not args.email:
         print("promessa: a customer token needs --email", file=sys.stderr)
         return 2
+    ttl = duration_seconds(args.expires_in)
+    if ttl is None:
+        print("promessa: --expires-in is a positive number of seconds, or of minutes, hours "
+              "or days with m, h or d (90s, 15m, 2h, 30d)", file=sys.stderr)
+        return 2
     print(issue_token(role=args.role, email=args.email, locations=locations,
-                      secret=settings.jwt_secret))
+                      secret=settings.jwt_secret, ttl_seconds=ttl))
     return 0
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> int | None:
+    """`90`, `90s`, `15m`, `2h`, `30d` as seconds; None for anything else (or ≤ 0)."""
+    text = text.strip().lower()
+    unit = UNITS.get(text[-1:], None)
+    number = text[:-1] if unit is not None else text
+    if not number.isdigit():
+        return None
+    seconds = int(number) * (unit or 1)
+    return seconds if 0 < seconds <= 366 * 86400 else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", required=True)
     token.add_argument("--email")
     token.add_argument("--locations", help="comma separated location codes (store role)")
+    token.add_argument("--expires-in", default="30d",
+                       help="how long the token is valid: 90s, 15m, 2h, 30d (default 30d; "
+                            "a short one is handy to try token expiry)")
     token.set_defaults(func=cmd_token)
     from api import bulk
 
