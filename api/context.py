@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
@@ -26,8 +26,6 @@ if TYPE_CHECKING:  # the composition root builds these; the context only carries
     from api.guard import Guards
     from api.realtime import Realtime
     from persistence.reads import SqlReader
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)

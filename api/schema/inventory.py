@@ -181,7 +181,7 @@ class InventoryQuery:
             raise errors.InvalidInput("radiusKm must be 0-20000", field=["radiusKm"])
         reader = info.context.deps.reader
         catalog, locations, levels, incoming = await reader.availability(skus, channel)
-        if not locations and channel not in {c.code for c in await reader.channels()}:
+        if not locations and await reader.channel(channel) is None:
             # asked only when nothing came back: a known channel costs no extra statement
             raise errors.UnknownChannel(f"unknown channel {channel!r}", field=["channel"])
         rows = availability_service.summarise(skus, catalog=catalog, locations=locations,
