@@ -28,6 +28,8 @@ from api import bootstrap, http, labels, ops, pages
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
+from api.integration.runner import Consumers
+from api.integration.timers import Timers
 from api.observability import RequestLog
 from api.prometheus import Metrics, metrics_endpoint
 from api.schema.root import build_schema
@@ -35,6 +37,7 @@ from api.settings import Settings
 from api.ws import PromessaTransportWSHandler, authenticate_connection
 from domain.access import ANONYMOUS
 from domain.kernel.ports import Clock
+from persistence.consumers import SqlConsumers
 
 log = logging.getLogger("promessa")
 
@@ -169,22 +172,38 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         realtime = bootstrap.open_realtime(settings, clock=clock)
+        local: list[Consumers] = []  # a commit here starts the consumers' round at once
+
+        def committed(heads: dict[str, int]) -> None:
+            realtime.committed(heads)
+            for consumers in local:
+                consumers.poke()
+
         db, deps = await bootstrap.open_dependencies(settings, clock=clock,
-                                                     on_commit=realtime.committed,
-                                                     metrics=metrics)
+                                                     on_commit=committed, metrics=metrics)
         bootstrap.bind_realtime(realtime, db)
         guards = bootstrap.open_guards(settings)
         deps = dataclasses.replace(deps, realtime=realtime, guards=guards)
         app.state.deps, app.state.db = deps, db
         app.state.fanout, app.state.realtime = realtime.fanout, realtime
+        consumers = bootstrap.open_consumers(settings, db, clock=clock, metrics=metrics,
+                                             deps=deps)
+        app.state.consumer_store, app.state.consumer_names = SqlConsumers(db), consumers.names
+        timers = Timers(deps.app)
         try:
             await realtime.start()
             if settings.demo:
                 from api import demo
 
                 await demo.seed(deps)
+            if settings.consumers:
+                await consumers.start()
+                await timers.start()
+                local.append(consumers)
             yield
         finally:
+            await timers.stop()
+            await consumers.stop()
             await realtime.stop()
             await guards.buckets.close()
             await db.dispose()

@@ -21,6 +21,10 @@ from api import labels
 from api.context import Dependencies
 from api.fanout import Fanout
 from api.guard import Guards
+from api.integration.broker import BrokerHandler
+from api.integration.runner import Consumers, Handler, Runner
+from api.integration.views import OrderViews
+from api.integration.webhooks import WebhookHandler
 from api.prometheus import Metrics, counting_reservations
 from api.realtime import Realtime
 from api.settings import Settings
@@ -31,10 +35,12 @@ from domain.returns.payments import RecordingPayments
 from domain.service_desk import ServiceDeskPolicy
 from domain.sourcing.engine import SourcingEngine
 from persistence import migrate
+from persistence.consumers import SqlConsumers
 from persistence.db import Database, is_transient
 from persistence.outbox import SqlOutbox
 from persistence.reads import SqlReader
 from persistence.uow import CommitHook, SqlUnitOfWork
+from persistence.webhooks import SqlEndpoints, SqlIntegrationStore
 
 log = logging.getLogger("promessa")
 
@@ -79,7 +85,8 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
         policy=ServiceDeskPolicy(
             customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes)),
         label_key=labels.label_key(settings.jwt_secret),
-        label_ttl=timedelta(hours=settings.return_label_hours))
+        label_ttl=timedelta(hours=settings.return_label_hours),
+        integration=SqlIntegrationStore(db))
     return db, deps
 
 
@@ -91,6 +98,26 @@ def open_realtime(settings: Settings, *, clock: Clock) -> Realtime:
                     retention=timedelta(hours=settings.outbox_retention_hours),
                     poll_seconds=settings.realtime_poll_seconds,
                     queue_limit=settings.subscriber_queue)
+
+
+def open_consumers(settings: Settings, db: Database, *, clock: Clock,
+                   metrics: Metrics | None = None, deps: Dependencies | None = None
+                   ) -> Consumers:
+    """The durable outbox consumers this process runs: webhooks always, the broker when
+    PROMESSA_EVENT_SINK_URL names one. Started by the caller (`serve` or `worker`)."""
+    store = SqlConsumers(db)
+    views = OrderViews(deps) if deps is not None else None
+    handlers: list[Handler] = [WebhookHandler(
+        SqlEndpoints(db), clock=clock, backoff=settings.webhook_backoff,
+        allow_private=settings.webhooks_may_call_private,
+        timeout=settings.webhook_timeout_seconds,
+        disable_after_seconds=settings.webhook_disable_after_hours * 3600, views=views)]
+    if settings.event_sink_url:
+        handlers.append(BrokerHandler(settings.event_sink_url,
+                                      backoff=settings.consumer_backoff, views=views))
+    return Consumers([Runner(store, h, clock=clock, poll_seconds=settings.consumer_poll_seconds,
+                             lease=timedelta(seconds=settings.consumer_lease_seconds),
+                             counters=metrics) for h in handlers])
 
 
 def bind_realtime(realtime: Realtime, db: Database) -> None:

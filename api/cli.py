@@ -1,4 +1,4 @@
-"""The `promessa` command: serve, migrate, export-schema, token, import, export."""
+"""The `promessa` command: serve, worker, migrate, export-schema, token, import, export."""
 
 from __future__ import annotations
 
@@ -67,6 +67,17 @@ def app_factory():
     if settings.log_format == "json":
         configure_logging("json")
     return create_app(settings)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from api import worker
+    from api.observability import configure_logging
+
+    settings = _settings()
+    if settings.log_format == "json":
+        configure_logging("json")
+    asyncio.run(worker.run(settings, host=args.host, port=args.port))
+    return 0
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -140,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run the outbox consumers (webhooks, broker) "
+                            "without the API")
+    worker.add_argument("--host", default="127.0.0.1")
+    worker.add_argument("--port", type=int, default=None,
+                        help="answer /healthz and /metrics on this port")
+    worker.set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="migrate the database to head").set_defaults(
         func=cmd_migrate)
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(

@@ -12,6 +12,7 @@ from domain import access
 from domain.access import Principal
 from domain.application import Application, Ports
 from domain.catalog import Location, Sku
+from domain.integration.ports import IntegrationStore
 from domain.kernel.ports import Clock
 from domain.kernel.retry import Retry
 from domain.orders import Order
@@ -46,13 +47,14 @@ class Dependencies:
     guards: Guards | None = None  # cost budgets and guest-lookup limits
     label_key: bytes = b""  # signs return-label URLs (see api/labels.py)
     label_ttl: timedelta = timedelta(hours=72)
+    integration: IntegrationStore | None = None  # webhook endpoints, consumers' jobs
     app: Application = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "app", Application(Ports(
             reader=self.reader, uow=self.uow, clock=self.clock, sourcer=self.sourcer,
             retry=self.retrying, promise_key=self.promise_key, payments=self.payments,
-            service_desk=self.policy)))
+            service_desk=self.policy, integration=self.integration)))
 
 
 @dataclass

@@ -44,6 +44,19 @@ async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[User
         return None, [UserError.from_domain(exc)]
 
 
+async def attempt_item(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """`attempt` for one item of a batch, which also answers a failure nobody expected (masked
+    and logged whole, as for a field): the items before it are committed already, and one
+    broken item must not hide their answers from the caller."""
+    try:
+        return await attempt(work)
+    except Exception:
+        request_id = current_request_id() or new_request_id()
+        log.exception("unexpected error (request %s) in an item of a batch", request_id)
+        return None, [UserError(field=None, message=f"Unexpected error (request {request_id})",
+                                code="INTERNAL")]
+
+
 class ErrorCodes(SchemaExtension):
     """Give every top-level error a code; mask everything unexpected, logging it whole.
 

@@ -8,7 +8,9 @@ Two checks, both before execution:
   circular fragment instead of following it;
 - `measure` needs the variables: the cost of the operation that will run (an object costs 1; a
   field with `first` multiplies what is under it by `first`, by the default page size when it
-  is omitted), `first` at most `max_page`, every input list at most `max_list` items.
+  is omitted; a field taking a batch multiplies it by the batch's length), `first` at most
+  `max_page`, every input list at most `max_list` items and a batch (`BATCHES`) at most
+  `max_batch`.
 The token cap is the parser's own (`parse(max_tokens=…)`), set by `api.guard.RequestGuard`.
 Each refusal is a GraphQL error with its own `extensions.code`.
 
@@ -30,7 +32,9 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -44,6 +48,7 @@ from graphql import (
     ValueNode,
     VariableNode,
     get_named_type,
+    get_nullable_type,
     is_composite_type,
     value_from_ast_untyped,
 )
@@ -56,6 +61,11 @@ COST = "MAX_COST_EXCEEDED"
 PAGE = "PAGE_SIZE_EXCEEDED"
 LIST = "INPUT_LIST_TOO_LONG"
 MAX_FRAGMENT_NESTING = 32  # a chain of spreads this long is an attack, not a client
+# Input lists whose items are each a request of their own (an order of placeOrders, from a
+# marketplace or an ERP feed): longer than other lists may be (`max_batch`), and the field
+# taking one costs what it selects once per item, as a connection does once per `first`, so
+# the rate limit counts every order a batch places.
+BATCHES = frozenset({"PlaceOrdersInput.orders"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ class Limits:
     max_page: int = 100
     default_page: int = 20
     max_list: int = 250
+    max_batch: int = 500  # items of a batch list (BATCHES)
 
 
 def refusal(message: str, code: str, node: Any = None, **extensions: Any) -> GraphQLError:
@@ -171,6 +182,7 @@ class _Cost:
         self.schema, self.variables, self.limits = schema, variables, limits
         self.fragments = _fragments(document)
         self.memo: dict[str, int] = {}
+        self.lists = _Lists(variables, limits)
 
     def selections(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
         if selection_set is None:
@@ -197,18 +209,23 @@ class _Cost:
         return self.memo[name]
 
     def field(self, node: FieldNode, parent: Any) -> int:
-        for argument in node.arguments or ():
-            self.check_lists(argument.value)
         fields = (parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
                   else {})
         definition = fields.get(node.name.value)
+        batch = 0
+        for argument in node.arguments or ():
+            declared = definition.args.get(argument.name.value) if definition else None
+            batch = max(batch, self.lists.check(argument.value,
+                                                declared.type if declared else None, argument))
         if definition is None or not is_composite_type(get_named_type(definition.type)):
             return 0  # scalars, enums, __typename and introspection are free
+        selected = self.selections(node.selection_set, get_named_type(definition.type))
+        if batch:  # every item is work, even when only scalars are asked back
+            return 1 + batch * max(selected, 1)
         multiplier = 1
         if "first" in definition.args:
             multiplier = self.page(node, definition.args["first"].default_value)
-        return 1 + multiplier * self.selections(node.selection_set,
-                                                get_named_type(definition.type))
+        return 1 + multiplier * selected
 
     def page(self, node: FieldNode, default: Any) -> int:
         value: Any = None
@@ -232,32 +249,57 @@ class _Cost:
             return int(node.value)
         return None
 
-    def check_lists(self, node: ValueNode) -> None:
-        if isinstance(node, ListValueNode):
-            if len(node.values) > self.limits.max_list:
-                raise _Refused(self.too_long(node))
-            for item in node.values:
-                self.check_lists(item)
-        elif isinstance(node, ObjectValueNode):
-            for field in node.fields:
-                self.check_lists(field.value)
 
-    def too_long(self, node: Any = None) -> GraphQLError:
-        return refusal(f"an input list has more than {self.limits.max_list} items", LIST, node,
-                       limit=self.limits.max_list)
+class _Lists:
+    """The length of every input list, literal or from a variable, by where it sits: a batch
+    (`BATCHES`) may hold `max_batch` items, any other list `max_list`."""
+
+    def __init__(self, variables: Mapping[str, Any], limits: Limits) -> None:
+        self.variables, self.limits = variables, limits
+
+    def check(self, value: Any, kind: Any, node: Any = None) -> int:
+        """Raise _Refused for a list too long in `value` (of input type `kind`, None when
+        unknown); answer the length of the longest batch in it, 0 when it has none."""
+        longest = 0
+        stack = [(value, kind, self.limits.max_list, False)]
+        while stack:
+            item, kind, limit, batch = stack.pop()
+            if isinstance(item, VariableNode):
+                item = self.variables.get(item.name.value)
+            kind = get_nullable_type(kind) if kind is not None else None
+            if (items := _items(item)) is not None:
+                if len(items) > limit:
+                    raise _Refused(refusal(f"an input list has more than {limit} items", LIST,
+                                           node, limit=limit))
+                longest = max(longest, len(items)) if batch else longest
+                inner = kind.of_type if isinstance(kind, GraphQLList) else None
+                stack.extend((x, inner, self.limits.max_list, False) for x in items)
+            elif (members := _members(item)) is not None:
+                stack.extend(self._member(kind, name, x) for name, x in members.items())
+        return longest
+
+    def _member(self, kind: Any, name: str, value: Any) -> tuple[Any, Any, int, bool]:
+        """One field of an input object, with its type and the length its lists may have."""
+        declared = kind.fields.get(name) if isinstance(kind, GraphQLInputObjectType) else None
+        if declared is None:
+            return value, None, self.limits.max_list, False
+        batch = f"{kind.name}.{name}" in BATCHES
+        return (value, declared.type, self.limits.max_batch if batch else self.limits.max_list,
+                batch)
 
 
-def _variables_lists_ok(value: Any, limit: int) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            if len(item) > limit:
-                return False
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-    return True
+def _items(value: Any) -> list[Any] | None:
+    """The items of a list, literal (a ListValueNode) or from the variables."""
+    if isinstance(value, ListValueNode):
+        return list(value.values)
+    return value if isinstance(value, list) else None
+
+
+def _members(value: Any) -> dict[str, Any] | None:
+    """The fields of an input object, literal (an ObjectValueNode) or from the variables."""
+    if isinstance(value, ObjectValueNode):
+        return {f.name.value: f.value for f in value.fields}
+    return value if isinstance(value, dict) else None
 
 
 def measure(schema: GraphQLSchema, document: DocumentNode,
@@ -269,10 +311,14 @@ def measure(schema: GraphQLSchema, document: DocumentNode,
                 for d in operation.variable_definitions or () if d.default_value is not None}
     variables = {**defaults, **(variables or {})}
     cost = _Cost(schema, document, variables, limits)
-    if variables and not _variables_lists_ok(variables, limits.max_list):
-        raise cost.too_long()
+    # a declared variable is checked where it is used (validation refused unused ones), typed
+    # by its place; one the operation does not declare is checked all the same
+    declared = {d.variable.name.value for d in operation.variable_definitions or ()}
     root = schema.get_root_type(operation.operation)
     try:
+        for name, value in variables.items():
+            if name not in declared:
+                cost.lists.check(value, None)
         total = cost.selections(operation.selection_set, root)
     except _Refused as refused:
         raise refused.error from None

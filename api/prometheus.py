@@ -69,6 +69,19 @@ class Metrics:
         self.pool_overflow = Gauge(
             "promessa_db_pool_overflow", "Connections opened beyond the pool size now.",
             registry=registry)
+        self.consumer_attempts = Counter(
+            "promessa_consumer_attempts", "Jobs handed to an outbox consumer's handler "
+            "(webhooks, broker) by this process, by outcome (ok, failed, parked).",
+            ["consumer", "outcome"], registry=registry)
+        self.consumer_lag_events = Gauge(
+            "promessa_consumer_lag_events", "Events a consumer has not yet handled (not taken "
+            "in, or pending).", ["consumer"], registry=registry)
+        self.consumer_lag_seconds = Gauge(
+            "promessa_consumer_lag_seconds", "Age of the oldest event a consumer has not yet "
+            "handled (0 when it is level).", ["consumer"], registry=registry)
+        self.consumer_parked = Gauge(
+            "promessa_consumer_parked", "Events parked for an operator, by consumer.",
+            ["consumer"], registry=registry)
         self._names: set[str] = set()
 
     def operation_label(self, name: str | None) -> str:
@@ -94,6 +107,20 @@ class Metrics:
         else:
             self.orders_placed.inc()
 
+    def attempted(self, consumer: str, *, ok: int, failed: int, parked: int) -> None:
+        for outcome, n in (("ok", ok), ("failed", failed - parked), ("parked", parked)):
+            if n:
+                self.consumer_attempts.labels(consumer, outcome).inc(n)
+
+    async def refresh_consumers(self, store: Any, names: list[str], now: Any) -> None:
+        """Lag and parked count of each consumer, read from the database (shared state: the
+        same from every process)."""
+        for name in names:
+            events, seconds, parked = await store.lag(name, now=now)
+            self.consumer_lag_events.labels(name).set(events)
+            self.consumer_lag_seconds.labels(name).set(seconds)
+            self.consumer_parked.labels(name).set(parked)
+
     async def refresh(self, state: Any) -> None:
         """Read the gauges from the live app: subscriptions, pool, outbox lag."""
         realtime, db = getattr(state, "realtime", None), getattr(state, "db", None)
@@ -105,6 +132,10 @@ class Metrics:
             value = getattr(pool, method, None)
             gauge.set(max(0, value()) if callable(value) else 0)
         self.outbox_lag.set(await _outbox_lag(realtime, state))
+        consumers = getattr(state, "consumer_store", None)
+        if consumers is not None:
+            await self.refresh_consumers(consumers, state.consumer_names,
+                                         state.deps.clock.now())
 
 
 async def _outbox_lag(realtime: Any, state: Any) -> float:

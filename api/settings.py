@@ -11,6 +11,7 @@ from typing import TypedDict
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
 from api.limits import Limits
+from domain.integration import CONSUMER_BACKOFF, WEBHOOK_BACKOFF, Backoff
 from persistence.db import DEFAULT_POOL_SIZE
 
 # Secrets that must never protect a real deployment (documentation examples, obvious words).
@@ -58,6 +59,16 @@ class Settings:
     introspection: bool | None = None  # None: on, except in production
     graphiql: bool | None = None  # None: on, except in production
     cors_origins: tuple[str, ...] = ()
+    # durable outbox consumers (api/integration): in `serve` unless off, or alone in `worker`
+    consumers: bool = True
+    consumer_backoff: Backoff = CONSUMER_BACKOFF
+    consumer_poll_seconds: float = 0.25
+    consumer_lease_seconds: float = 60.0
+    webhook_backoff: Backoff = WEBHOOK_BACKOFF
+    webhook_allow_private: bool | None = None  # None: allowed, except in production
+    webhook_timeout_seconds: float = 10.0
+    webhook_disable_after_hours: float = 72.0
+    event_sink_url: str | None = None  # amqp://… publishes every event to RabbitMQ
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -75,6 +86,11 @@ class Settings:
     @property
     def graphiql_enabled(self) -> bool:
         return not self.production if self.graphiql is None else self.graphiql
+
+    @property
+    def webhooks_may_call_private(self) -> bool:
+        return (not self.production if self.webhook_allow_private is None
+                else self.webhook_allow_private)
 
     @property
     def buckets_url(self) -> str | None:
@@ -150,7 +166,7 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
                                                      2.0, low=0.05, high=60),
                     return_label_hours=_number(env, "PROMESSA_RETURN_LABEL_HOURS", 72.0,
                                                low=0.01, high=24 * 90),
-                    **_protection(env))
+                    **_protection(env), **_integration(env))
 
 
 def _whole(env: dict[str, str], name: str, default: int, *, low: int, high: int) -> int:
@@ -221,6 +237,49 @@ def _protection(env: dict[str, str]) -> _Protection:
         introspection=_flag(env, "PROMESSA_INTROSPECTION"),
         graphiql=_flag(env, "PROMESSA_GRAPHIQL"),
         cors_origins=cors)
+
+
+class _Integration(TypedDict):
+    """The Settings fields `_integration` reads."""
+
+    consumers: bool
+    consumer_backoff: Backoff
+    consumer_poll_seconds: float
+    consumer_lease_seconds: float
+    webhook_backoff: Backoff
+    webhook_allow_private: bool | None
+    webhook_timeout_seconds: float
+    webhook_disable_after_hours: float
+    event_sink_url: str | None
+
+
+def _backoff(env: dict[str, str], name: str, default: Backoff) -> Backoff:
+    raw = env.get(name, "").strip()
+    try:
+        return Backoff.parse(raw, name=name) if raw else default
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _integration(env: dict[str, str]) -> _Integration:
+    """Outbox consumers, webhooks and the broker."""
+    sink = env.get("PROMESSA_EVENT_SINK_URL", "").strip() or None
+    if sink is not None and not sink.startswith(("amqp://", "amqps://")):
+        raise SettingsError("PROMESSA_EVENT_SINK_URL must be an amqp:// or amqps:// URL")
+    return _Integration(
+        consumers=_flag(env, "PROMESSA_CONSUMERS") is not False,
+        consumer_backoff=_backoff(env, "PROMESSA_CONSUMER_BACKOFF", CONSUMER_BACKOFF),
+        consumer_poll_seconds=_number(env, "PROMESSA_CONSUMER_POLL_SECONDS", 0.25, low=0.01,
+                                      high=60),
+        consumer_lease_seconds=_number(env, "PROMESSA_CONSUMER_LEASE_SECONDS", 60.0, low=1,
+                                       high=3600),
+        webhook_backoff=_backoff(env, "PROMESSA_WEBHOOK_BACKOFF", WEBHOOK_BACKOFF),
+        webhook_allow_private=_flag(env, "PROMESSA_WEBHOOK_ALLOW_PRIVATE"),
+        webhook_timeout_seconds=_number(env, "PROMESSA_WEBHOOK_TIMEOUT_SECONDS", 10.0,
+                                        low=0.1, high=60),
+        webhook_disable_after_hours=_number(env, "PROMESSA_WEBHOOK_DISABLE_AFTER_HOURS", 72.0,
+                                            low=0.001, high=24 * 90),
+        event_sink_url=sink)
 
 
 def _number(env: dict[str, str], name: str, default: float, *, low: float, high: float,

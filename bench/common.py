@@ -227,11 +227,14 @@ async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any], 
 
 @asynccontextmanager
 async def in_process_app(url: str) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    """The app with its lifespan, and an httpx client calling it in-process."""
+    """The app with its lifespan, and an httpx client calling it in-process. Without the
+    outbox consumers: their statements would be counted with the request's (bench.webhooks
+    measures them)."""
     from api.app import create_app
     from api.settings import Settings
 
-    app = create_app(Settings(database_url=url, jwt_secret=SECRET, environment="test"))
+    app = create_app(Settings(database_url=url, jwt_secret=SECRET, environment="test",
+                              consumers=False))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:

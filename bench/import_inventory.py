@@ -122,11 +122,13 @@ async def _copy_batch(conn: asyncpg.Connection, batch: list[list[str]]) -> None:
     now = datetime.now(UTC)
     levels, ledger, events = [], [], []
     async with conn.transaction():
-        last = await conn.fetchval(
-            "INSERT INTO outbox_streams (stream, last_sequence) VALUES ('inventory', $1) "
-            "ON CONFLICT (stream) DO UPDATE SET last_sequence = outbox_streams.last_sequence "
-            "+ EXCLUDED.last_sequence RETURNING last_sequence", len(batch))
-        sequence = last - len(batch)
+        # the stream's counter and "$all"'s (every event also goes there, as in the app)
+        bumped = dict(await conn.fetch(
+            "INSERT INTO outbox_streams (stream, last_sequence) VALUES ('$all', $1), "
+            "('inventory', $1) ON CONFLICT (stream) DO UPDATE SET last_sequence = "
+            "outbox_streams.last_sequence + EXCLUDED.last_sequence RETURNING stream, "
+            "last_sequence", len(batch)))
+        sequence, everything = (bumped["inventory"] - len(batch), bumped["$all"] - len(batch))
         for sku, location, on_hand_text, safety_text in batch:
             on_hand, safety = int(on_hand_text), int(safety_text or 0)
             sequence += 1
@@ -135,8 +137,10 @@ async def _copy_batch(conn: asyncpg.Connection, batch: list[list[str]]) -> None:
             payload = {"sku": sku, "location": location, "onHand": on_hand, "reserved": 0,
                        "safetyStock": safety, "available": max(0, on_hand - safety),
                        "reason": "IMPORT"}
-            events.append((str(uuid.uuid4()), "inventory", sequence, "INVENTORY_CHANGED", now,
-                           json.dumps(payload, separators=(",", ":")), now))
+            event_id, body = str(uuid.uuid4()), json.dumps(payload, separators=(",", ":"))
+            everything += 1
+            events.append((event_id, "inventory", sequence, "INVENTORY_CHANGED", now, body, now))
+            events.append((event_id, "$all", everything, "INVENTORY_CHANGED", now, body, now))
         await conn.copy_records_to_table(
             "inventory_levels", records=levels,
             columns=["sku", "location", "on_hand", "reserved", "safety_stock", "updated_at"])

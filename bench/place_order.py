@@ -168,6 +168,8 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
                 "reserved": lv["reserved"], "safetyStock": lv["safety_stock"],
                 "available": max(0, lv["on_hand"] - lv["reserved"] - lv["safety_stock"]),
                 "reason": "ORDER_RESERVED"}) for lv in levels)]
+        # every event also goes on "$all", the log durable consumers read (as the app does)
+        events = [(kind, (*streams, "$all"), payload) for kind, streams, payload in events]
         counts = Counter(stream for _, streams, _ in events for stream in streams)
         streams = sorted(counts)
         bumped = await conn.fetch(sql.bump_streams(len(streams)),

@@ -42,7 +42,7 @@ LOCATION_COLUMNS = ", ".join(f"locations.{c}" for c in (
     "code", "name", "type", "line1", "line2", "city", "postal_code", "country", "region",
     "latitude", "longitude", "capabilities", "handling_classes", "time_zone", "cutoff_time",
     "processing_hours", "daily_capacity", "cost_per_shipment_minor", "cost_per_kg_minor",
-    "carbon_factor", "active", "updated_at")) + ", location_channels.channel"
+    "carbon_factor", "active", "updated_at", "ack_minutes")) + ", location_channels.channel"
 LOCATIONS_FROM = ("FROM locations LEFT OUTER JOIN location_channels "
                   "ON location_channels.location = locations.code")
 

@@ -21,15 +21,19 @@ from domain.access import Principal
 from domain.catalog import Address, Location, Sku
 from domain.catalog import services as catalog
 from domain.checkout import delivery_promise, ordering
-from domain.fulfillment import receiving, resourcing
+from domain.fulfillment import acknowledgement, receiving, resourcing
 from domain.fulfillment import services as fulfillment
 from domain.fulfillment.fulfilling import Command
+from domain.integration import WebhookEndpoint
+from domain.integration import services as integration
+from domain.integration.ports import IntegrationStore, Job, JobStatus
 from domain.inventory import Incoming, InventoryLevel, importing
 from domain.inventory import services as inventory
-from domain.kernel.ports import Clock
+from domain.kernel.ports import Clock, Page
 from domain.kernel.retry import Retry
 from domain.orders import Fulfillment, Order, OrderTag, PlaceOrder, TrackingStatus
 from domain.ports import Reader, UnitOfWorkFactory
+from domain.returns import completion
 from domain.returns import requests as return_requests
 from domain.returns import services as returns
 from domain.returns.ports import PaymentGateway
@@ -54,6 +58,7 @@ class Ports:
     promise_key: bytes  # seals delivery-promise option ids (see checkout/promise.py)
     payments: PaymentGateway
     service_desk: ServiceDeskPolicy = field(default_factory=ServiceDeskPolicy)
+    integration: IntegrationStore | None = None  # webhook endpoints, consumers' jobs
 
 
 class CatalogUseCases:
@@ -197,6 +202,13 @@ class FulfillmentUseCases:
             self.p.reader, self.p.uow, fulfillment_id, to=to, reason=reason,
             principal=principal, clock=self.p.clock, sourcer=self.p.sourcer))
 
+    async def expire_unacknowledged(self, *, limit: int = acknowledgement.BATCH) -> int:
+        """A timer's: re-source work THIRD_PARTY locations did not accept within their
+        acknowledgement window (as the system); how many fulfillments were re-sourced."""
+        return await acknowledgement.expire_unacknowledged(
+            self.p.reader, self.p.uow, clock=self.p.clock, sourcer=self.p.sourcer,
+            run=self.p.retry, limit=limit)
+
 
 class ServiceDeskUseCases:
     def __init__(self, p: Ports) -> None:
@@ -276,6 +288,73 @@ class ReturnsUseCases:
             self.p.uow, self.p.payments, number, amount=amount, principal=principal,
             clock=self.p.clock))
 
+    async def complete_due(self, *, limit: int = completion.BATCH) -> int:
+        """A timer's: move DELIVERED orders whose return window has closed with no return
+        open to COMPLETED (as the system); how many were completed."""
+        return await completion.complete_due(self.p.reader, self.p.uow, clock=self.p.clock,
+                                             run=self.p.retry, limit=limit)
+
+
+class IntegrationUseCases:
+    """Webhook endpoints, their delivery log, parked events (each call one short transaction
+    of the integration store; nothing here races with an order)."""
+
+    def __init__(self, p: Ports) -> None:
+        self.p = p
+
+    @property
+    def store(self) -> IntegrationStore:
+        if self.p.integration is None:
+            raise RuntimeError("no integration store is bound")
+        return self.p.integration
+
+    async def create_endpoint(self, *, url: str, event_types: list[str],
+                              description: str | None, principal: Principal
+                              ) -> tuple[WebhookEndpoint, str]:
+        return await integration.create_endpoint(
+            self.store, url=url, event_types=event_types, description=description,
+            principal=principal, clock=self.p.clock)
+
+    async def update_endpoint(self, endpoint_id: str, change: integration.EndpointChange, *,
+                              principal: Principal) -> WebhookEndpoint:
+        return await integration.update_endpoint(self.store, endpoint_id, change,
+                                                 principal=principal, clock=self.p.clock)
+
+    async def rotate_secret(self, endpoint_id: str, *, principal: Principal
+                            ) -> tuple[WebhookEndpoint, str]:
+        return await integration.rotate_secret(self.store, endpoint_id, principal=principal,
+                                               clock=self.p.clock)
+
+    async def delete_endpoint(self, endpoint_id: str, *, principal: Principal) -> str:
+        return await integration.delete_endpoint(self.store, endpoint_id, principal=principal)
+
+    async def endpoints(self, *, principal: Principal) -> list[WebhookEndpoint]:
+        return await integration.endpoints(self.store, principal=principal)
+
+    async def deliveries(self, endpoint_id: str, *, statuses: list[JobStatus],
+                         first: int | None, after: str | None,
+                         principal: Principal) -> Page[Job]:
+        return await integration.deliveries(self.store, endpoint_id, statuses=statuses,
+                                            first=first, after=after, principal=principal)
+
+    async def redeliver(self, endpoint_id: str, *, ids: list[str] | None,
+                        since: datetime | None, principal: Principal) -> int:
+        return await integration.redeliver(self.store, endpoint_id, ids=ids, since=since,
+                                           principal=principal, clock=self.p.clock)
+
+    async def parked(self, *, consumer: str | None, first: int | None,
+                     after: str | None) -> Page[Job]:
+        return await integration.parked(self.store, consumer=consumer, first=first,
+                                        after=after)
+
+    async def retry_parked(self, *, consumer: str, ids: list[str]) -> int:
+        return await integration.retry_parked(self.store, consumer=consumer, ids=ids,
+                                              clock=self.p.clock)
+
+    async def skip_parked(self, *, consumer: str, ids: list[str]) -> int:
+        return await integration.skip_parked(self.store, consumer=consumer, ids=ids,
+                                             clock=self.p.clock)
+
 
 class Application:
     """Every use case, by context."""
@@ -289,3 +368,4 @@ class Application:
         self.fulfillment = FulfillmentUseCases(ports)
         self.service_desk = ServiceDeskUseCases(ports)
         self.returns = ReturnsUseCases(ports)
+        self.integration = IntegrationUseCases(ports)

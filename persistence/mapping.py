@@ -54,7 +54,7 @@ def location_values(loc: Location, now: datetime) -> dict[str, Any]:
         "processing_hours": loc.processing_hours, "daily_capacity": loc.daily_capacity,
         "cost_per_shipment_minor": to_minor(loc.cost_per_shipment),
         "cost_per_kg_minor": to_minor(loc.cost_per_kg), "carbon_factor": loc.carbon_factor,
-        "active": loc.active, "updated_at": now,
+        "active": loc.active, "updated_at": now, "ack_minutes": loc.ack_minutes,
     }
 
 
@@ -71,7 +71,7 @@ def location_from_row(row: Any, channels: list[str]) -> Location:
         processing_hours=row.processing_hours, daily_capacity=row.daily_capacity,
         cost_per_shipment=from_minor(row.cost_per_shipment_minor),
         cost_per_kg=from_minor(row.cost_per_kg_minor), carbon_factor=row.carbon_factor,
-        active=row.active)
+        active=row.active, ack_minutes=row.ack_minutes)
 
 
 def sku_from_row(row: Any, prices: dict[str, Decimal],

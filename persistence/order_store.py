@@ -7,7 +7,7 @@ carrier scans appended after the ones that were loaded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -219,3 +219,23 @@ def waiting_backorders(sku: str, location: str) -> sa.Select[str, str, int]:
             # numbers are handed out in placement order: they break ties of the clock
             .order_by(col(OrderRow.placed_at), sa.func.length(col(OrderRow.number)),
                       col(OrderRow.number)))
+
+
+def unacknowledged_work(created_before: Mapping[str, datetime], *, limit: int
+                        ) -> sa.Select[str, str, str, datetime]:
+    """ASSIGNED work at each location made before its time (a range of the index
+    ix_fulfillments_queue per location), on orders not on hold and not released from a hold
+    since that time; oldest first."""
+    f, o, t = table(FulfillmentRow).c, table(OrderRow).c, table(TimelineRow).c
+
+    def released_since(before: datetime) -> sa.Exists:
+        return sa.exists().where(t.order_id == f.order_id, t.type == "ORDER_RELEASED",
+                                 t.at >= before)
+
+    due = [sa.and_(f.location == code, f.status == "ASSIGNED", f.created_at < before,
+                   ~released_since(before))
+           for code, before in sorted(created_before.items())]
+    return (sa.select(f.id, f.order_id, f.location, f.created_at)
+            .join(table(OrderRow), o.id == f.order_id)
+            .where(sa.or_(*due), o.hold_reason.is_(None))
+            .order_by(f.created_at, f.id).limit(limit))

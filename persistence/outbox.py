@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain.kernel.streams import MAX_STREAMS_PER_READ, StoredEvent
+from persistence.consumers import SqlConsumers
 from persistence.db import Database
 from persistence.tables import OutboxRow, OutboxStreamRow, table
 
@@ -96,7 +97,16 @@ class SqlOutbox:
         return oldest
 
     async def prune(self, *, before: datetime, batch: int = 5_000) -> int:
-        """Delete events written before `before`, a batch per transaction; how many went."""
+        """Delete events written before `before`, a batch per transaction; how many went.
+
+        Events a durable consumer has not taken in yet stay, whatever their age (so does what
+        follows them); finished consumer jobs older than `before` go too.
+        """
+        consumers = SqlConsumers(self.db)
+        unread = await consumers.oldest_unread()
+        if unread is not None and unread < before:
+            before = unread
+        await consumers.prune(before=before, batch=batch)
         total = 0
         while True:
             ids = sa.select(E.id).where(E.created_at < before).order_by(E.id).limit(batch)

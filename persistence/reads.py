@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from domain.catalog import Channel, Location, Sku
+from domain.fulfillment.ports import OfferedWork
 from domain.inventory import Incoming, InventoryLevel
 from domain.kernel import errors
 from domain.kernel.money import Money
@@ -20,9 +21,10 @@ from domain.kernel.ports import IdempotencyRecord, Page
 from domain.orders import Fulfillment, Order
 from domain.orders.ports import OrderSearch
 from domain.returns import Return
+from domain.returns.status import ReturnStatus
 from domain.service_desk import customers, metrics
 from domain.sourcing.ports import SourcingSnapshot
-from persistence import mapping
+from persistence import mapping, order_store
 from persistence.catalog import (
     IN_CHANNEL,
     LOCATIONS_BY_CODE,
@@ -33,7 +35,7 @@ from persistence.catalog import (
 from persistence.db import Database
 from persistence.metrics import operations_counts
 from persistence.order_store import load_fulfillments, load_orders
-from persistence.returns import load_returns, return_by_number
+from persistence.returns import completable_orders, load_returns, return_by_number
 from persistence.sourcing import SourcingReads, sourcing_state
 from persistence.tables import (
     ChannelRow,
@@ -214,6 +216,17 @@ class SqlReader(SourcingReads):
         async with self._connect() as conn:
             return await load_returns(conn, list(order_ids))
 
+    async def completable_orders(self, delivered_before: Mapping[str, datetime], *,
+                                 open_returns: Collection[ReturnStatus], limit: int
+                                 ) -> list[str]:
+        """DELIVERED orders whose last delivery is older than their channel's time, with no
+        open return; the oldest last delivery first (one statement)."""
+        if not delivered_before or limit < 1:
+            return []
+        async with self._connect() as conn:
+            return list((await conn.execute(completable_orders(
+                delivered_before, open_returns=open_returns, limit=limit))).scalars().all())
+
     async def return_by_number(self, number: str) -> Return | None:
         async with self._connect() as conn:
             return await return_by_number(conn, number)
@@ -276,6 +289,17 @@ class SqlReader(SourcingReads):
         items = [(r.order_id, work[r.id]) for r in rows[:first]]
         return Page(items, total, len(rows) > first,
                     [encode_cursor(r.created_at.isoformat(), r.id) for r in rows[:first]])
+
+    async def unacknowledged_work(self, created_before: Mapping[str, datetime], *,
+                                  limit: int) -> list[OfferedWork]:
+        """ASSIGNED work made before its location's time, its order neither on hold nor
+        released since then; oldest first."""
+        if not created_before or limit < 1:
+            return []
+        async with self._connect() as conn:
+            rows = (await conn.execute(order_store.unacknowledged_work(
+                created_before, limit=limit))).all()
+        return [OfferedWork(r.id, r.order_id, r.location, r.created_at) for r in rows]
 
     async def orders_by_number(self, numbers: Iterable[str]) -> dict[str, Order]:
         """Whole orders by number, one batch (absent numbers are left out)."""

@@ -3,6 +3,7 @@ as a diff of what steps change (status, receipt, conditions, new refunds)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,14 @@ from domain.returns import Refund, Return, ReturnLine
 from domain.returns.policy import Resolution, ReturnMethod
 from domain.returns.status import ReturnStatus
 from persistence.mapping import from_minor, to_minor
-from persistence.tables import OrderRow, RefundRow, ReturnLineRow, ReturnRow, table
+from persistence.tables import (
+    FulfillmentRow,
+    OrderRow,
+    RefundRow,
+    ReturnLineRow,
+    ReturnRow,
+    table,
+)
 
 _R, _L, _F, _O = (table(ReturnRow), table(ReturnLineRow), table(RefundRow),
                   table(OrderRow))
@@ -173,3 +181,26 @@ async def return_by_number(conn: AsyncConnection, number: str) -> Return | None:
         return None
     found = (await load_returns(conn, [order_id])).get(order_id, [])
     return next((r for r in found if r.number == number), None)
+
+
+def completable_orders(delivered_before: Mapping[str, datetime], *,
+                       open_returns: Collection[ReturnStatus], limit: int
+                       ) -> sa.Select[str]:
+    """DELIVERED orders (ix on orders.status) whose last delivery per channel is older than
+    the channel's time, with no open return; the oldest last delivery first."""
+    f, o, r = table(FulfillmentRow).c, _O.c, _R.c
+    last = sa.func.max(sa.func.coalesce(f.delivered_at, o.placed_at))
+    by_time: dict[datetime, list[str]] = {}
+    for channel, before in sorted(delivered_before.items()):
+        by_time.setdefault(before, []).append(channel)
+    due = [sa.and_(o.channel.in_(channels), last < before)
+           for before, channels in sorted(by_time.items())]
+    open_return = sa.exists().where(r.order_id == o.id,
+                                    r.status.in_(sorted(s.value for s in open_returns)))
+    return (sa.select(o.id)
+            .join(table(FulfillmentRow), f.order_id == o.id)
+            .where(o.status == "DELIVERED", f.status == "DELIVERED",
+                   o.channel.in_(sorted(delivered_before)), ~open_return)
+            .group_by(o.id, o.channel)
+            .having(sa.or_(*due))
+            .order_by(last, o.id).limit(limit))

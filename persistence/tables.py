@@ -76,6 +76,7 @@ class LocationRow(SQLModel, table=True):
     carbon_factor: float
     active: bool = True
     updated_at: datetime = utc()
+    ack_minutes: int | None = None  # THIRD_PARTY: minutes to acknowledge work (0005a)
 
 
 class LocationChannelRow(SQLModel, table=True):
@@ -283,7 +284,8 @@ class OutboxStreamRow(SQLModel, table=True):
 class OutboxRow(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (sa.UniqueConstraint("stream", "sequence", name="uq_outbox_stream_seq"),
-                      sa.Index("ix_outbox_created_at", "created_at"))
+                      sa.Index("ix_outbox_created_at", "created_at"),
+                      sa.Index("ix_outbox_event_id", "event_id"))
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(
         sa.Integer, "sqlite"))
     event_id: str = Field(max_length=36)
@@ -416,3 +418,69 @@ class RefundRow(SQLModel, table=True):
 
 
 METADATA = SQLModel.metadata
+
+
+class ConsumerPositionRow(SQLModel, table=True):
+    """How far each outbox consumer has read the `all` stream (persistence/consumers.py)."""
+
+    __tablename__ = "consumer_positions"
+    consumer: str = Field(primary_key=True, max_length=64)
+    position: int = Field(sa_type=sa.BigInteger)
+    updated_at: datetime = utc()
+
+
+class ConsumerJobRow(SQLModel, table=True):
+    """One event to hand to one consumer's handler (for webhooks: to one endpoint).
+
+    `partition` orders work: a job waits while an earlier one (lower `position`, the event's
+    place in the `all` stream) of the same consumer, target and partition is still pending.
+    `stream`/`sequence` name the event's first copy, as subscriptions number it.
+    """
+
+    __tablename__ = "consumer_jobs"
+    __table_args__ = (
+        sa.UniqueConstraint("consumer", "target", "event_id", name="uq_consumer_jobs_event"),
+        sa.Index("ix_consumer_jobs_ready", "consumer", "status", "next_attempt_at"),
+        sa.Index("ix_consumer_jobs_partition", "consumer", "target", "partition", "position"),
+    )
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(
+        sa.Integer, "sqlite"))
+    consumer: str = Field(max_length=64)
+    target: str = Field(max_length=64)
+    event_id: str = Field(max_length=36)
+    event_type: str = Field(max_length=64)
+    partition: str = Field(max_length=128)
+    position: int = Field(sa_type=sa.BigInteger)
+    stream: str = Field(max_length=128)
+    sequence: int = Field(sa_type=sa.BigInteger)
+    event_at: datetime = utc()
+    payload: str = Field(sa_type=sa.Text)  # a copy: the outbox may be pruned before a retry
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = utc()
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = utc(default=None)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    last_status: int | None = None
+    created_at: datetime = utc()
+    done_at: datetime | None = utc(default=None)
+    parked_at: datetime | None = utc(default=None)
+
+
+class WebhookEndpointRow(SQLModel, table=True):
+    """A receiver of signed webhook POSTs. The secret signs; it is never read back out."""
+
+    __tablename__ = "webhook_endpoints"
+    id: str = Field(primary_key=True, max_length=36)
+    url: str = Field(max_length=2048)
+    event_types: str = Field(sa_type=sa.Text)  # JSON list; [] = every type
+    description: str = Field(max_length=500)
+    secret: str = Field(max_length=128)
+    previous_secret: str | None = Field(default=None, max_length=128)
+    previous_until: datetime | None = utc(default=None)
+    active: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    failing_since: datetime | None = utc(default=None)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = utc()
+    updated_at: datetime = utc()

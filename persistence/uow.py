@@ -113,13 +113,13 @@ INSERT_OUTBOX = sa.insert(table(OutboxRow))
 
 async def write_outbox(conn: AsyncConnection, new: list[events.Event], *,
                        now: datetime) -> dict[str, int]:
-    """Append events to their streams, numbering each stream gap-free from 1.
+    """Append events to their streams and to `all`, numbering each stream gap-free from 1.
 
     The stream counters are bumped in one statement, in sorted order; the row locks they take
     are held to commit, so numbers are handed out in commit order within each stream. Returns
     each stream's last sequence.
     """
-    counts = Counter(stream for event in new for stream in event.streams)
+    counts = Counter(stream for event in new for stream in (*event.streams, events.ALL_STREAM))
     # one statement however many streams: a prebuilt single-row upsert run with a list of
     # parameter sets, which SQLAlchemy sends as one multi-row INSERT … RETURNING
     result = await conn.execute(BUMP_STREAMS[conn.dialect.name == "postgresql"], [
@@ -130,7 +130,7 @@ async def write_outbox(conn: AsyncConnection, new: list[events.Event], *,
     for event in new:
         event_id = str(uuid.uuid4())
         payload = json.dumps(event.payload, separators=(",", ":"), default=str)
-        for stream in event.streams:
+        for stream in (*event.streams, events.ALL_STREAM):
             rows.append({"event_id": event_id, "stream": stream, "sequence": following[stream],
                          "type": event.type, "at": event.at, "payload": payload,
                          "created_at": now})

@@ -195,12 +195,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
+def pg_url(request: pytest.FixtureRequest) -> str:
+    """An empty, migrated PostgreSQL database, for tests of several processes sharing one."""
+    url = request.getfixturevalue("pg_database")
+    asyncio.run(_empty_pg(url))
+    return url
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
 
 
 def make_settings(db_url: str, **overrides: Any) -> Settings:
+    """Test settings; outbox consumers are off unless a test turns them on (`consumers=True`),
+    so that other tests' transactions do not share the database with them."""
+    overrides.setdefault("consumers", False)
     return Settings(database_url=db_url, jwt_secret=SECRET, environment="test", **overrides)
 
 

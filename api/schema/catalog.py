@@ -57,6 +57,12 @@ class Location(relay.Node):
     def carbon_factor(self, info: strawberry.Info[Context, None]) -> float | None:
         return self.source.carbon_factor if self._internal(info) else None
 
+    @strawberry.field(description="THIRD_PARTY locations: minutes their integration has to "
+                      "acknowledge (accept) work offered to it (FULFILLMENT_ASSIGNED) before "
+                      "the work is re-sourced (staff only; null when unlimited).")
+    def ack_minutes(self, info: strawberry.Info[Context, None]) -> int | None:
+        return self.source.ack_minutes if self._internal(info) else None
+
     @classmethod
     def from_domain(cls, loc: catalog.Location) -> Location:
         return cls(key=loc.code, code=loc.code, name=loc.name, type=loc.type,
@@ -134,6 +140,9 @@ class LocationInput:
     cost_per_kg: Decimal | None = None
     carbon_factor: float | None = None
     active: bool = True
+    ack_minutes: int | None = strawberry.field(
+        default=None, description="THIRD_PARTY only: minutes (1-10080) to acknowledge work "
+        "offered to the location before it is re-sourced; none when omitted.")
 
 
 @strawberry.input
@@ -194,7 +203,8 @@ def _location(i: int, x: LocationInput) -> catalog.Location:
         daily_capacity=x.daily_capacity,
         cost_per_shipment=None if x.cost_per_shipment is None else str(x.cost_per_shipment),
         cost_per_kg=None if x.cost_per_kg is None else str(x.cost_per_kg),
-        carbon_factor=x.carbon_factor, active=x.active, at=["locations", str(i)])
+        carbon_factor=x.carbon_factor, active=x.active, at=["locations", str(i)],
+        ack_minutes=x.ack_minutes)
 
 
 def _sku(i: int, x: SkuInput) -> catalog.Sku:

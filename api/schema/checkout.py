@@ -1,11 +1,15 @@
-"""Checkout: placeOrder, exactly once per idempotency key."""
+"""Checkout: placeOrder, exactly once per idempotency key, and placeOrders for the feeds of
+integrations (marketplaces, ERPs, call-centre software): many orders in one request, each
+placed as placeOrder places it, on its own."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 import strawberry
 
 from api.context import Context
-from api.errors import UserError, attempt
+from api.errors import UserError, attempt, attempt_item
 from api.prometheus import count_order
 from api.schema.common import AddressInput, DeliveryMethod, ServiceLevel
 from api.schema.orders import Order
@@ -53,6 +57,36 @@ class PlaceOrderPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input(description="Orders from one feed, placed one after the other in this "
+                              "order, each in its own transaction.")
+class PlaceOrdersInput:
+    orders: list[PlaceOrderInput] = strawberry.field(
+        description="At most 500 (INPUT_LIST_TOO_LONG), each exactly as placeOrder takes it. "
+                    "A key sent twice answers the same order twice (or "
+                    "IDEMPOTENCY_KEY_MISMATCH when the inputs differ), as two placeOrder "
+                    "calls would.")
+
+
+@strawberry.type(description="What became of one order of a batch.")
+class PlaceOrderResult:
+    idempotency_key: str = strawberry.field(description="The order's key, as it was sent.")
+    order: Order | None = strawberry.field(
+        description="The order placed, or placed earlier with this key; null when refused.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why this order was refused; paths start inside its own input "
+                    "(['lines', '0', 'sku']), as placeOrder gives them.")
+
+
+@strawberry.type
+class PlaceOrdersPayload:
+    results: list[PlaceOrderResult] = strawberry.field(
+        description="One per order sent, in the same order: a refused order does not undo "
+                    "the others.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Refusals of the whole batch (FORBIDDEN, INVALID_INPUT): then no order "
+                    "was placed and results is empty.")
+
+
 def _command(x: PlaceOrderInput) -> orders.PlaceOrder:
     d = x.delivery
     return orders.PlaceOrder(
@@ -65,6 +99,22 @@ def _command(x: PlaceOrderInput) -> orders.PlaceOrder:
         currency=x.currency)
 
 
+def _placing(ctx: Context, x: PlaceOrderInput) -> Callable[[], Awaitable[orders.Order]]:
+    """The use case placing `x` for the caller, to run under `attempt`."""
+    return lambda: ctx.app.checkout.place_order(
+        _command(x), principal=ctx.principal,
+        seen_locations=lambda found: ctx.loaders.location.prime_many(found, force=True))
+
+
+async def _place_item(ctx: Context, x: PlaceOrderInput) -> PlaceOrderResult:
+    """One order of a batch, committed or refused before the next one starts."""
+    order, errs = await attempt_item(_placing(ctx, x))
+    count_order(ctx, [e.code for e in errs])
+    return PlaceOrderResult(idempotency_key=x.idempotency_key,
+                            order=Order.from_domain(order) if order else None,
+                            user_errors=errs)
+
+
 @strawberry.type
 class OrderMutation:
     @strawberry.mutation(description="Check out: validates, prices, sources and reserves "
@@ -72,9 +122,17 @@ class OrderMutation:
     async def place_order(self, info: strawberry.Info[Context, None],
                           input: PlaceOrderInput) -> PlaceOrderPayload:
         ctx = info.context
-        order, errs = await attempt(lambda: ctx.app.checkout.place_order(
-            _command(input), principal=ctx.principal,
-            seen_locations=lambda found: ctx.loaders.location.prime_many(found, force=True)))
+        order, errs = await attempt(_placing(ctx, input))
         count_order(ctx, [e.code for e in errs])
         return PlaceOrderPayload(order=Order.from_domain(order) if order else None,
                                  user_errors=errs)
+
+    @strawberry.mutation(description="Place many orders (integrations, back office): each as "
+                                     "placeOrder would, in input order, one transaction each; "
+                                     "sending the batch again places nothing new.")
+    async def place_orders(self, info: strawberry.Info[Context, None],
+                           input: PlaceOrdersInput) -> PlaceOrdersPayload:
+        # one at a time, in input order: orders of a feed compete for the same stock, and
+        # the first sent should be the first served
+        results = [await _place_item(info.context, x) for x in input.orders]
+        return PlaceOrdersPayload(results=results, user_errors=[])

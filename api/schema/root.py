@@ -18,6 +18,7 @@ from api.schema.catalog import CatalogMutation, CatalogQuery
 from api.schema.checkout import OrderMutation
 from api.schema.customers import CustomerQuery
 from api.schema.fulfillment import FulfillmentMutation, FulfillmentQuery
+from api.schema.integration import IntegrationMutation, IntegrationQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.nodes import NodeQuery
 from api.schema.operations import OperationsQuery
@@ -32,13 +33,14 @@ from api.schema.subscriptions import Subscription
 
 @strawberry.type(description="Everything a client can read.")
 class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, CustomerQuery,
-            PromiseQuery, SourcingQuery, OperationsQuery, ReturnQuery, NodeQuery):
+            PromiseQuery, SourcingQuery, OperationsQuery, ReturnQuery, NodeQuery,
+            IntegrationQuery):
     pass
 
 
 @strawberry.type(description="Everything a client can change; refusals come as userErrors.")
 class Mutation(CatalogMutation, InventoryMutation, OrderMutation, FulfillmentMutation,
-               ServiceDeskMutation, SourcingMutation, ReturnMutation):
+               ServiceDeskMutation, SourcingMutation, ReturnMutation, IntegrationMutation):
     pass
 
 

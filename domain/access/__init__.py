@@ -57,8 +57,12 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "inventory.read": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.STORE}),
     # channel availability is storefront data (SPEC §4: anonymous callers may use it)
     "availability.read": frozenset(Role),
+    # integrations place the orders of marketplaces, ERPs and call-centre software, named
+    # on the order as themselves (placedBy integration:<subject>)
     "orders.place": frozenset({Role.ANONYMOUS, Role.CUSTOMER, Role.AGENT, Role.ADMIN,
-                               Role.STORE}),
+                               Role.STORE, Role.INTEGRATION}),
+    # many orders in one request: feeds from the back office, not a storefront or a counter
+    "orders.place_batch": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION}),
     "orders.search": frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION, Role.CUSTOMER}),
     "orders.track": frozenset(Role),
     # one order by number or id: signed in; which orders, and how much of them, is
@@ -101,6 +105,10 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # store associates receive only at their own locations (require_location)
     "returns.receive": frozenset({Role.STORE, Role.AGENT, Role.ADMIN, Role.INTEGRATION}),
     "returns.refund": frozenset({Role.AGENT, Role.ADMIN}),
+    # webhook endpoints: admins all, an integration those it created (integration/services)
+    "webhooks.manage": frozenset({Role.ADMIN, Role.INTEGRATION}),
+    # events a consumer parked after its last attempt: the operator's
+    "consumers.operate": frozenset({Role.ADMIN}),
 }
 STAFF = frozenset({Role.AGENT, Role.ADMIN, Role.INTEGRATION})
 
@@ -138,6 +146,7 @@ ENTRY_POINTS: dict[str, str] = {
     "Mutation.expectIncoming": "inventory.write",
     "Mutation.receiveIncoming": "inventory.write",
     "Mutation.placeOrder": "orders.place",
+    "Mutation.placeOrders": "orders.place_batch",
     "Mutation.acceptFulfillment": "fulfillments.work",
     "Mutation.rejectFulfillment": "fulfillments.work",
     "Mutation.pickFulfillment": "fulfillments.work",
@@ -165,6 +174,17 @@ ENTRY_POINTS: dict[str, str] = {
     "Mutation.markReturnInTransit": "returns.transit",
     "Mutation.receiveReturn": "returns.receive",
     "Mutation.refundReturn": "returns.refund",
+    # integration: webhooks and parked events
+    "Query.webhookEndpoints": "webhooks.manage",
+    "Query.webhookDeliveries": "webhooks.manage",
+    "Mutation.createWebhookEndpoint": "webhooks.manage",
+    "Mutation.updateWebhookEndpoint": "webhooks.manage",
+    "Mutation.rotateWebhookSecret": "webhooks.manage",
+    "Mutation.deleteWebhookEndpoint": "webhooks.manage",
+    "Mutation.redeliverWebhooks": "webhooks.manage",
+    "Query.parkedEvents": "consumers.operate",
+    "Mutation.retryParkedEvents": "consumers.operate",
+    "Mutation.skipParkedEvents": "consumers.operate",
     "Subscription.orderEvents": "orders.follow",
     "Subscription.inventoryEvents": "inventory.read",
     "Subscription.fulfillmentEvents": "fulfillments.follow",

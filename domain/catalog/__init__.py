@@ -181,10 +181,18 @@ class Location:
     cost_per_kg: Decimal = Decimal("0.50")
     carbon_factor: float = 0.1
     active: bool = True
+    # THIRD_PARTY only: minutes its integration has to acknowledge (accept) work offered to
+    # it before the work is re-sourced; None: no limit
+    ack_minutes: int | None = None
 
     @property
     def point(self) -> GeoPoint | None:
         return self.address.point
+
+    @property
+    def offered_work(self) -> bool:
+        """Work here is offered to an integration (FULFILLMENT_ASSIGNED), which accepts it."""
+        return self.type is LocationType.THIRD_PARTY
 
     def ships(self) -> bool:
         return bool(self.capabilities & {Capability.SHIP, Capability.SHIP_FROM_STORE})
@@ -219,7 +227,7 @@ def new_location(*, code: str, name: str, type: str, address: Address,
                  time_zone: str, cutoff_time: str, processing_hours: int,
                  daily_capacity: int | None, cost_per_shipment: str | None,
                  cost_per_kg: str | None, carbon_factor: float | None, active: bool,
-                 at: list[str]) -> Location:
+                 at: list[str], ack_minutes: int | None = None) -> Location:
     """Validate one location of an upsert (`at` is its path in the input)."""
     check_code(code, what="location code", field=[*at, "code"])
     try:
@@ -246,6 +254,7 @@ def new_location(*, code: str, name: str, type: str, address: Address,
     carbon = 0.1 if carbon_factor is None else carbon_factor
     if not 0 <= carbon <= 10:
         raise errors.InvalidInput("carbonFactor must be 0-10", field=[*at, "carbonFactor"])
+    _check_ack_minutes(ack_minutes, location_type, field=[*at, "ackMinutes"])
     return Location(
         code=code, name=check_name(name, field=[*at, "name"]), type=location_type,
         address=address.validated(field=[*at, "address"]), capabilities=caps,
@@ -255,7 +264,20 @@ def new_location(*, code: str, name: str, type: str, address: Address,
         cost_per_shipment=to_amount(cost_per_shipment or "5.00",
                                     field=[*at, "costPerShipment"]),
         cost_per_kg=to_amount(cost_per_kg or "0.50", field=[*at, "costPerKg"]),
-        carbon_factor=carbon, active=active)
+        carbon_factor=carbon, active=active, ack_minutes=ack_minutes)
+
+
+MAX_ACK_MINUTES = 7 * 24 * 60
+
+
+def _check_ack_minutes(minutes: int | None, type_: LocationType, *, field: list[str]) -> None:
+    if minutes is None:
+        return
+    if not 1 <= minutes <= MAX_ACK_MINUTES:
+        raise errors.InvalidInput(f"ackMinutes must be 1-{MAX_ACK_MINUTES}", field=field)
+    if type_ is not LocationType.THIRD_PARTY:
+        raise errors.InvalidInput("ackMinutes applies to THIRD_PARTY locations only (their "
+                                  "integration acknowledges the work)", field=field)
 
 
 def _valid_time_zone(name: str) -> bool:

@@ -24,6 +24,8 @@ class CatalogReader(Protocol):
     async def locations(self, codes: Iterable[str] | None = None) -> dict[str, Location]:
         """These locations, or every location when `codes` is None."""
 
+    async def channels(self) -> list[Channel]: ...
+
 
 class UnitOfWork(Transaction, Protocol):
     @property

@@ -116,6 +116,7 @@ async def _write(tx: UnitOfWork, draft: Draft, snapshot: SourcingSnapshot, now: 
                                  reserved=lv.reserved, safety_stock=lv.safety_stock,
                                  reason="ORDER_RESERVED", at=now)
         for lv in levels])
+    orders.offer(order, order.fulfillments, locations=snapshot.locations, at=now)
     await tx.orders.add(order)
     await tx.inventory.append_ledger(
         [LedgerEntry(sku, loc, 0, n, "ORDER_RESERVED", order.number, actor, now)

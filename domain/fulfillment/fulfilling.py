@@ -213,13 +213,16 @@ class Reroute:
 
 
 def reroute(order: Order, fulfillment_id: str, plan: Reroute, *, reason: str, actor: str,
-            at: datetime, moved: bool = False) -> list[StockMove]:
+            at: datetime, moved: bool = False,
+            unacknowledged: int | None = None) -> list[StockMove]:
     """A location rejects its fulfillment (ASSIGNED or ACCEPTED, also while the order is on
     hold): it becomes REJECTED with its reason, its reservation is released and its units
     follow `plan`; whatever the plan cannot place holds the order for an agent.
 
     `moved`: an agent took the work away from the location (`rerouteFulfillment`) rather than
-    the location refusing it; the outcome is the same, the timeline says who decided.
+    the location refusing it; `unacknowledged`: the location did not accept the work within
+    its window of this many minutes (a timer decided). The outcome is the same, the timeline
+    says who decided.
 
     Returns the stock to move: the release at the rejecting location, then the reservations
     of the new work.
@@ -243,27 +246,19 @@ def reroute(order: Order, fulfillment_id: str, plan: Reroute, *, reason: str, ac
     for new in plan.fulfillments:
         moves += [StockMove(sku, new.location, 0, n, "RESOURCED")
                   for sku, n in held(new).items()]
+    told = _told(f.location, units, reason, moved=moved, unacknowledged=unacknowledged)
     nowhere = _nowhere(order)
     newly_held = bool(nowhere) and order.hold_reason is None
     if newly_held:
-        order.hold_reason = (f"{f.location} rejected: {reason}; no other location can supply "
+        order.hold_reason = (f"{told.held}; no other location can supply "
                              f"{nowhere}")[:MAX_HOLD_REASON]
     held_before = order.status
     lifecycle.settle(order)
-    if moved:
-        order.record("FULFILLMENT_REROUTED",
-                     f"Work moved away from {f.location} ({units} units): {reason}",
-                     actor=actor, at=at, before=before.value, after=F.REJECTED.value,
-                     fulfillment=f)
-    else:
-        order.record("FULFILLMENT_REJECTED",
-                     f"{f.location} rejected its fulfillment ({units} units): {reason}",
-                     actor=actor, at=at, before=before.value, after=F.REJECTED.value,
-                     fulfillment=f)
-    why = f"they were moved away from {f.location}" if moved else f"{f.location} rejected them"
+    order.record(told.type, told.message, actor=actor, at=at, before=before.value,
+                 after=F.REJECTED.value, fulfillment=f)
     for new in plan.fulfillments:
         order.record("ORDER_RESOURCED", f"{sum(held(new).values())} units re-sourced to "
-                     f"{new.location} after {why}", actor="system", at=at)
+                     f"{new.location} after {told.why}", actor="system", at=at)
         order.events.append(events.fulfillment_created(
             number=order.number, fulfillment_id=new.id, location=new.location, at=at))
     for w in plan.backorders:
@@ -279,6 +274,32 @@ def reroute(order: Order, fulfillment_id: str, plan: Reroute, *, reason: str, ac
 
 
 MAX_HOLD_REASON = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """How the timeline tells that work left its location."""
+
+    type: str  # of the entry and its event
+    message: str
+    why: str  # what re-sourced units followed: "ST-ROMA rejected them"
+    held: str  # the start of a hold reason
+
+
+def _told(location: str, units: int, reason: str, *, moved: bool,
+          unacknowledged: int | None) -> _Told:
+    if unacknowledged is not None:
+        late = f"did not accept its fulfillment within {unacknowledged} minutes"
+        return _Told("FULFILLMENT_UNACKNOWLEDGED", f"{location} {late} ({units} units)",
+                     f"{location} did not accept them within {unacknowledged} minutes",
+                     f"{location} {late}")
+    if moved:
+        return _Told("FULFILLMENT_REROUTED",
+                     f"Work moved away from {location} ({units} units): {reason}",
+                     f"they were moved away from {location}", f"{location} rejected: {reason}")
+    return _Told("FULFILLMENT_REJECTED",
+                 f"{location} rejected its fulfillment ({units} units): {reason}",
+                 f"{location} rejected them", f"{location} rejected: {reason}")
 
 
 def _nowhere(order: Order) -> str:

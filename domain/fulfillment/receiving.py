@@ -9,6 +9,7 @@ from datetime import datetime
 
 from domain import access, inventory
 from domain.access import Principal
+from domain.catalog import Location
 from domain.fulfillment import fulfilling
 from domain.fulfillment.fulfilling import StockMove
 from domain.fulfillment.ports import UnitOfWork, UnitOfWorkFactory
@@ -16,7 +17,7 @@ from domain.fulfillment.stock import apply_moves
 from domain.inventory import Incoming, InventoryLevel
 from domain.kernel import errors, events
 from domain.kernel.ports import Clock
-from domain.orders import Order
+from domain.orders import Order, offer
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +52,10 @@ async def receive_incoming(uow: UnitOfWorkFactory, incoming_id: str, *, quantity
         [level] = await apply_moves(
             tx, [StockMove(incoming.sku, incoming.location, units, 0, "RECEIVED")],
             reference=incoming.id, actor=principal.actor, at=now)
+        locations = await tx.catalog.locations([incoming.location])
         served, level = await _serve(tx, incoming, waiting, orders, level=level,
-                                     units=units, actor=principal.actor, at=now)
+                                     units=units, actor=principal.actor, at=now,
+                                     locations=locations)
         for order in {id(o): o for o, _ in served}.values():
             await tx.orders.save(order)
             tx.emit(*order.events)
@@ -66,9 +69,11 @@ async def receive_incoming(uow: UnitOfWorkFactory, incoming_id: str, *, quantity
 
 async def _serve(tx: UnitOfWork, incoming: Incoming, waiting: list[tuple[str, str]],
                  orders: dict[str, Order], *, level: InventoryLevel, units: int, actor: str,
-                 at: datetime) -> tuple[list[tuple[Order, int]], InventoryLevel]:
+                 at: datetime, locations: dict[str, Location]
+                 ) -> tuple[list[tuple[Order, int]], InventoryLevel]:
     """Allocate the received units to the waiting lines in turn, while any are left and
-    available (safety stock is kept back)."""
+    available (safety stock is kept back); new work at a THIRD_PARTY location is offered to
+    its integration."""
     served: list[tuple[Order, int]] = []
     for order_id, line_id in waiting:
         budget = min(units - sum(n for _, n in served), level.available)
@@ -79,9 +84,11 @@ async def _serve(tx: UnitOfWork, incoming: Incoming, waiting: list[tuple[str, st
         if line.backordered == 0:  # cancelled since we looked, before we locked the order
             continue
         take, promised_by = min(line.backordered, budget), line.incoming_id
+        work_id = str(uuid.uuid4())
         moves = fulfilling.allocate_backorder(
             order, line_id, units=take, location=incoming.location,
-            fulfillment_id=str(uuid.uuid4()), actor=actor, at=at)
+            fulfillment_id=work_id, actor=actor, at=at)
+        offer(order, [order.fulfillment(work_id)], locations=locations, at=at)
         [level] = await apply_moves(tx, moves, reference=order.number, actor=actor, at=at)
         # served from this receipt although promised against a later one: free that promise
         if promised_by and promised_by != incoming.id:

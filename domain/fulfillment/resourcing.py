@@ -7,7 +7,9 @@ ASSIGNED fulfillments, units only incoming stock can supply are backordered agai
 receipt, and whatever no location can supply leaves the order ON_HOLD for an agent. Statuses
 are derived by the lifecycle (`fulfilling.reroute` → `lifecycle.settle`); the ledger,
 timeline, events and the engine's decision record it. Called when a location rejects work
-(`rejectFulfillment`) and when a location goes into downtime with work it has not accepted yet.
+(`rejectFulfillment`), when a location goes into downtime with work it has not accepted yet,
+and when a THIRD_PARTY location lets its acknowledgement window pass (`acknowledgement`).
+New work at a THIRD_PARTY location is offered to its integration (FULFILLMENT_ASSIGNED).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import access, inventory
+from domain import access, inventory, orders
 from domain.access import Principal
 from domain.fulfillment import fulfilling
 from domain.fulfillment.fulfilling import Reroute, Waiting
@@ -35,6 +37,8 @@ from domain.sourcing.services import request_for, schedule_downtime
 from domain.sourcing.shipping import Downtime
 
 STALE = "stock kept changing while re-sourcing; try again"
+NOT_ACKNOWLEDGED = "NOT_ACKNOWLEDGED"  # the reason of work a location did not accept in time
+SYSTEM = "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,17 +89,58 @@ async def reroute_fulfillment(reader: Reader, uow: UnitOfWorkFactory, fulfillmen
                            clock=clock, sourcer=sourcer, moved=True, to=to)
 
 
+async def resource_unacknowledged(reader: Reader, uow: UnitOfWorkFactory,
+                                  fulfillment_id: str, *, minutes: int, since: datetime,
+                                  clock: Clock, sourcer: Sourcer) -> Resourced:
+    """The system re-sources ASSIGNED work its location did not accept within `minutes`, as
+    if the location had rejected it (reason NOT_ACKNOWLEDGED).
+
+    Refused (IllegalTransition) when the work was accepted, rejected or moved meanwhile, or
+    has not been acceptable for `minutes` since `since` (its order is on hold, or was
+    released from a hold after `since`): a location cannot accept work of a held order.
+    """
+    order = await _order_of(reader, fulfillment_id)
+    work = order.fulfillment(fulfillment_id)
+    if work.status is not FulfillmentStatus.ASSIGNED or not _acceptable_since(order, since):
+        raise errors.IllegalTransition(
+            f"fulfillment at {work.location}", current=work.status.value, target="REJECTED",
+            allowed=(), field=["fulfillmentId"],
+            why=f"only work left unaccepted for {minutes} minutes is re-sourced by the system")
+    return await _move(reader, uow, order, work, reason=NOT_ACKNOWLEDGED, actor=SYSTEM,
+                       clock=clock, sourcer=sourcer, moved=False, to=None,
+                       unacknowledged=minutes)
+
+
+def _acceptable_since(order: Order, since: datetime) -> bool:
+    """The order has not been on hold since `since` (its location could accept the work)."""
+    return order.hold_reason is None and not any(
+        t.type == "ORDER_RELEASED" and t.at >= since for t in order.timeline)
+
+
+async def _order_of(reader: Reader, fulfillment_id: str) -> Order:
+    order = await reader.order_by_fulfillment(fulfillment_id)
+    if order is None:
+        raise errors.NotFound(f"no fulfillment {fulfillment_id}", field=["fulfillmentId"])
+    return order
+
+
 async def _resource(reader: Reader, uow: UnitOfWorkFactory, fulfillment_id: str, *,
                     reason: str, principal: Principal, clock: Clock, sourcer: Sourcer,
                     moved: bool, to: str | None) -> Resourced:
     """`moved`: an agent moves the work (rather than its location or downtime rejecting it);
     `to`: the one location that must take all of it."""
     reason = inventory.check_reason(reason, field=["reason"])
-    order = await reader.order_by_fulfillment(fulfillment_id)
-    if order is None:
-        raise errors.NotFound(f"no fulfillment {fulfillment_id}", field=["fulfillmentId"])
+    order = await _order_of(reader, fulfillment_id)
     work = order.fulfillment(fulfillment_id)
     access.require_location(principal, work.location, field=["fulfillmentId"])
+    return await _move(reader, uow, order, work, reason=reason, actor=principal.actor,
+                       clock=clock, sourcer=sourcer, moved=moved, to=to)
+
+
+async def _move(reader: Reader, uow: UnitOfWorkFactory, order: Order, work: Fulfillment, *,
+                reason: str, actor: str, clock: Clock, sourcer: Sourcer, moved: bool,
+                to: str | None, unacknowledged: int | None = None) -> Resourced:
+    """Plan on a fresh snapshot, then write it all in one transaction (or `Stale`)."""
     _check_state(order, work)
     now = clock.now()
     snapshot = await reader.sourcing_snapshot(
@@ -104,8 +149,8 @@ async def _resource(reader: Reader, uow: UnitOfWorkFactory, fulfillment_id: str,
         _check_target(snapshot, order, work, to)
     replan = _replan(snapshot, order, work, now=now, sourcer=sourcer, to=to)
     async with uow() as tx:
-        done = await _apply(tx, work, replan, snapshot, reason=reason, now=now,
-                            actor=principal.actor, moved=moved)
+        done = await _apply(tx, work, replan, snapshot, reason=reason, now=now, actor=actor,
+                            moved=moved, unacknowledged=unacknowledged)
         await tx.commit()
         return done
 
@@ -195,7 +240,8 @@ def _demands(snapshot: SourcingSnapshot, order: Order,
 
 async def _apply(tx: UnitOfWork, work: Fulfillment, replan: _Replan,
                  snapshot: SourcingSnapshot, *, reason: str, now: datetime,
-                 actor: str, moved: bool = False) -> Resourced:
+                 actor: str, moved: bool = False, unacknowledged: int | None = None
+                 ) -> Resourced:
     """Every write of a re-sourcing; `Stale` when the order or stock moved since the plan was
     made (the transaction is left unwritten and the retry layer plans again)."""
     order = await tx.orders.get(fulfillment_id=work.id)  # locked until commit
@@ -203,12 +249,14 @@ async def _apply(tx: UnitOfWork, work: Fulfillment, replan: _Replan,
         raise errors.NotFound(f"no fulfillment {work.id}", field=["fulfillmentId"])
     locked = order.fulfillment(work.id)
     if (locked.status is not work.status or locked.lines != work.lines
-            or _refused(order, locked) != replan.refused):
+            or _refused(order, locked) != replan.refused
+            or (unacknowledged is not None and order.hold_reason is not None)):
         _check_state(order, locked)
         raise Stale(STALE)
     plan = _reroute(order, work, replan)
     moves = fulfilling.reroute(order, work.id, plan, reason=reason, actor=actor, at=now,
-                               moved=moved)
+                               moved=moved, unacknowledged=unacknowledged)
+    orders.offer(order, plan.fulfillments, locations=snapshot.locations, at=now)
     # the rejecting location's reservation must be there; the new ones may have been taken
     await apply_moves(tx, [m for m in moves if m.reserved < 0], reference=order.number,
                       actor=actor, at=now)

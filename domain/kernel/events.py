@@ -8,6 +8,10 @@ from typing import Any
 
 ORDERS_STREAM = "orders"
 INVENTORY_STREAM = "inventory"
+# Every event is also appended to "$all", after its own streams: one log of everything, numbered
+# in commit order, that durable consumers read (persistence/consumers.py). No subscription
+# follows it.
+ALL_STREAM = "$all"
 
 
 def order_stream(number: str) -> str:

@@ -9,6 +9,7 @@ May use: kernel, catalog.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -244,6 +245,22 @@ class Order:
             type=type_, number=self.number, status=self.status.value, at=at,
             fulfillment=(fulfillment.id, fulfillment.location, fulfillment.status.value)
             if fulfillment else None))
+
+
+def offer(order: Order, work: Iterable[Fulfillment], *, locations: Mapping[str, Location],
+          at: datetime) -> None:
+    """New work at THIRD_PARTY locations is offered to their integration: a
+    FULFILLMENT_ASSIGNED entry and event (on the location's stream too) for each, naming the
+    time it has to accept the work when the location has an acknowledgement window."""
+    for f in work:
+        where = locations.get(f.location)
+        if where is None or not where.offered_work:
+            continue
+        units = sum(fl.quantity for fl in f.lines)
+        within = (f"; to be accepted within {where.ack_minutes} minutes"
+                  if where.ack_minutes else "")
+        order.record("FULFILLMENT_ASSIGNED", f"Work offered to {f.location} ({units} units)"
+                     f"{within}", actor="system", at=at, after=f.status.value, fulfillment=f)
 
 
 def check_email(email: str, *, field: list[str]) -> str:

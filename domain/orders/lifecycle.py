@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.kernel import errors
 from domain.orders import DeliveryMethod, Fulfillment, Order, OrderLine
@@ -256,6 +257,8 @@ def settle(order: Order) -> tuple[O, O]:
     total = sum(units.values(), LineUnits(0))
     before = order.status
     after = derive_order_status(total, on_hold=order.hold_reason is not None)
+    if before is O.COMPLETED and after is O.DELIVERED:
+        after = before  # completion is a fact of time, not of units: it stays
     if after != before:
         if after in _RETURNED and after not in ORDER_TRANSITIONS[before]:
             # a line may be returned once its own parcel is delivered; when the last parcel
@@ -268,6 +271,15 @@ def settle(order: Order) -> tuple[O, O]:
 
 
 _RETURNED = (O.PARTIALLY_RETURNED, O.RETURNED)
+
+
+def complete(order: Order, message: str, *, actor: str, at: datetime) -> None:
+    """DELIVERED → COMPLETED (nothing more is expected of the order), with ORDER_COMPLETED;
+    IllegalTransition from any other status."""
+    check_order(order, O.COMPLETED, why="only a delivered order is completed")
+    before, order.status = order.status, O.COMPLETED
+    order.record("ORDER_COMPLETED", message, actor=actor, at=at, before=before.value,
+                 after=order.status.value, public="Your order is complete. Thank you!")
 
 
 def check_line(order: Order, line: OrderLine, target: L) -> None:

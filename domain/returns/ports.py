@@ -3,8 +3,9 @@ against, and the payment provider money goes back through."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from domain.catalog.ports import CatalogReader
@@ -12,6 +13,7 @@ from domain.checkout.ports import UnitOfWork as CheckoutUnitOfWork
 from domain.kernel.money import Money
 from domain.orders.ports import OrderReader
 from domain.returns import Return
+from domain.returns.status import ReturnStatus
 from domain.sourcing.ports import SnapshotReader
 
 
@@ -43,6 +45,14 @@ class PaymentGateway(Protocol):
 class Reader(CatalogReader, OrderReader, SnapshotReader, Protocol):
     async def returns_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Return]]:
         """Every return of these orders, by order id."""
+
+    async def completable_orders(self, delivered_before: Mapping[str, datetime], *,
+                                 open_returns: Collection[ReturnStatus], limit: int
+                                 ) -> list[str]:
+        """Ids of DELIVERED orders of each channel of `delivered_before` whose every delivered
+        fulfillment arrived before that channel's time (one without a delivery time counts
+        from the order's placement), with no return in `open_returns`; the oldest last
+        delivery first (then by id), at most `limit`."""
 
 
 class UnitOfWork(CheckoutUnitOfWork, Protocol):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domain import access, returns, service_desk
+from domain import access, orders, returns, service_desk
 from domain.access import Principal, Role
 from domain.catalog import Location, Sku
 from domain.checkout import ordering
@@ -216,6 +216,7 @@ async def _reserve_replacement(tx: UnitOfWork, order: Order, ret: Return,
                                  reason="ORDER_RESERVED", at=now) for lv in levels])
     rep.record("REPLACEMENT_FOR", f"Replacement for return {ret.number} of order "
                f"{order.number}, free of charge", actor="system", at=now)
+    orders.offer(rep, rep.fulfillments, locations=snapshot.locations, at=now)
     if not (policy.vip_exchange_ships_at_once and OrderTag.VIP in order.tags):
         service_desk.hold(rep, reason=_awaiting(ret), actor="system", at=now)
     await tx.orders.add(rep)

@@ -42,6 +42,8 @@ AUTH_CODES = {"FORBIDDEN", "UNAUTHENTICATED"}
 DESTINATION = ('{line1: "Via Nazionale 10", city: "Roma", postalCode: "00184", country: "IT", '
                'latitude: 41.9, longitude: 12.49}')
 LINE = '[{sku: "TSHIRT-BLU-M", quantity: 1}]'
+WEBHOOKS = frozenset({"integration", "admin"})
+NO_ENDPOINT = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass
@@ -102,6 +104,12 @@ def _place_input(_w: World, role: str) -> dict[str, Any]:
     return {"input": placing(f"matrix-place-{role}")}
 
 
+def _place_many_input(_w: World, role: str) -> dict[str, Any]:
+    from tests.api.test_place_order import order_input as placing
+
+    return {"input": {"orders": [placing(f"matrix-batch-{role}")]}}
+
+
 QUERIES: dict[str, Case] = {
     "locations": Case("{ locations { code } }", none, EVERYONE),
     "skus": Case("{ skus(first: 2) { totalCount } }", none, EVERYONE),
@@ -137,6 +145,11 @@ QUERIES: dict[str, Case] = {
         "query($n: String!) { returnEligibility(orderNumber: $n) { orderNumber } }",
         lambda w, _r: {"n": w.delivered}, DESK | {"ada"},
         hidden=frozenset({"bob", "anonymous"})),  # a guest proves it with the order's email
+    "webhookEndpoints": Case("{ webhookEndpoints { id } }", none, WEBHOOKS),
+    "webhookDeliveries": Case(
+        "query($id: ID!) { webhookDeliveries(endpointId: $id) { totalCount } }",
+        lambda _w, _r: {"id": NO_ENDPOINT}, WEBHOOKS, hidden=WEBHOOKS),  # not theirs: none
+    "parkedEvents": Case("{ parkedEvents { totalCount } }", none, frozenset({"admin"})),
 }
 
 WORKERS = STAFF - {"agent"} | ROMA
@@ -160,7 +173,11 @@ MUTATIONS: dict[str, Case] = {
     "receiveIncoming": Case(mutation("receiveIncoming", "ReceiveIncomingInput"),
                             lambda w, _r: {"input": {"incomingId": w.incoming_id}}, WORKERS),
     "placeOrder": Case(mutation("placeOrder", "PlaceOrderInput"), _place_input,
-                       EVERYONE - {"bob", "integration"}),  # bob: not for ada's email
+                       EVERYONE - {"bob"}),  # bob: not for ada's email
+    # each order's own refusals are inside its result: codes_in reads them too
+    "placeOrders": Case(mutation("placeOrders", "PlaceOrdersInput",
+                                 "results { userErrors { code } } userErrors { code }"),
+                        _place_many_input, STAFF),
     "acceptFulfillment": Case(mutation("acceptFulfillment", "FulfillmentActionInput"),
                               fulfillment(), WORKERS),
     "rejectFulfillment": Case(mutation("rejectFulfillment", "RejectFulfillmentInput"),
@@ -215,6 +232,23 @@ MUTATIONS: dict[str, Case] = {
             "input": {"location": "ST-ROMA", "startsAt": "2031-01-01T00:00:00+00:00",
                       "endsAt": "2031-01-02T00:00:00+00:00", "reason": "INVENTORY_COUNT"}},
         WORKERS),
+    "createWebhookEndpoint": Case(
+        mutation("createWebhookEndpoint", "CreateWebhookEndpointInput"),
+        lambda _w, role: {"input": {"url": f"http://127.0.0.1:9/{role}"}}, WEBHOOKS),
+    **{name: Case(mutation(name, kind), lambda _w, _r: {"input": {"id": NO_ENDPOINT}}, WEBHOOKS,
+                  hidden=WEBHOOKS)
+       for name, kind in (("updateWebhookEndpoint", "UpdateWebhookEndpointInput"),
+                          ("rotateWebhookSecret", "WebhookEndpointActionInput"),
+                          ("deleteWebhookEndpoint", "WebhookEndpointActionInput"))},
+    "redeliverWebhooks": Case(mutation("redeliverWebhooks", "RedeliverWebhooksInput"),
+                              lambda _w, _r: {"input": {"endpointId": NO_ENDPOINT,
+                                                        "deliveryIds": []}}, WEBHOOKS,
+                              hidden=WEBHOOKS),
+    **{name: Case(mutation(name, kind), lambda _w, _r: {"input": {"consumer": "webhooks",
+                                                                   "ids": []}},
+                  frozenset({"admin"}))
+       for name, kind in (("retryParkedEvents", "RetryParkedEventsInput"),
+                          ("skipParkedEvents", "SkipParkedEventsInput"))},
 }
 
 SUBSCRIPTIONS: dict[str, Case] = {
@@ -274,11 +308,13 @@ async def fingerprint(db: Database) -> dict[str, list[str]]:
 
 
 def codes_in(result: dict[str, Any]) -> set[str]:
-    """Every error code in an answer: top-level errors and payloads' userErrors."""
+    """Every error code in an answer: top-level errors, payloads' userErrors and those of each
+    item of a batch (placeOrders' results)."""
     found = {(e.get("extensions") or {}).get("code") for e in result.get("errors") or []}
     for payload in (result.get("data") or {}).values():
         if isinstance(payload, dict):
-            found |= {e["code"] for e in payload.get("userErrors") or []}
+            for answer in [payload, *(payload.get("results") or [])]:
+                found |= {e["code"] for e in answer.get("userErrors") or []}
     return found
 
 

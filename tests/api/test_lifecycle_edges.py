@@ -49,7 +49,7 @@ async def test_duplicate_and_out_of_order_carrier_scans(network, tokens, db_url)
     delivered = {"status": "DELIVERED", "at": "2030-01-03T11:20:00+01:00"}
 
     first = await step(network, "recordTrackingEvent", fid, carrier, **delivered)
-    outbox = await rows(db_url, "SELECT COUNT(*) FROM outbox")
+    outbox = await rows(db_url, "SELECT COUNT(*) FROM outbox WHERE stream != '$all'")
     again = await step(network, "recordTrackingEvent", fid, carrier,
                        **{**delivered, "at": "2030-01-03T10:20:00Z"})  # the same instant
     late = await step(network, "recordTrackingEvent", fid, carrier, status="IN_TRANSIT",
@@ -63,7 +63,8 @@ async def test_duplicate_and_out_of_order_carrier_scans(network, tokens, db_url)
     assert scans == [("IN_TRANSIT",), ("DELIVERED",)]
     # the duplicate wrote nothing; the late scan one event, on the order's, the orders' and
     # the location's streams
-    assert (await rows(db_url, "SELECT COUNT(*) FROM outbox"))[0][0] == outbox[0][0] + 3
+    assert (await rows(db_url, "SELECT COUNT(*) FROM outbox WHERE stream != '$all'")
+            )[0][0] == outbox[0][0] + 3
     got = await order(network, number, tokens["agent"])
     assert got["timeline"][-1]["message"] == (
         "BRT scan IN_TRANSIT (2030-01-02T17:00:00+00:00); received after a newer scan, "

@@ -240,7 +240,7 @@ async def test_resuming_past_retention_requires_a_resync(live, tokens, contract,
     await seed_contract_network(live.api, tokens)  # inventory 1-3, now
     clock.current += timedelta(days=8)
     await _adjust(live.api, tokens, 1)  # inventory 4, eight days later
-    assert await live.app.state.realtime.prune_once() == 3 + 2  # and 2 on the catalog stream
+    assert await live.app.state.realtime.prune_once() == 2 * (3 + 2)  # 2 catalog, and $all
     for after in ("0", "2", "5"):
         error = await refusal(live.ws_url, tokens["integration"], ops["InventoryEvents"],
                               {"after": after})

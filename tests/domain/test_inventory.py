@@ -290,8 +290,8 @@ def test_anonymous_caller_is_unauthenticated_for_a_protected_capability() -> Non
 
 @pytest.mark.parametrize(("role", "capability"), [
     (Role.CUSTOMER, "catalog.write"), (Role.STORE, "orders.search"),
-    (Role.AGENT, "inventory.write"), (Role.INTEGRATION, "orders.place"),
-    (Role.ADMIN, "no.such.capability"),
+    (Role.AGENT, "inventory.write"), (Role.STORE, "orders.place_batch"),
+    (Role.CUSTOMER, "orders.place_batch"), (Role.ADMIN, "no.such.capability"),
 ])
 def test_signed_in_caller_with_the_wrong_role_is_forbidden(role: Role, capability: str) -> None:
     with pytest.raises(errors.Forbidden):
@@ -301,6 +301,7 @@ def test_signed_in_caller_with_the_wrong_role_is_forbidden(role: Role, capabilit
 @pytest.mark.parametrize(("role", "capability"), [
     (Role.ANONYMOUS, "orders.place"), (Role.ANONYMOUS, "orders.track"),
     (Role.INTEGRATION, "catalog.write"), (Role.STORE, "inventory.write"),
+    (Role.INTEGRATION, "orders.place"), (Role.INTEGRATION, "orders.place_batch"),
 ])
 def test_allowed_role_passes(role: Role, capability: str) -> None:
     assert access.require(Principal(role, "someone"), capability) is None

@@ -10,7 +10,7 @@ import pytest
 from domain.fulfillment import fulfilling
 from domain.kernel import errors
 from domain.orders import DeliveryMethod as M
-from domain.orders import Fulfillment, FulfillmentLine, lifecycle
+from domain.orders import Fulfillment, FulfillmentLine, Order, lifecycle
 from domain.orders import FulfillmentStatus as F
 from domain.orders import LineStatus as L
 from domain.orders import OrderStatus as O
@@ -364,3 +364,26 @@ def test_work_past_acceptance_cannot_be_rejected_and_nothing_changes(start):
                            actor="s", at=o.placed_at)
 
     assert o == before
+
+
+def _delivered() -> Order:
+    o = order(lines={"A": 2}, fulfillments=[("W", {"A": 2})], status=O.DELIVERED)
+    o.fulfillments[0].status = F.DELIVERED
+    for line in o.lines:
+        line.status = L.DELIVERED
+    return o
+
+
+def test_only_a_delivered_order_is_completed_and_completion_stays():
+    o = _delivered()
+    lifecycle.complete(o, "window closed", actor="system", at=o.placed_at)
+    assert (o.status, o.timeline[-1].type, o.events[-1].type) == (
+        O.COMPLETED, "ORDER_COMPLETED", "ORDER_COMPLETED")
+    # its units still say DELIVERED: completion is not undone by deriving statuses again
+    assert lifecycle.settle(o) == (O.COMPLETED, O.COMPLETED)
+    with pytest.raises(errors.IllegalTransition):
+        lifecycle.complete(o, "again", actor="system", at=o.placed_at)
+    shipped = order(lines={"A": 1}, fulfillments=[("W", {"A": 1})], status=O.SHIPPED)
+    with pytest.raises(errors.IllegalTransition) as refused:
+        lifecycle.complete(shipped, "early", actor="system", at=shipped.placed_at)
+    assert (refused.value.current, shipped.status, shipped.timeline) == ("SHIPPED", O.SHIPPED, [])

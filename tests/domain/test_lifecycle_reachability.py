@@ -46,6 +46,7 @@ def _operations(o: Order) -> list:
                 actor="s", at=later(1)))
     ops.append(lambda x: service_desk.hold(x, reason="R", actor="a", at=later(1)))
     ops.append(lambda x: service_desk.release_hold(x, reason=None, actor="a", at=later(1)))
+    ops.append(lambda x: lifecycle.complete(x, "window closed", actor="system", at=later(1)))
     return ops
 
 
@@ -112,4 +113,4 @@ def test_the_walks_reach_every_order_status_of_this_issue():
     reached = set()
     for name in STARTS:
         reached |= {after for _, after in _explored(name)[1]}
-    assert reached == set(O) - {O.COMPLETED, O.PARTIALLY_RETURNED, O.RETURNED}
+    assert reached == set(O) - {O.PARTIALLY_RETURNED, O.RETURNED}

@@ -72,7 +72,7 @@ async def test_pruning_deletes_what_was_written_before_the_cutoff_in_batches(db)
     clock.current = AT + timedelta(days=8)
     await _write(db, clock, [("D", ("a",))])
     outbox = SqlOutbox(db)
-    assert await outbox.prune(before=AT + timedelta(days=1), batch=2) == 4
+    assert await outbox.prune(before=AT + timedelta(days=1), batch=2) == 7  # 4 + 3 on $all
     assert [e.type for e in await outbox.read("a", after=0, limit=10)] == ["D"]
     assert await outbox.bounds("a") == (4, 4)
     assert await outbox.bounds("b") == (None, 1)  # emptied, but its numbering goes on
@@ -83,7 +83,7 @@ async def test_the_commit_hook_hears_each_streams_last_sequence_after_commit(db)
     heard: list[dict[str, int]] = []
     await _write(db, FixedClock(AT), [("A", ("a", "all")), ("B", ("a",))], [("C", ("all",))],
                  on_commit=heard.append)
-    assert heard == [{"a": 2, "all": 1}, {"all": 2}]
+    assert heard == [{"a": 2, "all": 1, "$all": 2}, {"all": 2, "$all": 3}]  # $all: every event
 
 
 async def test_the_commit_hook_is_not_told_of_rollbacks_or_of_commits_without_events(db):
@@ -103,4 +103,4 @@ async def test_a_failing_commit_hook_does_not_undo_the_commit(db, caplog):
     with caplog.at_level(logging.ERROR, logger="persistence.uow"):
         await _write(db, FixedClock(AT), [("A", ("a",))], on_commit=broken)
     assert [e.type for e in await SqlOutbox(db).read("a", after=0, limit=10)] == ["A"]
-    assert "commit hook failed for ['a']" in caplog.text
+    assert "commit hook failed for ['$all', 'a']" in caplog.text

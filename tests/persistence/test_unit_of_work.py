@@ -59,6 +59,7 @@ async def test_committed_events_are_numbered_per_stream_in_order(db_url):
         rows = await _rows(db, "SELECT stream, sequence, type, payload FROM outbox "
                                "ORDER BY stream, sequence")
         assert [(r[0], r[1], r[2]) for r in rows] == [
+            ("$all", 1, "A"), ("$all", 2, "B"), ("$all", 3, "C"),  # every event, in order
             ("all", 1, "A"), ("all", 2, "B"), ("all", 3, "C"),
             ("s1", 1, "A"), ("s1", 2, "B"), ("s2", 1, "C")]
         assert json.loads(rows[0][3]) == {"t": "A"}

@@ -53,7 +53,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -61,14 +61,16 @@ from typing import Any, NamedTuple, Self
 
 import domain.ports
 from domain.catalog import DEFAULT_CHANNELS, Channel, KitComponent, Location, Sku
+from domain.fulfillment.ports import OfferedWork
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
 from domain.inventory.ports import Change, LevelKey, Want
 from domain.kernel import events
 from domain.kernel.money import Money
 from domain.kernel.ports import Clock, IdempotencyRecord
 from domain.kernel.streams import StoredEvent
-from domain.orders import FulfillmentStatus, Order
+from domain.orders import FulfillmentStatus, Order, OrderStatus
 from domain.returns import Return
+from domain.returns.status import ReturnStatus
 from domain.sourcing import Decision
 from domain.sourcing import policy as policies
 from domain.sourcing.policy import ANY_CHANNEL, BUILT_IN, SourcingPolicy
@@ -940,6 +942,27 @@ class MemoryReader:
                  if f.location == location and f.status in statuses]
         return [i for _, i in sorted(found)]
 
+    async def unacknowledged_work(self, created_before: Mapping[str, datetime], *,
+                                  limit: int) -> list[OfferedWork]:
+        """ASSIGNED work made before its location's time, its order neither on hold nor
+        released since then; oldest first."""
+        t = await self._tables()
+        found = []
+        for stored in t.orders.values():
+            o = stored.order
+            if o.hold_reason is not None:
+                continue
+            for f in o.fulfillments:
+                before = created_before.get(f.location)
+                if (before is None or f.status is not FulfillmentStatus.ASSIGNED
+                        or not stored.created[f.id] < before
+                        or any(e.type == "ORDER_RELEASED" and e.at >= before
+                               for e in o.timeline)):
+                    continue
+                found.append(OfferedWork(f.id, o.id, f.location, stored.created[f.id]))
+        found.sort(key=lambda w: (w.created_at, w.fulfillment_id))
+        return found[:max(limit, 0)]
+
     # --- sourcing -----------------------------------------------------------------------------
     async def downtime(self, location: str, *, now: datetime) -> list[Downtime]:
         return (await self._tables()).downtime_at([location], now).get(location, [])
@@ -965,6 +988,25 @@ class MemoryReader:
     async def returns_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Return]]:
         t = await self._tables()
         return {i: found for i in sorted(set(order_ids)) if (found := t.returns_of(i))}
+
+    async def completable_orders(self, delivered_before: Mapping[str, datetime], *,
+                                 open_returns: Collection[ReturnStatus], limit: int
+                                 ) -> list[str]:
+        """DELIVERED orders whose last delivery is older than their channel's time, with no
+        open return; the oldest last delivery first."""
+        t = await self._tables()
+        busy = {r.order_id for r in t.returns.values() if r.status in open_returns}
+        found = []
+        for stored in t.orders.values():
+            o = stored.order
+            before = delivered_before.get(o.channel)
+            arrived = [f.delivered_at or o.placed_at for f in o.fulfillments
+                       if f.status is FulfillmentStatus.DELIVERED]
+            if (before is None or o.status is not OrderStatus.DELIVERED or not arrived
+                    or o.id in busy or not max(arrived) < before):
+                continue
+            found.append((max(arrived), o.id))
+        return [order_id for _, order_id in sorted(found)[:max(limit, 0)]]
 
     async def return_by_number(self, number: str) -> Return | None:
         t = await self._tables()

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from domain.catalog import DEFAULT_CHANNELS, Capability, LocationType
+from domain.fulfillment.ports import OfferedWork
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
 from domain.kernel import events
 from domain.kernel.money import Money
@@ -724,6 +725,52 @@ async def test_fulfillments_at_a_location_in_these_statuses_oldest_first(store):
     assert await store.reader.fulfillments_at("ST-C", open_) == []
 
 
+async def test_unacknowledged_work_is_assigned_work_older_than_its_locations_time(store):
+    await seed(store)
+    a_late, b_late = NOW - timedelta(minutes=30), NOW - timedelta(minutes=10)
+    old = an_order("PR-900001", placed_at=NOW - timedelta(minutes=60))
+    young = an_order("PR-900002", placed_at=NOW - timedelta(minutes=20))  # young for WH-A
+    at_b = an_order("PR-900003", placed_at=NOW - timedelta(minutes=20), work=[("WH-B", {TEE: 2})])
+    accepted = an_order("PR-900004", placed_at=NOW - timedelta(minutes=70))
+    accepted.fulfillments[0].status = FulfillmentStatus.ACCEPTED
+    held = an_order("PR-900005", placed_at=NOW - timedelta(minutes=80))
+    held.hold_reason = "fraud check"
+    released_now = an_order("PR-900006", placed_at=NOW - timedelta(minutes=90))
+    released_before = an_order("PR-900007", placed_at=NOW - timedelta(minutes=95))
+    for order, minutes in ((released_now, 30), (released_before, 31)):
+        order.timeline.append(TimelineEntry(NOW - timedelta(minutes=minutes), "ORDER_RELEASED",
+                                            "Hold released", "agent:x"))
+    elsewhere = an_order("PR-900008", placed_at=NOW - timedelta(hours=9),
+                         work=[("ST-C", {TEE: 2})])
+    await add_orders(store, old, young, at_b, accepted, held, released_now, released_before,
+                     elsewhere)
+
+    got = await store.reader.unacknowledged_work({"WH-A": a_late, "WH-B": b_late}, limit=10)
+
+    assert got == [OfferedWork(o.fulfillments[0].id, o.id, o.fulfillments[0].location,
+                               o.placed_at) for o in (released_before, old, at_b)]
+    assert await store.reader.unacknowledged_work({"WH-A": a_late, "WH-B": b_late},
+                                                  limit=1) == got[:1]
+    assert await store.reader.unacknowledged_work({}, limit=10) == []
+
+    async def resource_old(tx: Any) -> None:  # work made by a save is as old as that save
+        order = await tx.orders.get(number="PR-900001")
+        order.fulfillments[0].status = FulfillmentStatus.REJECTED
+        order.fulfillments.append(Fulfillment(str(uuid.uuid4()), "WH-B",
+                                              FulfillmentStatus.ASSIGNED,
+                                              [FulfillmentLine(order.lines[0].id, TEE, 2, 2)]))
+        await tx.orders.save(order)
+
+    await in_tx(store, resource_old)
+    assert await store.reader.unacknowledged_work({"WH-A": a_late, "WH-B": b_late},
+                                                  limit=10) == got[:1] + got[2:]
+    store.clock.current = NOW + timedelta(minutes=1)
+    assert [w.fulfillment_id for w in await store.reader.unacknowledged_work(
+        {"WH-A": a_late, "WH-B": NOW + timedelta(seconds=1)}, limit=10)] == [
+        released_before.fulfillments[0].id, at_b.fulfillments[0].id,
+        (await store.reader.order_by_number("PR-900001")).fulfillments[1].id]
+
+
 # --- idempotency -------------------------------------------------------------------------------
 
 async def test_claiming_a_taken_key_answers_with_the_record_that_holds_it(store):
@@ -985,6 +1032,53 @@ async def test_a_return_is_saved_by_the_transaction_that_read_it(store):
     await in_tx(store, lambda tx: tx.returns.add(ret))
     with pytest.raises(KeyError):
         await in_tx(store, lambda tx: tx.returns.save(ret))
+
+
+async def test_completable_orders_are_delivered_long_enough_ago_with_no_open_return(store):
+    await seed(store)
+
+    def delivered(number: str, *arrived: datetime | None, channel: str = "web",
+                  placed_at: datetime = NOW - timedelta(days=60)) -> Order:
+        order = an_order(number, placed_at=placed_at,
+                         work=[("WH-A", {TEE: 1}) for _ in arrived])
+        order.channel, order.status = channel, OrderStatus.DELIVERED
+        for f, at_ in zip(order.fulfillments, arrived, strict=True):
+            f.status, f.delivered_at = FulfillmentStatus.DELIVERED, at_
+        return order
+
+    web, shop = NOW - timedelta(days=30), NOW - timedelta(days=10)
+    first = delivered("PR-900001", NOW - timedelta(days=40))
+    recent_too = delivered("PR-900002", NOW - timedelta(days=45), NOW - timedelta(days=5))
+    no_time = delivered("PR-900003", None, placed_at=NOW - timedelta(days=50))
+    shipped = delivered("PR-900004", NOW - timedelta(days=40))
+    shipped.status = OrderStatus.SHIPPED
+    returning = delivered("PR-900005", NOW - timedelta(days=41))
+    rejected = delivered("PR-900006", NOW - timedelta(days=42))
+    in_store = delivered("PR-900007", NOW - timedelta(days=12), channel="store")
+    other = delivered("PR-900008", NOW - timedelta(days=90), channel="call_center")
+    undelivered = delivered("PR-900009", NOW - timedelta(days=80))
+    undelivered.fulfillments[0].status = FulfillmentStatus.CANCELLED
+    await add_orders(store, first, recent_too, no_time, shipped, returning, rejected, in_store,
+                     other, undelivered)
+    rejected_return = replace(a_return(rejected, "RMA-6"), status=ReturnStatus.REJECTED)
+
+    async def add_returns(tx: Any) -> None:
+        await tx.returns.add(a_return(returning, "RMA-5"))  # REQUESTED
+        await tx.returns.add(rejected_return)
+
+    await in_tx(store, add_returns)
+    before = {"web": web, "store": shop}
+    open_ = frozenset({ReturnStatus.REQUESTED, ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT,
+                       ReturnStatus.RECEIVED})
+
+    got = await store.reader.completable_orders(before, open_returns=open_, limit=10)
+
+    assert got == [no_time.id, rejected.id, first.id, in_store.id]
+    assert await store.reader.completable_orders(before, open_returns=open_, limit=2) == got[:2]
+    assert await store.reader.completable_orders(
+        before, open_returns=open_ - {ReturnStatus.REQUESTED}, limit=10) == [
+        no_time.id, rejected.id, returning.id, first.id, in_store.id]
+    assert await store.reader.completable_orders({}, open_returns=open_, limit=10) == []
 
 
 # --- the unit of work --------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""`promessa worker`: the durable outbox consumers and the timers, without the API.
+
+Any number of workers (and `serve` processes with consumers on) may run against one
+PostgreSQL database: jobs are leased, so each event is handled by one process at a time, and a
+killed worker's leases expire for another to take over. With `--port` the worker answers
+/healthz and /metrics (its own counters, and every consumer's lag read from the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from api import bootstrap
+from api.clock import SystemClock
+from api.integration.timers import Timers
+from api.prometheus import Metrics, metrics_endpoint
+from api.settings import Settings
+from persistence.consumers import SqlConsumers
+
+log = logging.getLogger("promessa.worker")
+
+
+async def run(settings: Settings, *, host: str = "127.0.0.1", port: int | None = None) -> None:
+    clock, metrics = SystemClock(), Metrics()
+    db, deps = await bootstrap.open_dependencies(settings, clock=clock, metrics=metrics)
+    consumers = bootstrap.open_consumers(settings, db, clock=clock, metrics=metrics,
+                                         deps=deps)
+    timers = Timers(deps.app)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    server = None
+    try:
+        await consumers.start()
+        await timers.start()
+        log.info("worker running consumers: %s", ", ".join(consumers.names))
+        if port is not None:
+            server = _server(settings, metrics, db, deps, consumers.names, host, port)
+            asyncio.create_task(server.serve())
+        await stop.wait()
+    finally:
+        if server is not None:
+            server.should_exit = True
+        await timers.stop()
+        await consumers.stop()
+        await db.dispose()
+
+
+def _server(settings, metrics, db, deps, names, host: str, port: int):  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "consumers": names})
+
+    app = Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics_endpoint)])
+    app.state.settings, app.state.metrics, app.state.db, app.state.deps = (
+        settings, metrics, db, deps)
+    app.state.consumer_store, app.state.consumer_names = SqlConsumers(db), names
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                         lifespan="off", access_log=False))
