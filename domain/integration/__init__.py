@@ -32,8 +32,11 @@ _NAMED = (
     "INVENTORY_CHANGED", "INCOMING_EXPECTED", "INCOMING_RECEIVED",
     "LOCATIONS_UPSERTED", "SKUS_UPSERTED", "SOURCING_POLICY_SAVED", "DOWNTIME_SCHEDULED",
 )
+# The payment events of the contract (../shared/contract-next/payments.graphql): endpoints may
+# subscribe to them now; they are written once payments are built (issue 14).
+_PAYMENTS = ("PAYMENT_CAPTURED", "PAYMENT_VOIDED", "PAYMENT_REFUNDED", "PAYMENT_FAILED")
 EVENT_TYPES: frozenset[str] = frozenset(
-    (*_NAMED,
+    (*_NAMED, *_PAYMENTS,
      *(f"FULFILLMENT_{s.value}" for s in FulfillmentStatus),
      *(f"TRACKING_{s.value}" for s in TrackingStatus),
      *(f"RETURN_{s.value}" for s in ReturnStatus)))
