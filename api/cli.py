@@ -124,7 +124,7 @@ def cmd_token(args: argparse.Namespace) -> int:
               "or days with m, h or d (90s, 15m, 2h, 30d)", file=sys.stderr)
         return 2
     print(issue_token(role=args.role, email=args.email, locations=locations,
-                      secret=settings.jwt_secret, ttl_seconds=ttl))
+                      subject=args.subject, secret=settings.jwt_secret, ttl_seconds=ttl))
     return 0
 
 
@@ -165,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", required=True)
     token.add_argument("--email")
     token.add_argument("--locations", help="comma separated location codes (store role)")
+    token.add_argument("--subject", help="who the token names (default: the email, else the "
+                       "role); give each integration its own: its webhook endpoints are "
+                       "those created under its subject")
     token.add_argument("--expires-in", default="30d",
                        help="how long the token is valid: 90s, 15m, 2h, 30d (default 30d; "
                             "a short one is handy to try token expiry)")

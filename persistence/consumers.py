@@ -211,9 +211,19 @@ class SqlConsumers:
         return query
 
     async def claim(self, consumer: str, *, owner: str, now: datetime, lease: timedelta,
-                    limit: int) -> list[Claimed]:
+                    limit: int, attempts: int = 1_000) -> list[Claimed]:
         """Up to `limit` jobs, each the earliest pending one of its partition, leased to
-        `owner` until now + lease; their attempt is counted now (a crash counts too)."""
+        `owner` until now + lease; their attempt is counted now (a crash counts too).
+
+        A job whose `attempts` were all spent without an outcome (the process handling it
+        died or hung each time) is parked first instead of being handed out again."""
+        async with self.db.writer.begin() as conn:
+            await conn.execute(sa.update(JOBS).where(
+                J.consumer == consumer, J.status == JobStatus.PENDING.value,
+                J.attempts >= attempts, J.lease_until.is_not(None), J.lease_until < now)
+                .values(status=JobStatus.PARKED.value, parked_at=now, lease_owner=None,
+                        lease_until=None, last_error=sa.func.coalesce(J.last_error, "") +
+                        " (no outcome after the last attempt: the worker died or hung)"))
         ids = self._claimable(consumer, now, limit).scalar_subquery()
         stmt = (sa.update(JOBS).where(J.id.in_(ids))
                 .values(lease_owner=owner, lease_until=now + lease, attempts=J.attempts + 1)
@@ -286,9 +296,12 @@ class SqlConsumers:
             low = (await conn.execute(sa.select(sa.func.min(P.position)))).scalar_one()
             if low is None:
                 return None
-            found: datetime | None = (await conn.execute(sa.select(E.created_at).where(
-                E.stream == ALL_STREAM, E.sequence > low).order_by(E.sequence).limit(1))
-            ).scalar_one_or_none()
+            # the earliest write time of any of them: times are read before the $all counter
+            # is locked, so a later sequence may carry an earlier time
+            found: datetime | None = (await conn.execute(sa.select(sa.func.min(E.created_at))
+                                                         .where(E.stream == ALL_STREAM,
+                                                                E.sequence > low))
+                                      ).scalar_one()
         return found
 
     async def prune(self, *, before: datetime, batch: int = 5_000) -> int:

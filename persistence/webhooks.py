@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from domain.integration import WebhookEndpoint
 from domain.integration.ports import Job, JobStatus
+from domain.kernel import errors
 from domain.kernel.ports import Page
 from persistence.consumers import JOBS, J, job_rows, page, read_events
 from persistence.db import Database, insert_for
@@ -19,6 +20,7 @@ from persistence.tables import OutboxRow, WebhookEndpointRow, table
 W = table(WebhookEndpointRow)
 E = table(OutboxRow).c
 WEBHOOKS = "webhooks"
+CHUNK = 2_000  # events read per statement when redelivering since a time
 
 
 def _endpoint(r: Any) -> WebhookEndpoint:
@@ -40,8 +42,11 @@ def _row(e: WebhookEndpoint) -> dict[str, Any]:
 
 
 def _park_pending(endpoint_id: str, reason: str, now: datetime) -> Any:
+    """Park what waits for a disabled endpoint; jobs in flight are left to their holders
+    (a delivery that succeeded stays delivered; the others find the endpoint disabled)."""
     return (sa.update(JOBS).where(J.consumer == WEBHOOKS, J.target == endpoint_id,
-                                  J.status == JobStatus.PENDING.value)
+                                  J.status == JobStatus.PENDING.value,
+                                  sa.or_(J.lease_until.is_(None), J.lease_until < now))
             .values(status=JobStatus.PARKED.value, parked_at=now, last_error=reason,
                     lease_owner=None, lease_until=None))
 
@@ -59,12 +64,20 @@ class SqlEndpoints:
             row = (await conn.execute(sa.select(W).where(W.c.id == endpoint_id))).first()
         return _endpoint(row) if row is not None else None
 
-    async def save(self, endpoint: WebhookEndpoint, *, park_pending: str | None = None
-                   ) -> None:
+    async def save(self, endpoint: WebhookEndpoint, *, was: datetime,
+                   park_pending: str | None = None) -> None:
+        """Write every field, if nobody changed the endpoint since it was read (`was`: its
+        `updated_at` then); else Conflict, and nothing is written."""
         values = _row(endpoint)
         del values["id"], values["created_at"], values["created_by"]
         async with self.db.writer.begin() as conn:
-            await conn.execute(sa.update(W).where(W.c.id == endpoint.id).values(**values))
+            result = await conn.execute(sa.update(W).where(
+                W.c.id == endpoint.id, W.c.updated_at == was).values(**values))
+            if result.rowcount != 1:
+                await conn.rollback()
+                raise errors.Conflict("the endpoint changed meanwhile (disabled by a failing "
+                                      "receiver, or edited): read it again and retry",
+                                      field=["id"])
             if park_pending is not None:
                 await conn.execute(_park_pending(endpoint.id, park_pending, endpoint.updated_at))
 
@@ -174,13 +187,20 @@ class SqlOperatorJobs:
             # events it never got a job for (written while it was disabled, or before it
             # existed) come from the outbox, as far as it still reaches back
             have = sa.select(J.event_id).where(J.consumer == WEBHOOKS, J.target == endpoint.id)
-            found = await read_events(conn, E.at >= since, E.event_id.not_in(have),
-                                      limit=100_000)
-            wanted = [e for e in found if endpoint.wants(e.type)]
-            if wanted:
-                await conn.execute(insert_for(conn, JOBS).on_conflict_do_nothing(), job_rows(
-                    WEBHOOKS, wanted, [(endpoint.id,)] * len(wanted), now=now))
-        return queued + len(wanted)
+            last, added = 0, 0
+            while True:  # in chunks: a bounded IN list per statement
+                found = await read_events(conn, E.at >= since, E.sequence > last,
+                                          E.event_id.not_in(have), limit=CHUNK)
+                wanted = [e for e in found if endpoint.wants(e.type)]
+                if wanted:
+                    await conn.execute(insert_for(conn, JOBS).on_conflict_do_nothing(),
+                                       job_rows(WEBHOOKS, wanted, [(endpoint.id,)] * len(wanted),
+                                                now=now))
+                added += len(wanted)
+                if len(found) < CHUNK:
+                    break
+                last = found[-1].position
+        return queued + added
 
 
 class SqlIntegrationStore:

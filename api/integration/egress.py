@@ -22,10 +22,19 @@ import httpx
 MAX_ANSWER = 4096  # bytes of a receiver's answer kept for the delivery log
 
 
+# IPv6 ranges that carry an IPv4 address a gateway may forward to (NAT64, 6to4, IPv4-
+# compatible): refused outright rather than trusted to reach only what they embed
+EMBEDDING = tuple(ipaddress.ip_network(n) for n in (
+    "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "::ffff:0:0:0/96"))
+
+
 def public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif any(ip in net for net in EMBEDDING):
+            return False
     return ip.is_global and not ip.is_multicast
 
 

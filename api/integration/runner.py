@@ -102,11 +102,17 @@ class Runner:
         """One round: take in, claim, handle, settle; how many jobs were handled."""
         await self.take_in()
         jobs = await self.store.claim(self.name, owner=self.owner, now=self.clock.now(),
-                                      lease=self.lease, limit=self.batch)
+                                      lease=self.lease, limit=self.batch,
+                                      attempts=self.handler.backoff.attempts)
         if not jobs:
             return 0
         try:
-            results = await self.handler.handle(jobs)
+            # done well within the lease, so no other process takes these jobs over meanwhile
+            async with asyncio.timeout(self.lease.total_seconds() * 0.8):
+                results = await self.handler.handle(jobs)
+        except TimeoutError:
+            log.warning("consumer %s: a batch of %d outlived its deadline", self.name, len(jobs))
+            results = [Result(False, error="no outcome within the lease")] * len(jobs)
         except Exception as exc:  # noqa: BLE001 - a handler bug is a failed attempt, not a dead loop
             log.exception("consumer %s: handler failed", self.name)
             results = [Result(False, error=f"handler error: {type(exc).__name__}")] * len(jobs)

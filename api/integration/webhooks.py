@@ -78,7 +78,7 @@ class WebhookHandler:
                  views: OrderViews | None = None) -> None:
         self.views = views
         self.endpoints, self.clock, self.backoff = endpoints, clock, backoff
-        self.disable_after = disable_after_seconds
+        self.disable_after, self.timeout = disable_after_seconds, timeout
         self._make_http = http or (lambda: egress.client(allow_private=allow_private,
                                                          timeout=timeout))
         self._http: httpx.AsyncClient | None = None
@@ -114,20 +114,21 @@ class WebhookHandler:
         if not endpoint.active:
             return Result(False, error=f"endpoint disabled: {endpoint.disabled_reason}",
                           park=True)
-        now = self.clock.now()
         payload = body(job, order)
-        # the signature's timestamp is when it is sent, by the wall clock: receivers refuse
-        # one that is minutes away from theirs (replay protection)
-        headers = signing.headers(endpoint.secrets(now), message_id=job.event_id,
-                                  timestamp=int(time.time()), body=payload)
         assert self._http is not None
         async with self._slots:
+            # signed when sent, by the wall clock: receivers refuse a timestamp minutes away
+            # from theirs (replay protection), so not before waiting for a slot
+            headers = signing.headers(endpoint.secrets(self.clock.now()),
+                                      message_id=job.event_id, timestamp=int(time.time()),
+                                      body=payload)
             try:
-                status, answer = await egress.post(self._http, endpoint.url, body=payload,
-                                                   headers=headers)
+                async with asyncio.timeout(self.timeout):  # the whole exchange, not per read
+                    status, answer = await egress.post(self._http, endpoint.url, body=payload,
+                                                       headers=headers)
             except egress.Refused as exc:
                 return Result(False, error=str(exc))
-            except httpx.TimeoutException:
+            except (httpx.TimeoutException, TimeoutError):
                 return Result(False, error="timed out")
             except httpx.HTTPError as exc:
                 return Result(False, error=f"{type(exc).__name__}: {exc}"[:300])

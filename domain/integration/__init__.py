@@ -108,14 +108,14 @@ class WebhookEndpoint:
     url: str
     event_types: tuple[str, ...]
     description: str
-    secret: str
+    secret: str = field(repr=False)
     created_by: str
     created_at: datetime
     updated_at: datetime
     active: bool = True
     disabled_reason: str | None = None
     failing_since: datetime | None = None
-    previous_secret: str | None = None
+    previous_secret: str | None = field(default=None, repr=False)
     previous_until: datetime | None = None
     version: int = field(default=0, compare=False)
 

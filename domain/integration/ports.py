@@ -42,10 +42,11 @@ class Job:
 class WebhookEndpoints(Protocol):
     async def add(self, endpoint: WebhookEndpoint) -> None: ...
     async def get(self, endpoint_id: str) -> WebhookEndpoint | None: ...
-    async def save(self, endpoint: WebhookEndpoint, *, park_pending: str | None = None
-                   ) -> None:
-        """Write every field; with `park_pending`, the endpoint's pending deliveries are
-        parked with that reason in the same transaction (it was disabled)."""
+    async def save(self, endpoint: WebhookEndpoint, *, was: datetime,
+                   park_pending: str | None = None) -> None:
+        """Write every field if its `updated_at` is still `was` (else errors.Conflict); with
+        `park_pending`, the endpoint's waiting deliveries are parked with that reason in the
+        same transaction (it was disabled)."""
     async def delete(self, endpoint_id: str) -> bool: ...
     async def all(self) -> list[WebhookEndpoint]: ...
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain.access import Principal, Role
 from domain.integration import (
@@ -70,7 +70,7 @@ async def create_endpoint(store: IntegrationStore, *, url: str, event_types: lis
 async def update_endpoint(store: IntegrationStore, endpoint_id: str, change: EndpointChange,
                           *, principal: Principal, clock: Clock) -> WebhookEndpoint:
     endpoint = await _endpoint(store, endpoint_id, principal, ["id"])
-    now = clock.now()
+    now, was = clock.now(), endpoint.updated_at
     if change.url is not None:
         endpoint.url = check_url(change.url, field=["url"])
     if change.event_types is not None:
@@ -84,7 +84,7 @@ async def update_endpoint(store: IntegrationStore, endpoint_id: str, change: End
         endpoint.disable(f"disabled by {principal.actor}", at=now)
         park = endpoint.disabled_reason
     endpoint.updated_at = now
-    await store.endpoints.save(endpoint, park_pending=park)
+    await store.endpoints.save(endpoint, was=was, park_pending=park)
     return endpoint
 
 
@@ -92,10 +92,10 @@ async def rotate_secret(store: IntegrationStore, endpoint_id: str, *, principal:
                         clock: Clock) -> tuple[WebhookEndpoint, str]:
     """A new secret; the old one keeps signing beside it for a day (see `secrets`)."""
     endpoint = await _endpoint(store, endpoint_id, principal, ["id"])
-    now = clock.now()
+    now, was = clock.now(), endpoint.updated_at
     endpoint.previous_secret, endpoint.previous_until = endpoint.secret, now + ROTATION_OVERLAP
     endpoint.secret, endpoint.updated_at = signing.new_secret(), now
-    await store.endpoints.save(endpoint)
+    await store.endpoints.save(endpoint, was=was)
     return endpoint, endpoint.secret
 
 
@@ -151,6 +151,8 @@ async def redeliver(store: IntegrationStore, endpoint_id: str, *, ids: Sequence[
         raise errors.InvalidInput("give either deliveryIds or since", field=["deliveryIds"])
     endpoint = await _endpoint(store, endpoint_id, principal, ["endpointId"])
     now = clock.now()
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # a time without a zone is UTC, as everywhere
     if since is not None and since > now:
         raise errors.InvalidInput("since is in the future", field=["since"])
     return await store.jobs.redeliver(

@@ -168,3 +168,24 @@ async def test_a_failing_order_parks_and_the_others_move_on(db_url: str) -> None
         assert (events_behind, parked) == (0, 2)
     finally:
         await db.dispose()
+
+
+async def test_a_job_whose_worker_dies_every_time_is_parked_not_handed_out_forever(
+        db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        store = SqlConsumers(db)
+        clock, lease = FixedClock(AT), timedelta(seconds=30)
+        await store.register("test", now=AT)
+        await write_events(db, orders=1, each=1)
+        await Runner(store, Recording(), clock=clock).take_in()
+        for attempt in (1, 2):  # handed out, and the worker dies with it (no settle)
+            [job] = await store.claim("test", owner=f"dies-{attempt}", now=clock.now(),
+                                      lease=lease, limit=5, attempts=2)
+            assert job.attempts == attempt
+            clock.current += lease + timedelta(seconds=1)
+        assert await store.claim("test", owner="next", now=clock.now(), lease=lease, limit=5,
+                                 attempts=2) == []
+        assert (await store.lag("test", now=clock.now()))[2] == 1  # parked, for an operator
+    finally:
+        await db.dispose()

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.anyio
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.4",
                                      "169.254.169.254", "100.64.0.1", "::1", "fe80::1",
-                                     "::ffff:127.0.0.1", "0.0.0.0", "224.0.0.1", "fd00::1"])
+                                     "::ffff:127.0.0.1", "0.0.0.0", "224.0.0.1", "fd00::1",
+                                     "64:ff9b::a9fe:a9fe", "64:ff9b:1::1", "2002:7f00:1::1",
+                                     "::7f00:1", "::ffff:0:7f00:1"])
 def test_non_public_addresses_are_not_public(address: str) -> None:
     assert not egress.public(address)
 

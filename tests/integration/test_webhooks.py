@@ -204,9 +204,71 @@ async def test_an_endpoint_failing_too_long_is_disabled_and_its_deliveries_parke
                 break
             await asyncio.sleep(0.05)
         assert found["active"] is False and "failing since" in found["disabledReason"]
-        parked = (await api.data(PARKED, {"c": "webhooks"}, token=tokens["admin"]))
+        for _ in range(100):  # the delivery in flight is parked by its holder, next round
+            parked = (await api.data(PARKED, {"c": "webhooks"}, token=tokens["admin"]))
+            if parked["parkedEvents"]["edges"]:
+                break
+            await asyncio.sleep(0.05)
         [event] = [e["node"] for e in parked["parkedEvents"]["edges"]]
         assert "endpoint disabled" in event["error"]
         sent = len(hook.requests)
         await asyncio.sleep(0.3)
         assert len(hook.requests) == sent  # nothing more is sent to it
+
+
+async def test_a_410_leaves_what_was_delivered_in_the_same_batch_delivered(
+        db_url: str, clock: Any, tokens: dict[str, str]) -> None:
+    """Several orders' events in flight together; the receiver takes the first, then says
+    410: the accepted one stays DELIVERED, the rest are parked, the endpoint disabled."""
+    async with receiver(lambda n: 204 if n == 1 else 410) as hook:
+        async with app_with_consumers(db_url, clock, consumers=False) as api:
+            await seed(api, tokens)
+            endpoint_id, _ = await endpoint(api, tokens, hook.url, ["ORDER_PLACED"])
+            from persistence.consumers import SqlConsumers
+            from tests.api.lifecycle import place
+
+            await SqlConsumers(api.app.state.db).register("webhooks", now=clock.now())
+            for i in range(4):  # waiting, to go out together when the consumer starts
+                await place(api, f"webhook-410-batch-{i}")
+        async with app_with_consumers(db_url, clock) as api:
+            await hook.wait_for(lambda r: len(r.requests) >= 4)
+            for _ in range(100):
+                log = (await api.data(DELIVERIES, {"id": endpoint_id, "first": 100},
+                                      token=tokens["admin"]))["webhookDeliveries"]
+                statuses = sorted(e["node"]["status"] for e in log["edges"])
+                if "PENDING" not in statuses and "RETRYING" not in statuses:
+                    break
+                await asyncio.sleep(0.05)
+            assert statuses == ["DELIVERED", "FAILED", "FAILED", "FAILED"]
+            [found] = (await api.data(ENDPOINTS, token=tokens["admin"]))["webhookEndpoints"]
+            assert found["active"] is False
+
+
+async def test_redeliver_since_a_time_without_a_zone_is_utc_and_an_edit_that_raced_is_refused(
+        db_url: str, clock: Any, tokens: dict[str, str]) -> None:
+    async with app_with_consumers(db_url, clock, consumers=False) as api:
+        await seed(api, tokens)
+        endpoint_id, _ = await endpoint(api, tokens, "http://127.0.0.1:9/hook")
+        again = await api.data("""mutation($input: RedeliverWebhooksInput!) {
+          redeliverWebhooks(input: $input) { queued userErrors { code } } }""",
+                               {"input": {"endpointId": endpoint_id,
+                                          "since": "2030-01-01T00:00:00"}},
+                               token=tokens["admin"])
+        assert again["redeliverWebhooks"]["userErrors"] == []
+        assert again["redeliverWebhooks"]["queued"] > 0  # the seeding's events since then
+        store = api.app.state.deps.integration.endpoints
+        read = await store.get(endpoint_id)
+        from datetime import UTC, datetime
+
+        await store.disable(endpoint_id, "the receiver answered 410 Gone",
+                            now=datetime(2030, 1, 2, 9, 31, tzinfo=UTC))
+        from domain.kernel import errors
+
+        read.description = "edited from a read older than the disabling"
+        with pytest.raises(errors.Conflict):  # would have enabled it again unseen
+            await store.save(read, was=read.updated_at)
+        assert (await store.get(endpoint_id)).active is False
+        clock.current = datetime(2030, 1, 2, 9, 32, tzinfo=UTC)
+        fresh = (await api.data(UPDATE, {"input": {"id": endpoint_id, "active": True}},
+                                token=tokens["admin"]))["updateWebhookEndpoint"]
+        assert fresh["userErrors"] == [] and fresh["endpoint"]["active"] is True
