@@ -24,6 +24,7 @@ from domain.checkout import delivery_promise, ordering
 from domain.fulfillment import acknowledgement, receiving, resourcing
 from domain.fulfillment import services as fulfillment
 from domain.fulfillment.fulfilling import Command
+from domain.fulfillment.scans import Scanned
 from domain.integration import WebhookEndpoint
 from domain.integration import services as integration
 from domain.integration.ports import IntegrationStore, Job, JobStatus
@@ -183,7 +184,7 @@ class FulfillmentUseCases:
                                     at: datetime, location: str | None,
                                     description: str | None,
                                     expected_delivery: datetime | None,
-                                    principal: Principal) -> tuple[Order, Fulfillment]:
+                                    principal: Principal) -> Scanned:
         return await self.p.retry(lambda: fulfillment.record_tracking_event(
             self.p.uow, fulfillment_id, status=status, at=at, location=location,
             description=description, principal=principal, clock=self.p.clock,

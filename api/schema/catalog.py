@@ -53,7 +53,10 @@ class Location(relay.Node):
     def cost_per_kg(self, info: strawberry.Info[Context, None]) -> Decimal | None:
         return self.source.cost_per_kg if self._internal(info) else None
 
-    @strawberry.field(description="Grams CO2e per kg per km (staff only).")
+    @strawberry.field(description="Line-haul emission intensity of the road freight carrying "
+                                  "this location's parcels, in kg CO2e per tonne-km (= grams "
+                                  "per kg per km); each shipped parcel also counts a fixed "
+                                  "last-mile drop (staff only).")
     def carbon_factor(self, info: strawberry.Info[Context, None]) -> float | None:
         return self.source.carbon_factor if self._internal(info) else None
 
@@ -138,7 +141,10 @@ class LocationInput:
     daily_capacity: int | None = None
     cost_per_shipment: Decimal | None = None
     cost_per_kg: Decimal | None = None
-    carbon_factor: float | None = None
+    carbon_factor: float | None = strawberry.field(
+        default=None, description="kg CO2e per tonne-km of line haul from here, 0-10; 0.1 (a "
+                                  "full-size truck, GLEC Framework v3 order of magnitude) when "
+                                  "omitted.")
     active: bool = True
     ack_minutes: int | None = strawberry.field(
         default=None, description="THIRD_PARTY only: minutes (1-10080) to acknowledge work "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeAlias
 
 import strawberry
 
@@ -19,9 +20,19 @@ from api.schema.common import (
 )
 from api.schema.orders import Fulfillment, Order
 from domain import access, orders
-from domain.fulfillment import fulfilling
+from domain.fulfillment import fulfilling, scans
 
 FIELD = ["fulfillmentId"]
+
+ScanIgnoredReason: TypeAlias = scans.ScanIgnored
+strawberry.enum(ScanIgnoredReason, name="ScanIgnoredReason", description=(
+    "Why an accepted carrier scan changed nothing. DUPLICATE: the same status at the same "
+    "instant is already on record (not stored again). OLDER_THAN_NEWEST: dated before the "
+    "newest scan on record, so it never moves the status back (kept in the history; a late "
+    "DELAYED scan still moves the promised date and is not ignored). "
+    "STATUS_NOT_NEXT: the status it reports is not a step forward from the fulfillment's "
+    "current one, e.g. PICKED_UP after OUT_FOR_DELIVERY, or DELAYED after DELIVERED (kept in "
+    "the history)."))
 
 
 @strawberry.type
@@ -69,7 +80,8 @@ class ShipFulfillmentInput:
 
 
 @strawberry.input(description="One carrier scan; the same (fulfillment, status, at) twice is "
-                              "stored once.")
+                              "stored once. `at` may not be later than the server's clock "
+                              "plus 15 minutes (SCAN_IN_FUTURE) nor more than a year back.")
 class TrackingEventInput:
     fulfillment_id: strawberry.ID
     status: TrackingStatus
@@ -77,9 +89,9 @@ class TrackingEventInput:
     location: str | None = None
     description: str | None = None
     expected_delivery: datetime | None = strawberry.field(
-        default=None, description="With DELAYED: when the carrier now expects to deliver; "
-                                  "without it the promised latest date moves one working "
-                                  "day on.")
+        default=None, description="With DELAYED: when the carrier now expects to deliver "
+                                  "(at most about two years ahead); without it the promised "
+                                  "latest date moves one working day on.")
 
 
 @strawberry.type(description="The fulfillment after the step, and its order.")
@@ -87,6 +99,23 @@ class FulfillmentPayload:
     fulfillment: Fulfillment | None
     order: Order | None
     user_errors: list[UserError]
+
+
+@strawberry.type(description="The fulfillment after a carrier scan, and whether the scan "
+                             "took effect.")
+class TrackingEventPayload:
+    fulfillment: Fulfillment | None
+    order: Order | None
+    user_errors: list[UserError]
+    ignored_reason: ScanIgnoredReason | None = strawberry.field(
+        default=None, description="Why the scan changed nothing; null when it took effect.")
+
+    @strawberry.field(description="True when the scan was accepted but changed nothing (see "
+                                  "`ignoredReason`); false when it moved the fulfillment or "
+                                  "was news on its current status, and when it was refused "
+                                  "(see `userErrors`).")
+    def ignored(self) -> bool:
+        return self.ignored_reason is not None
 
 
 Work = Callable[[], Awaitable[tuple[orders.Order, orders.Fulfillment]]]
@@ -206,18 +235,27 @@ class FulfillmentMutation:
                              input: FulfillmentActionInput) -> FulfillmentPayload:
         return await _step(info, input.fulfillment_id, fulfilling.ConfirmPickup())
 
-    @strawberry.mutation(description="A carrier scan (integration role). Duplicates change "
+    @strawberry.mutation(description="A carrier scan (integration role). A scan dated more "
+                                     "than 15 minutes after the server's clock is refused "
+                                     "(SCAN_IN_FUTURE) and changes nothing. Duplicates change "
                                      "nothing; a scan older than the newest never moves the "
-                                     "status back.")
+                                     "status back; both answer `ignored: true` with the "
+                                     "reason.")
     async def record_tracking_event(self, info: strawberry.Info[Context, None],
-                                    input: TrackingEventInput) -> FulfillmentPayload:
+                                    input: TrackingEventInput) -> TrackingEventPayload:
         ctx = info.context
+        ignored: list[scans.ScanIgnored | None] = [None]
 
         async def work() -> tuple[orders.Order, orders.Fulfillment]:
-            return await ctx.app.fulfillment.record_tracking_event(
+            done = await ctx.app.fulfillment.record_tracking_event(
                 node_id(input.fulfillment_id, "Fulfillment", field=FIELD),
                 status=orders.TrackingStatus(input.status), at=input.at,
                 location=input.location, description=input.description,
                 expected_delivery=input.expected_delivery, principal=ctx.principal)
+            ignored[0] = done.ignored
+            return done.order, done.fulfillment
 
-        return await _payload(work)
+        shown = await _payload(work)
+        return TrackingEventPayload(
+            fulfillment=shown.fulfillment, order=shown.order, user_errors=shown.user_errors,
+            ignored_reason=ignored[0])

@@ -133,7 +133,9 @@ class ExpectIncomingInput:
     sku: str
     location: str
     quantity: int
-    expected_at: datetime
+    expected_at: datetime = strawberry.field(description=(
+        "When it is expected, with a time zone: at most 731 days after now and 366 days "
+        "before (INVALID_INPUT on `expectedAt` otherwise)."))
     reference: str | None = None
 
 

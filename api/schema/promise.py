@@ -44,7 +44,11 @@ class DeliveryOption:
         description="Earliest arrival of the whole cart (pickup: ready to collect).")
     latest_delivery: datetime
     cost: Money = strawberry.field(description="What the customer pays for this delivery.")
-    co2_grams: int
+    co2_grams: int = strawberry.field(description=(
+        "Grams of CO2e (well-to-wheel) of the network's transport: per parcel, line haul by "
+        "weight × distance × its location's carbon factor, plus a last-mile van drop (181 g); "
+        "pickup from the store's own stock is 0, a transfer to it counts its line haul only (the "
+        "customer's trip to the store is not included)."))
     lines: list[PromiseLine]
     expires_at: datetime
 

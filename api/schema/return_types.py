@@ -30,11 +30,6 @@ strawberry.enum(ReturnCondition, name="ReturnCondition",
                 description="RESTOCK: back on hand; WRITE_OFF: not sellable.")
 
 
-def _staff(info: strawberry.Info[Context, None]) -> bool:
-    """Agents, admins, integrations: not store associates (the actor names the customer)."""
-    return info.context.principal.role in access.STAFF
-
-
 @strawberry.type(description="Units of one order line in a return.")
 class ReturnLine:
     id: strawberry.ID = strawberry.field(description="The return line (for receiveReturn).")
@@ -101,6 +96,7 @@ class Return:
     received_at: datetime | None
     next_statuses: list[ReturnStatus]
     domain: strawberry.Private[returns.Return]
+    view: strawberry.Private[access.OrderView]
 
     @strawberry.field(description="Where the items go back to.")
     async def receiving_location(self, info: strawberry.Info[Context, None]) -> Location:
@@ -109,15 +105,16 @@ class Return:
         return Location.from_domain(found)
 
     @strawberry.field(description="Who asked for it (staff only).")
-    def requested_by(self, info: strawberry.Info[Context, None]) -> str | None:
-        return self.domain.requested_by if _staff(info) else None
+    def requested_by(self) -> str | None:
+        return self.domain.requested_by if self.view.actors else None
 
     @strawberry.field(description="Ship back: the label, once the return is approved and "
-                                  "until it is received.")
+                                  "until it is received (the customer and staff: it prints "
+                                  "the customer's address).")
     def label(self, info: strawberry.Info[Context, None]) -> ReturnLabel | None:
         ret = self.domain
         if ret.method is not return_policy.ReturnMethod.SHIP_BACK or \
-                ret.status not in labels.PRINTABLE:
+                ret.status not in labels.PRINTABLE or not self.view.documents:
             return None
         deps = info.context.deps
         path, expires = labels.label_path(deps.label_key, ret, now=deps.clock.now(),
@@ -145,7 +142,8 @@ class Return:
         return found.number if found else None
 
     @classmethod
-    def from_domain(cls, r: returns.Return) -> Return:
+    def from_domain(cls, r: returns.Return, view: access.OrderView) -> Return:
+        """The return as seen with `view`, the caller's view of its order."""
         return cls(
             number=r.number, order_number=r.order_number, status=r.status,
             resolution=r.resolution, method=r.method,
@@ -165,4 +163,5 @@ class Return:
                             if r.pending_refund is not None else None),
             auto_approved=r.auto_approved, requested_at=r.requested_at,
             received_at=r.received_at,
-            next_statuses=list(status.return_next(r.status, r.resolution)), domain=r)
+            next_statuses=list(status.return_next(r.status, r.resolution)), domain=r,
+            view=view)

@@ -20,7 +20,7 @@ from api.schema.return_types import (
     ReturnMethod,
     ReturnShippingPayer,
 )
-from domain import returns
+from domain import access, returns
 from domain.access import Role
 from domain.kernel import errors
 from domain.kernel.money import Money as DomainMoney
@@ -139,12 +139,13 @@ class ReturnPayload:
     user_errors: list[UserError]
 
 
-async def _payload(work: Callable[[], Awaitable[ReturnView]]) -> ReturnPayload:
-    view, errs = await attempt(work)
-    if view is None:
+async def _payload(ctx: Context, work: Callable[[], Awaitable[ReturnView]]) -> ReturnPayload:
+    done, errs = await attempt(work)
+    if done is None:
         return ReturnPayload(return_=None, order=None, user_errors=errs)
-    return ReturnPayload(return_=Return.from_domain(view.ret),
-                         order=Order.from_domain(view.order), user_errors=[])
+    view = access.answer_view(ctx.principal, done.order)
+    return ReturnPayload(return_=Return.from_domain(done.ret, view),
+                         order=Order.from_domain(done.order), user_errors=[])
 
 
 def _counts(ret: returns.Return, lines: list[ReceiveReturnLineInput]
@@ -202,13 +203,13 @@ class ReturnMutation:
                 await guest_lookup(ctx, input.order_number)
             return await ctx.app.returns.request(command, principal=ctx.principal)
 
-        return await _payload(work)
+        return await _payload(ctx, work)
 
     @strawberry.mutation(description="An agent approves a requested return.")
     async def approve_return(self, info: strawberry.Info[Context, None],
                              input: ReturnActionInput) -> ReturnPayload:
         ctx = info.context
-        return await _payload(lambda: ctx.app.returns.approve(input.return_number,
+        return await _payload(ctx, lambda: ctx.app.returns.approve(input.return_number,
                                                               principal=ctx.principal))
 
     @strawberry.mutation(description="An agent closes a settled (refunded, exchanged or "
@@ -216,7 +217,7 @@ class ReturnMutation:
     async def close_return(self, info: strawberry.Info[Context, None],
                            input: ReturnActionInput) -> ReturnPayload:
         ctx = info.context
-        return await _payload(lambda: ctx.app.returns.close(input.return_number,
+        return await _payload(ctx, lambda: ctx.app.returns.close(input.return_number,
                                                             principal=ctx.principal))
 
     @strawberry.mutation(description="An agent refuses a return; an exchange's replacement "
@@ -224,14 +225,14 @@ class ReturnMutation:
     async def reject_return(self, info: strawberry.Info[Context, None],
                             input: RejectReturnInput) -> ReturnPayload:
         ctx = info.context
-        return await _payload(lambda: ctx.app.returns.reject(
+        return await _payload(ctx, lambda: ctx.app.returns.reject(
             input.return_number, reason=input.reason, principal=ctx.principal))
 
     @strawberry.mutation(description="The carrier has the parcel (integrations, agents).")
     async def mark_return_in_transit(self, info: strawberry.Info[Context, None],
                                      input: ReturnActionInput) -> ReturnPayload:
         ctx = info.context
-        return await _payload(lambda: ctx.app.returns.mark_in_transit(
+        return await _payload(ctx, lambda: ctx.app.returns.mark_in_transit(
             input.return_number, principal=ctx.principal))
 
     @strawberry.mutation(description="The receiving location records the condition of every "
@@ -243,14 +244,16 @@ class ReturnMutation:
 
         async def work() -> ReturnView:
             ret = await ctx.deps.reader.return_by_number(input.return_number.strip())
-            if ret is None:
+            # authorised before anything about the return is checked: another store's return
+            # answers as one that does not exist (not which lines it holds, nor where it goes)
+            if ret is None or not access.acts_at(ctx.principal, ret.receiving_location):
                 raise errors.NotFound(f"no return {input.return_number}",
                                       field=["returnNumber"])
             counts = _counts(ret, input.lines)
             return await ctx.app.returns.receive(input.return_number, counts,
                                                  principal=ctx.principal)
 
-        return await _payload(work)
+        return await _payload(ctx, work)
 
     @strawberry.mutation(description="Give the money back (agents): through the payment "
                                      "provider, recorded with its reference; never more than "
@@ -265,4 +268,4 @@ class ReturnMutation:
             return await ctx.app.returns.refund(input.return_number, amount=amount,
                                                 principal=ctx.principal)
 
-        return await _payload(work)
+        return await _payload(ctx, work)

@@ -208,7 +208,9 @@ class DowntimeWindow:
                    ends_at=w.ends_at, reason=w.reason)
 
 
-@strawberry.input
+@strawberry.input(description="A downtime window: both ends with a time zone, within 366 days "
+                              "before now and 731 days after (INVALID_INPUT on the field "
+                              "otherwise).")
 class ScheduleDowntimeInput:
     location: str
     starts_at: datetime

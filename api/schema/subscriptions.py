@@ -56,21 +56,38 @@ class OrderEvent(SharedEvent):
     fulfillment_id: strawberry.Private[str | None]
     memo: strawberry.Private[dict[Any, Any]] = _memo()
 
+    def _view(self, info: strawberry.Info[Context, None]) -> access.OrderView | None:
+        """The follower's view of the order as it is now (None: not theirs to see any more,
+        e.g. a store whose work on it was rejected or moved)."""
+        if self.source is None or not self.full:
+            return None
+        return access.order_view(info.context.principal, self.source)
+
     @strawberry.field(description="The order as it is when the event is delivered; null for a "
                                   "guest following with number and email (see `tracking`).")
-    def order(self) -> Order | None:
-        return Order.from_domain(self.source) if self.source and self.full else None
+    def order(self, info: strawberry.Info[Context, None]) -> Order | None:
+        if self.source is None or self._view(info) is None:
+            return None
+        return Order.from_domain(self.source)
 
-    @strawberry.field(description="The guest self-service view of the order, as it is now.")
-    def tracking(self) -> TrackedOrder | None:
-        return TrackedOrder.from_domain(self.source) if self.source else None
+    @strawberry.field(description="The guest self-service view of the order, as it is now "
+                                  "(the customer, staff, and a guest who gave the email).")
+    def tracking(self, info: strawberry.Info[Context, None]) -> TrackedOrder | None:
+        if self.source is None:
+            return None
+        # it shows every shipment: not to a store, who sees only its own work
+        if self.full and not access.answer_view(info.context.principal, self.source).whole:
+            return None
+        return TrackedOrder.from_domain(self.source)
 
-    @strawberry.field(description="The fulfillment the event is about, as it is now, if any.")
-    def fulfillment(self) -> Fulfillment | None:
-        if not (self.source and self.full and self.fulfillment_id):
+    @strawberry.field(description="The fulfillment the event is about, as it is now, if any "
+                                  "(store associates: only their own locations' work).")
+    def fulfillment(self, info: strawberry.Info[Context, None]) -> Fulfillment | None:
+        view = self._view(info)
+        if self.source is None or view is None or not self.fulfillment_id:
             return None
         found = next((f for f in self.source.fulfillments if f.id == self.fulfillment_id), None)
-        if found is None:
+        if found is None or not view.shows(found.location):
             return None
         return Fulfillment.from_domain(found, order_id=self.source.id, order=self.source)
 
@@ -184,7 +201,11 @@ async def _order_events(ctx: Context, start: Start, *, full: bool
             _order_event_objects, ctx.deps.reader, batch.events, full=full))
         ctx.fresh_loaders()
         for e in batch.events:
-            yield built[e.sequence]
+            event = built[e.sequence]
+            if full and event.source is not None and \
+                    access.order_view(ctx.principal, event.source) is None:
+                return  # no longer theirs to follow (a store's work rejected or moved)
+            yield event
 
 
 async def _inventory_events(ctx: Context, start: Start, *, skus: frozenset[str] | None,
@@ -233,8 +254,8 @@ class Subscription:
         found = await ctx.deps.reader.order_by_number(number)
         full = access.order_follower(
             ctx.principal, number=number, customer_email=found.customer.email if found else None,
-            fulfillment_locations=frozenset(f.location for f in found.fulfillments)
-            if found else frozenset(), email=email)
+            fulfillment_locations=access.work_locations(found) if found else frozenset(),
+            email=email)
         start = await _realtime(ctx).begin(events.order_stream(number), after)
         return _order_events(ctx, start, full=full)
 

@@ -3,7 +3,9 @@
 Two levels, both here: `ENTRY_POINTS` gives every root field of the API the capability it
 needs (enforced once, before any resolver, by api/authorization.py), and the functions below
 decide, per object, what an allowed caller sees of it (`order_view`, `sees_location_levels`,
-`sees_network_internals`, `inventory_scope`, `order_follower`).
+`sees_network_internals`, `inventory_scope`, `order_follower`). Every field of an order, and
+of what is reachable from it, is read through the `OrderView` of its caller
+(api/schema/order_types.py).
 
 The access context: roles, capabilities and what each principal may see.
 
@@ -102,7 +104,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "returns.request": frozenset({Role.ANONYMOUS, Role.CUSTOMER, Role.AGENT, Role.ADMIN}),
     "returns.approve": frozenset({Role.AGENT, Role.ADMIN}),
     "returns.transit": frozenset({Role.INTEGRATION, Role.AGENT, Role.ADMIN}),
-    # store associates receive only at their own locations (require_location)
+    # store associates receive only at their own locations: another location's return
+    # is NOT_FOUND to them, as one that does not exist (returns/services.receive_return)
     "returns.receive": frozenset({Role.STORE, Role.AGENT, Role.ADMIN, Role.INTEGRATION}),
     "returns.refund": frozenset({Role.AGENT, Role.ADMIN}),
     # webhook endpoints: admins all, an integration those it created (integration/services)
@@ -208,15 +211,22 @@ def require(principal: Principal, capability: str) -> None:
     raise errors.Forbidden(f"role {principal.role.value} may not {capability}")
 
 
+def acts_at(principal: Principal, location: str) -> bool:
+    """Store associates act only at their own locations (others as their role allows)."""
+    return principal.role is not Role.STORE or location in principal.locations
+
+
 def require_location(principal: Principal, location: str, *, field: list[str]) -> None:
     """Store associates act only on their own locations."""
-    if principal.role is Role.STORE and location not in principal.locations:
+    if not acts_at(principal, location):
         raise errors.Forbidden(f"not allowed at location {location}", field=field)
 
 
 class _Work(Protocol):
     @property
     def location(self) -> str: ...
+    @property
+    def status(self) -> str: ...
 
 
 class _Customer(Protocol):
@@ -242,14 +252,35 @@ class ViewedOrder(Protocol):
     def delivery(self) -> _Delivery: ...
 
 
+# Work a location no longer answers for: it rejected it, customer service moved it away (the
+# moved work becomes REJECTED) or it was cancelled. A store sees an order only while it has
+# other work on it.
+ENDED_WORK = frozenset({"REJECTED", "CANCELLED"})
+
+
+def work_locations(order: ViewedOrder) -> frozenset[str]:
+    """The locations with work on `order` they still answer for (see ENDED_WORK)."""
+    return frozenset(f.location for f in order.fulfillments if f.status not in ENDED_WORK)
+
+
+def public_actor(actor: str) -> str:
+    """How an actor is named to whoever may not know who acted (the customer, a store): the
+    customer or the guest as such, anyone else of the retailer's side as "promessa"."""
+    role = actor.split(":", 1)[0]
+    return role if role in (Role.CUSTOMER.value, "guest") else "promessa"
+
+
 @dataclass(frozen=True, slots=True)
 class OrderView:
-    """How much of one order a principal may see.
+    """How much of one order a principal may see: every field of an order, and of what is
+    reachable from it (fulfillments, timeline, customer, delivery, returns), is read through
+    it (api/schema/order_types.py).
 
     Staff see all of it. A customer sees their own order without the staff's notes, tags and
-    reasons. A store associate sees the order only for the work at their locations: those
-    fulfillments, the customer's name (and phone when the parcel is picked up at their
-    counter), no email, no internal notes.
+    reasons, and without the names of the staff who acted on it. A store associate sees the
+    order only for the work at their locations: those fulfillments, the customer's name (and
+    phone when the parcel is picked up at their counter), the address the parcels go to
+    while it has work to ship, no email, no internal notes, nobody's name.
     """
 
     internal: bool  # staff timeline, notes, hold reason
@@ -257,25 +288,45 @@ class OrderView:
     locations: frozenset[str] | None  # the fulfillments shown; None: all of them
     email: bool
     phone: bool
+    address: bool  # the delivery address
+    actors: bool  # who acted, by name (placedBy, timeline, requestedBy); else public_actor
+    documents: bool  # the customer's own documents: return labels print their home address
 
     def shows(self, location: str) -> bool:
         return self.locations is None or location in self.locations
 
+    @property
+    def whole(self) -> bool:
+        """Every fulfillment is shown (staff, the owner): the guest's tracking view too."""
+        return self.locations is None
 
-FULL_VIEW = OrderView(internal=True, tags=True, locations=None, email=True, phone=True)
-OWNER_VIEW = OrderView(internal=False, tags=False, locations=None, email=True, phone=True)
+    def actor(self, actor: str) -> str:
+        """`actor` as this view names it."""
+        return actor if self.actors else public_actor(actor)
+
+
+FULL_VIEW = OrderView(internal=True, tags=True, locations=None, email=True, phone=True,
+                      address=True, actors=True, documents=True)
+OWNER_VIEW = OrderView(internal=False, tags=False, locations=None, email=True, phone=True,
+                       address=True, actors=False, documents=True)
+# a store with no work on the order (a drop-off return received for an order shipped from
+# elsewhere, work it rejected): the order's number and state, nothing about the customer
+NO_WORK_VIEW = OrderView(internal=False, tags=True, locations=frozenset(), email=False,
+                         phone=False, address=False, actors=False, documents=False)
 
 
 def order_view(principal: Principal, order: ViewedOrder) -> OrderView | None:
     """What `principal` may see of `order`; None when nothing (to them it does not exist)."""
-    locations = frozenset(f.location for f in order.fulfillments)
+    locations = work_locations(order)
     if not can_read_order(principal, customer_email=order.customer.email,
                           fulfillment_locations=locations):
         return None
     if principal.role is Role.STORE:
         pickup = order.delivery.pickup_location
-        return OrderView(internal=False, tags=True, locations=principal.locations & locations,
-                         email=False, phone=pickup is not None and pickup in principal.locations)
+        return OrderView(internal=False, tags=True, locations=principal.locations & frozenset(
+            f.location for f in order.fulfillments), email=False,
+            phone=pickup is not None and pickup in principal.locations, address=True,
+            actors=False, documents=False)
     return FULL_VIEW if principal.role in STAFF else OWNER_VIEW
 
 
@@ -283,13 +334,12 @@ def answer_view(principal: Principal, order: ViewedOrder) -> OrderView:
     """The view of an order a mutation answers with: whoever placed or changed it sees at
     least what its owner sees (a guest at checkout typed it all in) — except a store
     associate, who never sees more than the store view (e.g. receiving a drop-off return of
-    an order shipped from elsewhere: no email, no other location's work)."""
+    an order shipped from elsewhere: no email, no address, no other location's work)."""
     view = order_view(principal, order)
     if view is not None:
         return view
     if principal.role is Role.STORE:
-        return OrderView(internal=False, tags=True, locations=frozenset(), email=False,
-                         phone=False)
+        return NO_WORK_VIEW
     return OWNER_VIEW
 
 

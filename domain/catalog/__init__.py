@@ -179,6 +179,8 @@ class Location:
     daily_capacity: int | None = None
     cost_per_shipment: Decimal = Decimal("5.00")
     cost_per_kg: Decimal = Decimal("0.50")
+    # kg CO2e per tonne-km of the road freight carrying this location's parcels (line haul;
+    # each shipped parcel also pays a last-mile drop: domain/sourcing/emissions.py)
     carbon_factor: float = 0.1
     active: bool = True
     # THIRD_PARTY only: minutes its integration has to acknowledge (accept) work offered to

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.fulfillment import delays
 from domain.inventory import check_reason
 from domain.kernel import errors, events
 from domain.orders import (
@@ -21,14 +20,11 @@ from domain.orders import (
     FulfillmentStatus,
     Order,
     ServiceLevel,
-    TrackingScan,
-    TrackingStatus,
     lifecycle,
 )
-from domain.orders.lifecycle import GONE, WorkContext
+from domain.orders.lifecycle import WorkContext
 
 F = FulfillmentStatus
-T = TrackingStatus
 MAX_CARRIER = 64
 MAX_TRACKING_NUMBER = 128
 
@@ -307,80 +303,6 @@ def _nowhere(order: Order) -> str:
     units = lifecycle.line_units(order)
     return ", ".join(f"{units[ln.id].unallocated} × {ln.sku}" for ln in order.lines
                      if units[ln.id].unallocated > 0)
-
-
-# --- carrier scans ------------------------------------------------------------------------------
-
-SCAN_TARGET: dict[T, F | None] = {
-    T.LABEL_CREATED: F.SHIPPED, T.PICKED_UP: F.IN_TRANSIT, T.IN_TRANSIT: F.IN_TRANSIT,
-    T.OUT_FOR_DELIVERY: F.OUT_FOR_DELIVERY, T.DELAYED: None,
-    T.DELIVERY_FAILED: F.DELIVERY_FAILED, T.DELIVERED: F.DELIVERED,
-}
-SCAN_WORDS = {F.IN_TRANSIT: "On its way", F.OUT_FOR_DELIVERY: "Out for delivery",
-              F.DELIVERY_FAILED: "Delivery attempt failed", F.DELIVERED: "Delivered"}
-
-
-def record_scan(order: Order, fulfillment_id: str, scan: TrackingScan, *, actor: str,
-                expected: datetime | None = None) -> bool:
-    """Store a carrier scan and follow it when it is news; False for a duplicate. A DELAYED
-    scan moves the promised window (to `expected` when the carrier gives a date).
-
-    A scan older than the newest one stored is kept but never moves the status back, and
-    neither does a scan the machine does not allow (carrier data is noisy; it is not refused).
-    """
-    f = order.fulfillment(fulfillment_id)
-    if f.status not in GONE:
-        target = SCAN_TARGET[scan.status]
-        raise errors.IllegalTransition(
-            f"fulfillment at {f.location}", current=f.status.value,
-            target=target.value if target else None, field=["fulfillmentId"],
-            allowed=lifecycle.fulfillment_next(f.status, WorkContext(order.delivery.method)),
-            why="carrier events are accepted once it has shipped")
-    if any(s.status is scan.status and s.at == scan.at for s in f.tracking):
-        return False
-    newest = max((s.at for s in f.tracking), default=None)
-    late = newest is not None and scan.at < newest
-    target = SCAN_TARGET[scan.status]
-    moves = (not late and target is not None and target is not f.status
-             and target in lifecycle.fulfillment_next(f.status,
-                                                      WorkContext(order.delivery.method)))
-    f.tracking.append(scan)
-    before = f.status
-    if moves:
-        assert target is not None
-        f.status = target
-        if target is F.DELIVERED:
-            f.delivered_at = scan.at
-        lifecycle.settle(order)
-    order.record(f"TRACKING_{scan.status.value}", _scan_message(f, scan, moved=moves, late=late),
-                 actor=actor, at=scan.recorded_at, public=_scan_public(scan, moved=moves),
-                 before=before.value if moves else None,
-                 after=f.status.value if moves else None, fulfillment=f)
-    if scan.status is T.DELAYED:
-        delays.move_promise(order, f, expected=expected, actor=actor, at=scan.recorded_at)
-    return True
-
-
-def _scan_message(f: Fulfillment, scan: TrackingScan, *, moved: bool, late: bool) -> str:
-    where = f" at {scan.location}" if scan.location else ""
-    said = f": {scan.description}" if scan.description else ""
-    head = (f"{f.carrier or 'Carrier'} scan {scan.status.value}{where} "
-            f"({scan.at.isoformat()}){said}")
-    if moved:
-        return f"{head}; fulfillment now {f.status.value}"
-    if late:
-        return f"{head}; received after a newer scan, fulfillment stays {f.status.value}"
-    return f"{head}; fulfillment stays {f.status.value}"
-
-
-def _scan_public(scan: TrackingScan, *, moved: bool) -> str | None:
-    said = f": {scan.description}" if scan.description else ""
-    if scan.status is T.DELAYED:
-        return f"Your delivery is delayed{said}"
-    target = SCAN_TARGET[scan.status]
-    if not moved or target is None or target not in SCAN_WORDS:
-        return None
-    return SCAN_WORDS[target] + (said if target is F.DELIVERY_FAILED else "")
 
 
 # --- backorders -------------------------------------------------------------------------------

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from domain import access
 from domain.access import Principal
-from domain.fulfillment import fulfilling
+from domain.fulfillment import fulfilling, scans
 from domain.fulfillment.ports import UnitOfWork, UnitOfWorkFactory
 from domain.fulfillment.stock import apply_moves
-from domain.kernel import errors
+from domain.kernel import dates, errors
 from domain.kernel.ports import Clock
 from domain.orders import Fulfillment, Order, TrackingScan, TrackingStatus
 
@@ -48,30 +48,28 @@ async def record_tracking_event(uow: UnitOfWorkFactory, fulfillment_id: str, *,
                                 status: TrackingStatus, at: datetime, location: str | None,
                                 description: str | None, principal: Principal,
                                 clock: Clock, expected_delivery: datetime | None = None,
-                                ) -> tuple[Order, Fulfillment]:
-    """Store a carrier scan once; the same scan again changes nothing and is not an error."""
+                                ) -> scans.Scanned:
+    """Store a carrier scan once; a scan that changes nothing is not an error but says why
+    (`ignored`); one dated in the future is refused (SCAN_IN_FUTURE) and changes nothing."""
     access.require(principal, "tracking.record")
-    if at.tzinfo is None:
-        raise errors.InvalidInput("at needs a time zone", field=["at"])
+    now = clock.now()
+    at = scans.scan_time(at, now=now)
     if expected_delivery is not None:
         if status is not TrackingStatus.DELAYED:
             raise errors.InvalidInput("expectedDelivery goes with a DELAYED scan only",
                                       field=["expectedDelivery"])
-        if expected_delivery.tzinfo is None:
-            raise errors.InvalidInput("expectedDelivery needs a time zone",
-                                      field=["expectedDelivery"])
-        expected_delivery = expected_delivery.astimezone(UTC)
-    scan = TrackingScan(status, at.astimezone(UTC), clock.now(),
-                        _text(location, field=["location"]),
+        expected_delivery = dates.within(expected_delivery, now=now, field=["expectedDelivery"])
+    scan = TrackingScan(status, at, now, _text(location, field=["location"]),
                         _text(description, field=["description"]))
     async with uow() as tx:
         order = await _order_of(tx, fulfillment_id, principal)
-        if fulfilling.record_scan(order, fulfillment_id, scan, actor=principal.actor,
-                                  expected=expected_delivery):
+        ignored = scans.record_scan(order, fulfillment_id, scan, actor=principal.actor,
+                                    expected=expected_delivery)
+        if ignored is not scans.ScanIgnored.DUPLICATE:
             await tx.orders.save(order)
             tx.emit(*order.events)
             await tx.commit()
-    return order, order.fulfillment(fulfillment_id)
+    return scans.Scanned(order, order.fulfillment(fulfillment_id), ignored)
 
 
 def _text(value: str | None, *, field: list[str]) -> str | None:

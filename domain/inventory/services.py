@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from domain import access, inventory
 from domain.access import Principal
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
 from domain.inventory.ports import UnitOfWork, UnitOfWorkFactory
-from domain.kernel import errors, events
+from domain.kernel import dates, errors, events
 from domain.kernel.ports import Clock
 
 MAX_LEVELS = 250
@@ -116,10 +116,8 @@ async def expect_incoming(uow: UnitOfWorkFactory, *, sku: str, location: str, qu
     access.require(principal, "inventory.write")
     if not 1 <= quantity <= inventory.MAX_UNITS:
         raise errors.InvalidQuantity("quantity must be positive", field=["quantity"])
-    if expected_at.tzinfo is None:
-        raise errors.InvalidInput("expectedAt needs a time zone", field=["expectedAt"])
     incoming = Incoming(str(uuid.uuid4()), sku, location, quantity, 0,
-                        expected_at.astimezone(UTC))
+                        dates.within(expected_at, now=clock.now(), field=["expectedAt"]))
     async with uow() as tx:
         await _check_keys(tx, [(sku, location)], path="", principal=principal)
         await tx.inventory.add_incoming(incoming)

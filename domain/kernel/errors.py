@@ -102,6 +102,12 @@ class IllegalTransition(DomainError):
         self.target = target
 
 
+class ScanInFuture(DomainError):
+    """A carrier scan dated later than the server's clock allows (beyond a small skew)."""
+
+    code = "SCAN_IN_FUTURE"
+
+
 class CancellationWindowClosed(DomainError):
     """A customer may cancel only shortly after ordering, and before work has started."""
 

@@ -317,7 +317,9 @@ async def receive_return(uow: UnitOfWorkFactory, number: str,
     now = clock.now()
     async with uow() as tx:
         order, ret, _ = await _locked(tx, number)
-        access.require_location(principal, ret.receiving_location, field=FIELD)
+        if not access.acts_at(principal, ret.receiving_location):
+            # as for a return that does not exist: not whether it exists, nor where it goes
+            raise errors.NotFound(f"no return {number}", field=FIELD)
         replacement = None
         if ret.resolution is Resolution.EXCHANGE and ret.replacement_order_id is not None:
             # orders are locked before stock, as every other writer does

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from typing import TypedDict
 
 from domain.inventory import Incoming
-from domain.kernel import errors
+from domain.kernel import dates, errors
 from domain.sourcing import (
     Allocation,
     Backorder,
@@ -100,6 +100,7 @@ def prepare(request: SourcingRequest, *, stocked: Stocked | None = None) -> Prep
         per_unit=[[row[s] for s in live] for row in metrics],
         fixed=[sites[s].fixed_mc for s in live], speed=[sites[s].speed for s in live],
         scoring=scoring(policy), max_locations=policy.max_shipments,
+        fixed_co2=[sites[s].fixed_co2_mg for s in live],
         **_shared_stock(items, [sites[s] for s in live]))
     return Prepared(request, items, sites, covers, metrics, live, receipts, problem)
 
@@ -111,8 +112,11 @@ def _receipts(item: Item, covers: list[tuple[int, Reason | None]], sites: list[S
         return []
     allowed = {site.code for site, (_, why) in zip(sites, covers, strict=True)
                if backorder_site(site) and why in (None, Reason.NO_STOCK)}
+    # a receipt further ahead than any caller may announce one (a row from before the bound,
+    # `9999-12-31`) is nothing to promise against: it would only push the calendar off its end
+    horizon = request.now + dates.MAX_AHEAD
     found = [r for r in request.incoming.get(item.backorder_sku.sku, ())
-             if r.location in allowed and r.unallocated > 0]
+             if r.location in allowed and r.unallocated > 0 and r.expected_at <= horizon]
     return sorted(found, key=lambda r: (r.expected_at, r.id))
 
 

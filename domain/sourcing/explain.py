@@ -15,6 +15,7 @@ from domain.sourcing import (
     Reason,
     Shipment,
     Verdict,
+    emissions,
 )
 from domain.sourcing.network import Prepared, Site
 from domain.sourcing.shipping import (
@@ -68,7 +69,8 @@ def _shipment(site: Site, allocations: list[Allocation], prepared: Prepared) -> 
     request = prepared.request
     grams = sum(_weight(a, prepared) for a in allocations)
     cost = Decimal(site.fixed_mc + site.per_kg_cents * grams) / MC_PER_EUR
-    co2 = round(grams * site.km * site.location.carbon_factor / 1000)
+    co2 = emissions.grams(emissions.line_haul_mg(grams, site.km, site.location.carbon_factor)
+                          + site.fixed_co2_mg)
     skus = {d.line: d.sku.sku for d in request.demands}
     lines: dict[tuple[int, str], int] = {}
     for a in allocations:
@@ -168,11 +170,11 @@ def _solo(s: int, site: Site, prepared: Prepared
     """(cost, days, CO2 g, score) of this location shipping the whole order alone."""
     if site.window is None:
         return None, None, None, None
-    cost_mc, co2_mg = site.fixed_mc, 0
+    cost_mc, co2_mg = site.fixed_mc, site.fixed_co2_mg
     for item, row in zip(prepared.items, prepared.metrics, strict=True):
         _, unit_cost, unit_co2 = row[s]
         cost_mc += unit_cost * item.units
         co2_mg += unit_co2 * item.units
     measure = prepared.problem.scoring.measure(cost_mc, site.speed, co2_mg)
     cost = (Decimal(cost_mc) / MC_PER_EUR).quantize(CENT, rounding=ROUND_HALF_UP)
-    return cost, round(site.speed / 1440, 2), round(co2_mg / 1000), round(measure, 4)
+    return cost, round(site.speed / 1440, 2), emissions.grams(co2_mg), round(measure, 4)

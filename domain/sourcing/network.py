@@ -13,7 +13,7 @@ from domain.catalog import Capability, HandlingClass, Location, LocationType, Sk
 from domain.inventory import Incoming
 from domain.kernel.geo import distance_km
 from domain.orders import ServiceLevel
-from domain.sourcing import Candidate, Demand, Reason, SourcingRequest
+from domain.sourcing import Candidate, Demand, Reason, SourcingRequest, emissions
 from domain.sourcing.policy import SourcingPolicy
 from domain.sourcing.search import Problem
 from domain.sourcing.shipping import (
@@ -100,6 +100,7 @@ class Site:
     distance: float | None = None
     km: float = 0.0
     fixed_mc: int = 0
+    fixed_co2_mg: int = 0  # per shipment: the parcel's last mile
     per_kg_cents: int = 0
     transfer: int = 0
     window: tuple[datetime, datetime] | None = None
@@ -114,8 +115,9 @@ class Site:
         return self.candidate.location.code
 
     def unit_metrics(self, weight_grams: int) -> tuple[int, int, int]:
-        """(transferred, cost m¢, CO2e mg) of one unit weighing `weight_grams` from here."""
-        co2 = round(weight_grams * self.km * self.location.carbon_factor)
+        """(transferred, cost m¢, line-haul CO2e mg) of one unit weighing `weight_grams`
+        from here (the parcel's last mile is per shipment: `fixed_co2_mg`)."""
+        co2 = emissions.line_haul_mg(weight_grams, self.km, self.location.carbon_factor)
         return self.transfer, self.per_kg_cents * weight_grams, co2
 
 def site_cover(item: Item, candidate: Candidate) -> tuple[int, Reason | None]:
@@ -177,13 +179,14 @@ def _site(candidate: Candidate, request: SourcingRequest, store: Location | None
     if site.window is None and not site.reasons:
         site.reasons.append(Reason.DOWNTIME)
     site.fixed_mc = (_cents(loc.cost_per_shipment) + rate.per_shipment_cents) * MC_PER_CENT
+    site.fixed_co2_mg = emissions.last_mile_mg(pickup=request.pickup is not None)
     site.per_kg_cents = _cents(loc.cost_per_kg) + rate.per_kg_cents
     site.speed = _minutes(request.now, site.window)
     return site
 
 
 def _pickup_here(site: Site, request: SourcingRequest) -> None:
-    """The pickup store's own stock: no carrier, no CO2, ready after processing."""
+    """The pickup store's own stock: no carrier, no CO2e, ready after processing."""
     loc = site.location
     ready = ready_for_pickup(loc, request.now, request.downtime.get(loc.code, ()))
     if ready is None and not site.reasons:

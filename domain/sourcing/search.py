@@ -10,7 +10,8 @@ shipment count only grow with the set — so the best plan is the best greedy fi
 sets. Sets are enumerated depth first, most promising locations first, and a subtree is cut
 when a lower bound reaches the best plan found: the fixed costs and slowest arrival of the
 locations chosen so far, plus the greedy fill over them and every location still to come
-(relaxed: no split limit, no shared stock).
+(relaxed: no split limit, no shared stock). A shipment's fixed CO2e (its last mile) counts
+like its fixed cost: per location used.
 
 Exact whenever items do not compete for the same SKU at a location. When they do (a kit and a
 line of one of its components in one cart) the fill takes stock item by item, kits first: it
@@ -48,6 +49,7 @@ class Problem:
     speed: list[int]  # per location: minutes until its parcel arrives
     scoring: Scoring
     max_locations: int | None = None
+    fixed_co2: list[int] = field(default_factory=list)  # per location: CO2e of a shipment
     parts: list[tuple[tuple[str, int], ...]] | None = None  # set when items share SKUs
     stock: list[dict[str, int]] | None = None  # per location, when items share SKUs
     order: list[list[int]] = field(default_factory=list)
@@ -57,6 +59,7 @@ class Problem:
 
     def __post_init__(self) -> None:
         m = len(self.fixed)
+        self.fixed_co2 = self.fixed_co2 or [0] * m
         self.sequence = sorted(range(len(self.units)), key=lambda i: (
             -len(self.parts[i]) if self.parts is not None else 0, i))
         key = self.scoring.unit_key
@@ -98,6 +101,7 @@ class Problem:
             backordered[i] = need
         locs = [loc for loc in members if used >> loc & 1]
         c += sum(self.fixed[loc] for loc in locs)
+        e += sum(self.fixed_co2[loc] for loc in locs)
         s = max((self.speed[loc] for loc in locs), default=0)
         return Result(self.key_of(b, t, c, s, e, len(locs)), used, fills, backordered)
 
@@ -192,8 +196,10 @@ def reduced(problem: Problem) -> Problem:
 
     Without a split limit or shared stock, two strategies pin their first measure before any
     search: FASTEST's slowest arrival is the smallest speed whose locations still cover as
-    much as all of them do; LOWEST_EMISSIONS's CO2 is the greedy fill's, and units beyond an
-    item's marginal (transfer, CO2) only add emissions. Everything slower, or dirtier, goes.
+    much as all of them do; LOWEST_EMISSIONS's CO2 is at most the greedy fill's, and a unit
+    beyond an item's marginal (transfer, CO2) adds at least its excess over the marginal, plus
+    its location's shipment CO2e: where that alone exceeds the shipment CO2e the greedy fill
+    pays, the unit cannot be in a better plan. Everything slower, or dirtier, goes.
     """
     if problem.max_locations is not None or problem.stock is not None:
         return problem
@@ -210,9 +216,21 @@ def reduced(problem: Problem) -> Problem:
         return problem
     if problem.scoring.strategy is Strategy.LOWEST_EMISSIONS:
         marginal = [_marginal(problem, i) for i in range(len(problem.units))]
-        return _keep(problem, lambda i, loc: (m := marginal[i]) is None or (
-            problem.per_unit[i][loc][0], problem.per_unit[i][loc][2]) <= m)
+        greedy = problem.greedy_units()
+        slack = sum(e for e, taken in zip(problem.fixed_co2, greedy, strict=True) if taken)
+        return _keep(problem, lambda i, loc: _may_pay(problem.per_unit[i][loc][0],
+                                                      problem.per_unit[i][loc][2],
+                                                      problem.fixed_co2[loc], marginal[i],
+                                                      slack))
     return problem
+
+
+def _may_pay(transfer: int, co2: int, fixed_co2: int, marginal: tuple[int, int] | None,
+             slack: int) -> bool:
+    """May a unit with this (transfer, CO2) be in a plan no dirtier than the greedy fill?"""
+    if marginal is None or (transfer, co2) <= marginal:
+        return True
+    return transfer == marginal[0] and co2 - marginal[1] + fixed_co2 <= slack
 
 
 def _marginal(p: Problem, i: int) -> tuple[int, int] | None:
@@ -231,7 +249,8 @@ def _keep(problem: Problem, keep: Callable[[int, int], bool]) -> Problem:
     cover = [[cv if cv and keep(i, loc) else 0 for loc, cv in enumerate(row)]
              for i, row in enumerate(problem.cover)]
     return Problem(problem.units, problem.splittable, problem.bo_cap, cover, problem.per_unit,
-                   problem.fixed, problem.speed, problem.scoring, problem.max_locations)
+                   problem.fixed, problem.speed, problem.scoring, problem.max_locations,
+                   problem.fixed_co2)
 
 
 class _Search:
@@ -259,11 +278,13 @@ class _Search:
             self.pos[loc] = j
         inf = float("inf")
         self.min_fixed = [inf] * (self.size + 1)
+        self.min_fixed_co2 = [inf] * (self.size + 1)
         self.min_speed = [inf] * (self.size + 1)
         self.max_supply = [0] * (self.size + 1)
         for j in range(self.size - 1, -1, -1):
             loc = self.seq[j]
             self.min_fixed[j] = min(self.min_fixed[j + 1], problem.fixed[loc])
+            self.min_fixed_co2[j] = min(self.min_fixed_co2[j + 1], problem.fixed_co2[loc])
             self.min_speed[j] = min(self.min_speed[j + 1], problem.speed[loc])
             self.max_supply[j] = max(self.max_supply[j + 1], self.supply[loc])
         self.best: Result | None = None
@@ -278,7 +299,7 @@ class _Search:
         if start is not None and (p.max_locations is None
                                   or start.used.bit_count() <= p.max_locations):
             self.best = start
-        self._dfs(0, [], 0, 0, 0, [0] * len(p.units))
+        self._dfs(0, [], 0, (0, 0), 0, [0] * len(p.units))
         if self.best is not None:
             self.best.complete = self.left > 0
         return self.best
@@ -293,34 +314,37 @@ class _Search:
         most = self.max_supply[start]
         return None if most == 0 else -(-short // most)
 
-    def _bound(self, mask: int, start: int, covered: list[int], fixed: int, speed: int,
-               count: int, *, children: bool) -> tuple[int, ...] | None:
+    def _bound(self, mask: int, start: int, covered: list[int], fixed: tuple[int, int],
+               speed: int, count: int, *, children: bool) -> tuple[int, ...] | None:
         """Lower bound of any plan using the locations in `mask` and perhaps more from
-        seq[start:] (with `children`, at least one more); None when none covers the order."""
+        seq[start:] (with `children`, at least one more); None when none covers the order.
+        `fixed`: the (cost, CO2e) of the shipments from the locations in `mask`."""
         self.left -= 1
         more = self._more(covered, start)
         if more is None:
             return None
         more = max(more, 1) if children else more
+        cost, co2 = fixed
         if more:
-            fixed += more * int(self.min_fixed[start])
+            cost += more * int(self.min_fixed[start])
+            co2 += more * int(self.min_fixed_co2[start])
             speed = max(speed, int(self.min_speed[start]))
             count += more
         b, t, c, e = self.everywhere  # type: ignore[misc]
-        cheap = self.p.key_of(b, t, fixed + c, speed, e, count)
+        cheap = self.p.key_of(b, t, cost + c, speed, co2 + e, count)
         if self.best is not None and cheap >= self.best.key:
             return cheap
         relaxed = self.p.relaxed(mask, start, self.pos)
         if relaxed is None:
             return None
         b, t, c, e = relaxed
-        return self.p.key_of(b, t, fixed + c, speed, e, count)
+        return self.p.key_of(b, t, cost + c, speed, co2 + e, count)
 
     def _cut(self, bound: tuple[int, ...] | None) -> bool:
         return bound is None or (self.best is not None and bound >= self.best.key)
 
-    def _dfs(self, start: int, members: list[int], mask: int, fixed: int, speed: int,
-             covered: list[int]) -> None:
+    def _dfs(self, start: int, members: list[int], mask: int, fixed: tuple[int, int],
+             speed: int, covered: list[int]) -> None:
         p, seq = self.p, self.seq
         if start >= self.size or self.left <= 0 or (p.max_locations is not None
                                                     and len(members) >= p.max_locations):
@@ -332,7 +356,8 @@ class _Search:
             loc = seq[j]
             grown, bits = [*members, loc], mask | 1 << loc
             more = [c + _usable(p, i, loc) for i, c in enumerate(covered)]
-            f, s = fixed + p.fixed[loc], max(speed, p.speed[loc])
+            f = (fixed[0] + p.fixed[loc], fixed[1] + p.fixed_co2[loc])
+            s = max(speed, p.speed[loc])
             if self._cut(self._bound(bits, j + 1, more, f, s, len(grown), children=False)):
                 continue
             result = p.evaluate(grown)

@@ -10,7 +10,7 @@ from datetime import datetime
 from domain import access, orders
 from domain.access import Principal
 from domain.catalog import Address
-from domain.kernel import errors
+from domain.kernel import dates, errors
 from domain.kernel.events import Event
 from domain.kernel.ports import Clock
 from domain.orders import DeliveryMethod, LineRequest, ServiceLevel
@@ -146,9 +146,9 @@ async def schedule_downtime(uow: UnitOfWorkFactory, *, location: str, starts_at:
     """Take a location out of sourcing for a window (admins, integrations, its own store)."""
     access.require(principal, "network.downtime")
     access.require_location(principal, location, field=["location"])
-    for name, moment in (("startsAt", starts_at), ("endsAt", ends_at)):
-        if moment.tzinfo is None:
-            raise errors.InvalidInput(f"{name} needs a time zone", field=[name])
+    now = clock.now()
+    starts_at = dates.within(starts_at, now=now, field=["startsAt"])
+    ends_at = dates.within(ends_at, now=now, field=["endsAt"])
     if not starts_at < ends_at or (ends_at - starts_at).days > MAX_DOWNTIME_DAYS:
         raise errors.InvalidInput(f"endsAt must be after startsAt, within {MAX_DOWNTIME_DAYS} "
                                   "days", field=["endsAt"])
@@ -156,7 +156,6 @@ async def schedule_downtime(uow: UnitOfWorkFactory, *, location: str, starts_at:
     if not reason or len(reason) > 200:
         raise errors.InvalidInput("reason must be 1-200 characters", field=["reason"])
     window = Downtime(str(uuid.uuid4()), location, starts_at, ends_at, reason)
-    now = clock.now()
     async with uow() as tx:
         if location not in await tx.catalog.locations([location]):
             raise errors.UnknownLocation(f"unknown location {location!r}", field=["location"])

@@ -17,6 +17,10 @@ The model, in the words a retailer uses:
 - A pickup at the store itself is ready `processing_hours` after the order (after opening, on
   the accepted day). Stock transferred to a pickup store travels as STANDARD and is ready
   `processing_hours` after the store opens on the day it arrives.
+
+The calendar is total: dates from callers are bounded on input (`domain/kernel/dates.py`), but
+a moment outside CALENDAR_RANGE (a row stored before the bounds, `9999-12-31…`) makes a rule
+answer "never" (None) rather than overflow, and adding carrier days stops at the last date.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import functools
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from domain.catalog import Location, LocationType
@@ -40,6 +44,14 @@ MAX_LOOKAHEAD_DAYS = 60  # a location down for longer than this is treated as ne
 STORE_DAYS = frozenset(range(6))  # Monday..Saturday
 WEEK_DAYS = frozenset(range(5))  # Monday..Friday
 CARRIER_DAYS = WEEK_DAYS
+# Moments the calendar works with: far wider than any bounded input, far enough from the ends
+# of `datetime` that a look-ahead, a time zone and a transit time never overflow.
+CALENDAR_RANGE = (datetime(1900, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
+
+
+def on_calendar(moment: datetime) -> bool:
+    """Can the calendar work from this moment? (Comparing never overflows; converting may.)"""
+    return CALENDAR_RANGE[0] <= moment <= CALENDAR_RANGE[1]
 
 
 class Band(StrEnum):
@@ -131,6 +143,8 @@ def _next_open_day(days: frozenset[int], cutoff: time, day: date,
 def accepted_day(location: Location, now: datetime,
                  windows: Iterable[Downtime] = ()) -> date | None:
     """The working day whose cut-off an order placed at `now` makes (None: never)."""
+    if not on_calendar(now):
+        return None
     return _accepted(working_days(location), location.cutoff_time, location.time_zone, now,
                      tuple(windows))
 
@@ -138,6 +152,8 @@ def accepted_day(location: Location, now: datetime,
 def dispatch_at(location: Location, now: datetime,
                 windows: Iterable[Downtime] = ()) -> datetime | None:
     """When the carrier collects an order placed at `now` (None: not within the look-ahead)."""
+    if not on_calendar(now):
+        return None
     return _dispatch(working_days(location), location.cutoff_time, location.time_zone,
                      location.processing_hours, now, tuple(windows))
 
@@ -168,9 +184,13 @@ def _dispatch(days: frozenset[int], cutoff: time, zone_name: str, hours: int, no
 
 
 def add_carrier_days(day: date, count: int) -> date:
-    while day.weekday() not in CARRIER_DAYS:
+    """`count` carrier working days after `day` (itself moved to a working day first); the
+    last date there is when that would run off the calendar."""
+    while day.weekday() not in CARRIER_DAYS and day < date.max:
         day += timedelta(days=1)
     for _ in range(count):
+        if day >= date.max - timedelta(days=7):
+            return date.max
         day += timedelta(days=1)
         while day.weekday() not in CARRIER_DAYS:
             day += timedelta(days=1)
@@ -190,6 +210,8 @@ def arrival(dispatched: datetime, rate: Rate) -> tuple[datetime, datetime]:
 def same_day_window(location: Location, now: datetime,
                     windows: Iterable[Downtime] = ()) -> tuple[datetime, datetime] | None:
     """The SAME_DAY delivery window from this location, or None when it cannot make it."""
+    if not on_calendar(now):
+        return None
     tz = zone(location.time_zone)
     local = now.astimezone(tz)
     if accepted_day(location, now, windows) != local.date():
@@ -204,6 +226,8 @@ def same_day_window(location: Location, now: datetime,
 def ready_for_pickup(location: Location, now: datetime,
                      windows: Iterable[Downtime] = ()) -> datetime | None:
     """When an order placed at `now` from the store's own stock can be collected."""
+    if not on_calendar(now):
+        return None
     tz = zone(location.time_zone)
     day = accepted_day(location, now, windows)
     if day is None:

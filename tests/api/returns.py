@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.api.lifecycle import fulfillment_ids, place, step
+from tests.api.lifecycle import clock_at, fulfillment_ids, place, step
 from tests.conftest import ROOT, seed_contract_network
 from tests.invariants import violations  # noqa: F401 - re-exported for the return tests
 
@@ -56,6 +56,7 @@ async def delivered_order(api, tokens, key: str, lines: list[dict[str, Any]],
     shipped = await step(api, "shipFulfillment", fid, store, carrier="BRT",
                          trackingNumber=f"BRT-{key}")
     assert shipped["userErrors"] == []
+    clock_at(api, DELIVERED_AT)
     done = await step(api, "recordTrackingEvent", fid, tokens["integration"],
                       status="DELIVERED", at=DELIVERED_AT)
     assert done["order"]["status"] == "DELIVERED", done

@@ -224,8 +224,10 @@ MUTATIONS: dict[str, Case] = {
     "closeReturn": Case(mutation("closeReturn", "ReturnActionInput"), a_return(), DESK),
     "markReturnInTransit": Case(mutation("markReturnInTransit", "ReturnActionInput"),
                                 a_return(), STAFF),
+    # another store's return is not found, as one that does not exist
     "receiveReturn": Case(mutation("receiveReturn", "ReceiveReturnInput"), a_return(lines=[
-        {"sku": "TSHIRT-BLU-M", "condition": "RESTOCK"}]), STAFF | {"store_mil"}),
+        {"sku": "TSHIRT-BLU-M", "condition": "RESTOCK"}]), STAFF | {"store_mil"},
+        hidden=frozenset({"store_roma"})),
     "refundReturn": Case(mutation("refundReturn", "RefundReturnInput"), a_return(), DESK),
     "scheduleLocationDowntime": Case(
         mutation("scheduleLocationDowntime", "ScheduleDowntimeInput"), lambda _w, _r: {

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.api.lifecycle import desk, fulfillment_ids, place, step
+from tests.api.lifecycle import clock_at, desk, fulfillment_ids, place, step
 from tests.api.test_query_counts import _count
 from tests.conftest import seed_contract_network
 
@@ -36,6 +36,7 @@ async def _ada_with_troubles(api, tokens) -> list[str]:
     for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment"):
         await step(api, name, failed, store)
     await step(api, "shipFulfillment", failed, store, carrier="BRT", trackingNumber="BRT7")
+    clock_at(api, "2030-01-03T12:00:00+01:00")  # the next day, the carrier reports
     await step(api, "recordTrackingEvent", failed, tokens["integration"],
                status="DELIVERY_FAILED", at="2030-01-03T12:00:00+01:00",
                description="nobody home")

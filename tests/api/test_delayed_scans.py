@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.lifecycle import TRACK, fulfillment_ids, place, step
+from tests.api.lifecycle import TRACK, clock_at, fulfillment_ids, place, step
 from tests.conftest import seed_contract_network
 
 pytestmark = pytest.mark.anyio
@@ -28,6 +28,7 @@ async def _shipped(api, tokens) -> tuple[str, str]:
         await step(api, name, fid, tokens["store_roma"])
     await step(api, "shipFulfillment", fid, tokens["store_roma"], carrier="BRT",
                trackingNumber="BRT9")
+    clock_at(api, "2030-01-03T09:00:00+00:00")  # the next morning, when the carrier reports
     return number, fid
 
 

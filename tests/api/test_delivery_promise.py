@@ -80,6 +80,17 @@ async def test_a_cart_near_a_store_can_arrive_the_same_day(network):
     assert pickup["co2Grams"] == 0 and pickup["shipments"] == 1
 
 
+async def test_no_ship_option_of_a_200_g_parcel_from_the_store_round_the_corner_is_0_g(
+        network):
+    # one T-shirt (200 g) from ST-ROMA, under a kilometre from the destination
+    found = await options(network, ("TSHIRT-BLU-M", 1))
+
+    shipped = {level: o["co2Grams"] for (method, level), o in found.items() if method == "SHIP"}
+    # the van's last-mile drop (181 g) and 200 g × 0.83 km of line haul (a few milligrams)
+    assert shipped == {"SAME_DAY": 181, "EXPRESS": 181, "STANDARD": 181}
+    assert found[("PICKUP", None)]["co2Grams"] == 0  # collected where it is: no carrier
+
+
 async def test_after_the_store_s_cut_off_same_day_disappears_and_dates_move(network, clock):
     clock.current += timedelta(hours=6, minutes=35)  # 17:05 in Rome, after the 17:00 cut-off
 

@@ -8,6 +8,7 @@ import pytest
 
 from tests.api.lifecycle import (
     ADDRESS,
+    clock_at,
     desk,
     fulfillment_ids,
     order,
@@ -89,6 +90,8 @@ async def test_fulfillment_work_by_role(world, tokens, mutation):
             assert (await step(world, name, fid, tokens["admin"],
                                **PREP_INPUT.get(name, {})))["userErrors"] == []
         before = await order(world, number, tokens["admin"])
+        if "at" in extra:  # a carrier scan: reported once it has happened
+            clock_at(world, extra["at"])
 
         result = await step(world, mutation, fid, tokens.get(role), **extra)
 

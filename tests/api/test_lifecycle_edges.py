@@ -12,6 +12,7 @@ from tests.api.lifecycle import (
     ADDRESS,
     EXPECT,
     RECEIVE,
+    clock_at,
     desk,
     fulfillment_ids,
     levels,
@@ -47,6 +48,7 @@ async def test_duplicate_and_out_of_order_carrier_scans(network, tokens, db_url)
     await ship(network, fid, tokens["store_roma"])
     carrier = tokens["integration"]
     delivered = {"status": "DELIVERED", "at": "2030-01-03T11:20:00+01:00"}
+    clock_at(network, delivered["at"])
 
     first = await step(network, "recordTrackingEvent", fid, carrier, **delivered)
     outbox = await rows(db_url, "SELECT COUNT(*) FROM outbox WHERE stream != '$all'")
@@ -57,6 +59,9 @@ async def test_duplicate_and_out_of_order_carrier_scans(network, tokens, db_url)
 
     assert first["fulfillment"]["status"] == again["fulfillment"]["status"] == "DELIVERED"
     assert again["userErrors"] == [] and late["userErrors"] == []
+    # no errors, but never silently: each says whether it took effect, and why not
+    assert [(x["ignored"], x["ignoredReason"]) for x in (first, again, late)] == [
+        (False, None), (True, "DUPLICATE"), (True, "OLDER_THAN_NEWEST")]
     assert late["fulfillment"]["status"] == "DELIVERED"
     assert late["order"]["status"] == "DELIVERED"
     scans = await rows(db_url, "SELECT status FROM tracking_events ORDER BY at")
@@ -75,6 +80,7 @@ async def test_duplicate_and_out_of_order_carrier_scans(network, tokens, db_url)
 async def test_a_scan_before_shipment_is_refused(network, tokens):
     number = (await place(network, "scans-000002"))["number"]
     fid = (await fulfillment_ids(network, number, tokens["agent"]))["ST-ROMA"]
+    clock_at(network, "2030-01-02T18:00:00+01:00")
 
     result = await step(network, "recordTrackingEvent", fid, tokens["integration"],
                         status="IN_TRANSIT", at="2030-01-02T18:00:00+01:00")

@@ -6,6 +6,7 @@ import pytest
 
 from tests.api.lifecycle import (
     TRACK,
+    clock_at,
     fulfillment_ids,
     ledger,
     levels,
@@ -42,6 +43,7 @@ async def test_a_shipped_order_is_delivered_with_its_timeline_and_ledger(api, to
     for status, at in (("PICKED_UP", "2030-01-02T15:00:00+01:00"),
                        ("OUT_FOR_DELIVERY", "2030-01-03T08:00:00+01:00"),
                        ("DELIVERED", "2030-01-03T11:20:00+01:00")):
+        clock_at(api, at)  # the carrier reports each scan as it happens
         scanned = await step(api, "recordTrackingEvent", fid, tokens["integration"],
                              status=status, at=at, location="Roma")
         assert scanned["userErrors"] == []

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.lifecycle import EXPECT, desk, fulfillment_ids, place, step
+from tests.api.lifecycle import EXPECT, clock_at, desk, fulfillment_ids, place, step
 from tests.api.test_query_counts import _count
 from tests.conftest import seed_contract_network
 
@@ -31,6 +31,7 @@ async def _deliver(api, tokens, number: str, fulfillment: str, *, late_by: timed
     latest = (await api.data(PROMISE, {"n": number}, token=tokens["agent"]))["order"][
         "promisedDelivery"]["latest"]
     at = datetime.fromisoformat(latest) + late_by
+    clock_at(api, at.isoformat())  # the carrier reports the delivery once it has happened
     done = await step(api, "recordTrackingEvent", fulfillment, tokens["integration"],
                       status="DELIVERED", at=at.isoformat())
     assert done["fulfillment"]["status"] == "DELIVERED", done

@@ -145,10 +145,12 @@ async def test_a_hazmat_rule_splits_a_hazmat_line_off_to_the_warehouse(network, 
                        token=tokens["admin"])
     await network.data("""mutation { setInventory(input: {reason: "COUNT", levels: [
         {sku: "POWERBANK", location: "ST-ROMA", onHand: 5},
-        {sku: "POWERBANK", location: "WH-MIL", onHand: 5}]}) { userErrors { code } } }""",
+        {sku: "POWERBANK", location: "WH-MIL", onHand: 5},
+        {sku: "TSHIRT-BLU-M", location: "WH-MIL", onHand: 0, safetyStock: 0}]})
+        { userErrors { code } } }""",
                        token=tokens["integration"])
-    # an eco policy (the T-shirts travel least from the store round the corner) in which
-    # hazardous goods leave from warehouses only
+    # an eco policy (without the rule, one parcel from the store round the corner would carry
+    # everything) in which hazardous goods leave from warehouses only
     await upsert(network, tokens["admin"], strategy="LOWEST_EMISSIONS", rules=[
         {"handling": "HAZMAT", "allowedLocationTypes": ["WAREHOUSE"]}])
 

@@ -8,7 +8,7 @@ import pytest
 from domain import access
 from domain.access import ANONYMOUS, Principal, Role
 from domain.kernel import errors
-from domain.orders import DeliveryMethod
+from domain.orders import DeliveryMethod, FulfillmentStatus
 from tests.domain.order_builders import order
 
 ADA = Principal(Role.CUSTOMER, "ada", email="ada@example.com")
@@ -54,6 +54,39 @@ def test_a_pickup_store_sees_the_phone():
 def test_whoever_placed_or_changed_an_order_is_answered_at_least_the_owners_view():
     assert access.answer_view(ANONYMOUS, split_order()) == access.OWNER_VIEW
     assert access.answer_view(AGENT, split_order()) == access.FULL_VIEW
+
+
+def test_a_store_without_work_on_an_order_is_answered_nothing_about_its_customer():
+    view = access.answer_view(Z, split_order())
+    assert view == access.NO_WORK_VIEW
+    assert (view.email, view.phone, view.address, view.actors, view.documents,
+            view.shows("X"), view.shows("Y")) == (False,) * 7
+
+
+@pytest.mark.parametrize("ended", [FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED])
+def test_a_store_stops_seeing_an_order_once_its_work_there_ended(ended):
+    placed = split_order()
+    placed.fulfillments[0].status = ended  # X rejected (or was moved away from) its work
+    assert access.work_locations(placed) == {"Y"}
+    assert access.order_view(X, placed) is None
+    assert access.answer_view(X, placed) == access.NO_WORK_VIEW
+    assert access.order_view(Y, placed) is not None
+    assert access.order_view(AGENT, placed) == access.FULL_VIEW
+
+
+def test_a_store_with_work_sees_where_the_parcels_go_but_nobodys_name():
+    view = access.order_view(Y, split_order())
+    assert view is not None and view.address and not view.actors and not view.documents
+
+
+@pytest.mark.parametrize(("actor", "public"), [
+    ("customer:ada@example.com", "customer"), ("guest", "guest"),
+    ("agent:agent@promessa.example", "promessa"), ("integration:erp", "promessa"),
+    ("store:roma@example.com", "promessa"), ("system", "promessa")])
+def test_who_acted_is_named_by_role_to_all_but_staff(actor, public):
+    assert access.FULL_VIEW.actor(actor) == actor
+    for view in (access.OWNER_VIEW, access.NO_WORK_VIEW, access.order_view(Y, split_order())):
+        assert view is not None and view.actor(actor) == public
 
 
 @pytest.mark.parametrize(("principal", "location", "raw"), [

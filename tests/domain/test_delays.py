@@ -18,6 +18,12 @@ def test_one_working_day_after_a_tuesday_is_the_wednesday():
     assert delays.later_by_one_working_day(tuesday) == datetime(2030, 1, 9, 9, 0, tzinfo=UTC)
 
 
+def test_one_working_day_after_the_last_date_there_is_stays_on_it():
+    last = datetime(9999, 12, 31, 17, 0, tzinfo=UTC)
+
+    assert delays.later_by_one_working_day(last) == last
+
+
 def _shipped(**changes):
     o = replace(order(lines={"SKU-1": 1}, fulfillments=[("WH-MIL", {"SKU-1": 1})]), **changes)
     o.fulfillments[0].status = FulfillmentStatus.SHIPPED

@@ -6,8 +6,9 @@ import copy
 
 import pytest
 
-from domain.fulfillment import fulfilling
+from domain.fulfillment import fulfilling, scans
 from domain.fulfillment.fulfilling import StockMove
+from domain.fulfillment.scans import ScanIgnored
 from domain.kernel import errors
 from domain.orders import FulfillmentStatus as F
 from domain.orders import LineStatus as L
@@ -74,8 +75,8 @@ def test_carrier_scans_move_the_parcel_forward_and_say_so_in_plain_words():
     o = shipped_order()
 
     for status, minute in ((T.PICKED_UP, 10), (T.OUT_FOR_DELIVERY, 20), (T.DELIVERED, 30)):
-        assert fulfilling.record_scan(o, "f-0", scan(status, minute, location="Roma"),
-                                      actor="integration:brt")
+        assert scans.record_scan(o, "f-0", scan(status, minute, location="Roma"),
+                                 actor="integration:brt") is None
 
     assert o.fulfillments[0].status is F.DELIVERED
     assert o.fulfillments[0].delivered_at == later(30)
@@ -89,19 +90,21 @@ def test_carrier_scans_move_the_parcel_forward_and_say_so_in_plain_words():
 
 def test_a_scan_sent_twice_is_stored_once():
     o = shipped_order()
-    assert fulfilling.record_scan(o, "f-0", scan(T.IN_TRANSIT, 10), actor="c")
+    assert scans.record_scan(o, "f-0", scan(T.IN_TRANSIT, 10), actor="c") is None
     before = copy.deepcopy(o)
 
-    assert not fulfilling.record_scan(o, "f-0", scan(T.IN_TRANSIT, 10), actor="c")
+    assert scans.record_scan(o, "f-0", scan(T.IN_TRANSIT, 10),
+                             actor="c") is ScanIgnored.DUPLICATE
 
     assert o == before
 
 
 def test_an_out_of_order_scan_is_kept_but_never_moves_the_parcel_back():
     o = shipped_order()
-    fulfilling.record_scan(o, "f-0", scan(T.DELIVERED, 30), actor="c")
+    scans.record_scan(o, "f-0", scan(T.DELIVERED, 30), actor="c")
 
-    assert fulfilling.record_scan(o, "f-0", scan(T.OUT_FOR_DELIVERY, 20), actor="c")
+    assert scans.record_scan(o, "f-0", scan(T.OUT_FOR_DELIVERY, 20),
+                             actor="c") is ScanIgnored.OLDER_THAN_NEWEST
 
     assert o.fulfillments[0].status is F.DELIVERED and o.status is O.DELIVERED
     assert [s.status for s in o.fulfillments[0].tracking] == [T.DELIVERED, T.OUT_FOR_DELIVERY]
@@ -112,24 +115,65 @@ def test_an_out_of_order_scan_is_kept_but_never_moves_the_parcel_back():
 
 def test_a_newer_scan_the_machine_does_not_allow_is_kept_without_moving():
     o = shipped_order()
-    fulfilling.record_scan(o, "f-0", scan(T.OUT_FOR_DELIVERY, 20), actor="c")
+    scans.record_scan(o, "f-0", scan(T.OUT_FOR_DELIVERY, 20), actor="c")
 
-    fulfilling.record_scan(o, "f-0", scan(T.IN_TRANSIT, 25), actor="c")
-    fulfilling.record_scan(o, "f-0", scan(T.LABEL_CREATED, 26), actor="c")
+    ignored = [scans.record_scan(o, "f-0", scan(T.IN_TRANSIT, 25), actor="c"),
+               scans.record_scan(o, "f-0", scan(T.LABEL_CREATED, 26), actor="c")]
 
+    assert ignored == [ScanIgnored.STATUS_NOT_NEXT] * 2
     assert o.fulfillments[0].status is F.OUT_FOR_DELIVERY
     assert len(o.fulfillments[0].tracking) == 3
 
 
+def test_a_scan_dated_after_the_clock_beyond_the_skew_is_refused_and_changes_nothing():
+    o = shipped_order()
+    before = copy.deepcopy(o)
+    tolerance = int(scans.SCAN_FUTURE_TOLERANCE.total_seconds() // 60)
+
+    with pytest.raises(errors.ScanInFuture) as refused:
+        scans.record_scan(o, "f-0", scan(T.OUT_FOR_DELIVERY, 100 + tolerance + 1), actor="c")
+
+    assert (refused.value.code, refused.value.field) == ("SCAN_IN_FUTURE", ["at"])
+    assert o == before
+    # within the skew it is news like any other scan
+    assert scans.record_scan(o, "f-0", scan(T.OUT_FOR_DELIVERY, 100 + tolerance),
+                             actor="c") is None
+    assert o.fulfillments[0].status is F.OUT_FOR_DELIVERY
+
+
+def test_scan_time_refuses_the_future_with_its_own_code_and_the_distant_past_as_input():
+    now = later(0)
+
+    with pytest.raises(errors.ScanInFuture):
+        scans.scan_time(later(16), now=now)
+    for bad in (later(-60 * 24 * 367), later(0).replace(tzinfo=None)):
+        with pytest.raises(errors.InvalidInput) as refused:
+            scans.scan_time(bad, now=now)
+        assert (refused.value.code, refused.value.field) == ("INVALID_INPUT", ["at"])
+    assert scans.scan_time(later(15), now=now) == later(15)
+
+
+def test_news_on_the_current_status_takes_effect_a_delay_after_delivery_does_not():
+    o = shipped_order()
+    scans.record_scan(o, "f-0", scan(T.PICKED_UP, 10), actor="c")
+
+    assert scans.record_scan(o, "f-0", scan(T.IN_TRANSIT, 20, location="Bologna"),
+                             actor="c") is None
+    scans.record_scan(o, "f-0", scan(T.DELIVERED, 30), actor="c")
+    assert scans.record_scan(o, "f-0", scan(T.DELAYED, 40),
+                             actor="c") is ScanIgnored.STATUS_NOT_NEXT
+    assert o.fulfillments[0].status is F.DELIVERED
+
+
 def test_a_failed_delivery_is_attempted_again():
     o = shipped_order()
-    fulfilling.record_scan(o, "f-0", scan(T.DELIVERY_FAILED, 20, description="nobody home"),
+    scans.record_scan(o, "f-0", scan(T.DELIVERY_FAILED, 20, description="nobody home"),
                            actor="c")
     assert o.fulfillments[0].status is F.DELIVERY_FAILED and o.status is O.SHIPPED
     assert o.timeline[-1].public == "Delivery attempt failed: nobody home"
 
-    fulfilling.record_scan(o, "f-0", scan(T.OUT_FOR_DELIVERY, 40), actor="c")
-    fulfilling.record_scan(o, "f-0", scan(T.DELIVERED, 50), actor="c")
+    scans.record_scan(o, "f-0", scan(T.OUT_FOR_DELIVERY, 40), actor="c")
+    scans.record_scan(o, "f-0", scan(T.DELIVERED, 50), actor="c")
 
     assert o.fulfillments[0].status is F.DELIVERED and o.status is O.DELIVERED
 
@@ -137,7 +181,7 @@ def test_a_failed_delivery_is_attempted_again():
 def test_a_delay_is_told_on_the_timeline_without_changing_the_status():
     o = shipped_order()
 
-    fulfilling.record_scan(o, "f-0", scan(T.DELAYED, 20, description="weather"), actor="c")
+    scans.record_scan(o, "f-0", scan(T.DELAYED, 20, description="weather"), actor="c")
 
     assert o.fulfillments[0].status is F.SHIPPED
     entry = o.timeline[-1]
@@ -153,7 +197,7 @@ def test_carrier_scans_before_shipment_are_refused(status):
     before = copy.deepcopy(o)
 
     with pytest.raises(errors.IllegalTransition) as refused:
-        fulfilling.record_scan(o, "f-0", scan(T.DELIVERED, 10), actor="c")
+        scans.record_scan(o, "f-0", scan(T.DELIVERED, 10), actor="c")
 
     assert refused.value.message.startswith(
         f"fulfillment at X is {status.value}: cannot become DELIVERED (carrier events are "

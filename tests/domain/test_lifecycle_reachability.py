@@ -14,7 +14,7 @@ from collections import deque
 import pytest
 
 from domain import service_desk
-from domain.fulfillment import fulfilling
+from domain.fulfillment import fulfilling, scans
 from domain.kernel import errors
 from domain.orders import DeliveryMethod, Order, TrackingScan, TrackingStatus, lifecycle
 from domain.orders import OrderStatus as O
@@ -33,7 +33,7 @@ def _operations(o: Order) -> list:
     for f in o.fulfillments:
         ops += [lambda x, f=f, c=c: fulfilling.work(x, f.id, c, actor="s", at=later(1))
                 for c in COMMANDS]
-        ops += [lambda x, f=f, st=st: fulfilling.record_scan(
+        ops += [lambda x, f=f, st=st: scans.record_scan(
             x, f.id, TrackingScan(st, later(len(x.timeline)), later(1)), actor="c")
             for st in SCANS]
     ops.append(lambda x: service_desk.cancel(x, skus=None, reason="R", actor="a", at=later(1)))

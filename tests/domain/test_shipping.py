@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from domain.sourcing.shipping import (
     Band,
     Downtime,
     accepted_day,
+    add_carrier_days,
     arrival,
     band,
     dispatch_at,
@@ -146,3 +147,27 @@ def test_a_transfer_is_ready_at_the_pickup_store_after_it_opens_on_arrival_day()
 def test_the_next_cut_off_is_today_s_until_it_passes() -> None:
     assert next_cutoff(WAREHOUSE, rome(2, 15)).isoformat() == "2030-01-02T16:00:00+01:00"
     assert next_cutoff(WAREHOUSE, rome(2, 16)).isoformat() == "2030-01-03T16:00:00+01:00"
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 12, 0, tzinfo=zone("Pacific/Kiritimati"))])
+def test_the_calendar_answers_never_rather_than_overflowing_at_the_ends_of_time(
+        moment: datetime) -> None:
+    store = location("ST-ROMA", type=LocationType.STORE, cutoff=time(18, 0), processing_hours=2)
+
+    for place in (WAREHOUSE, NEW_YORK, store):
+        assert accepted_day(place, moment) is None
+        assert dispatch_at(place, moment) is None
+        assert same_day_window(place, moment) is None
+        assert ready_for_pickup(place, moment) is None
+
+
+def test_carrier_days_stop_at_the_last_date_instead_of_overflowing() -> None:
+    last = date.max - timedelta(days=3)
+
+    assert add_carrier_days(last, 10) == date.max
+    window = arrival(datetime(9999, 12, 30, 16, 0, tzinfo=UTC), RATES[ServiceLevel.STANDARD][
+        Band.NATIONAL])
+    assert window[1].date() == date.max
+    assert add_carrier_days(date(2030, 1, 4), 1) == date(2030, 1, 7)  # Friday -> Monday

@@ -61,6 +61,7 @@ def exhaustive(p: Problem) -> tuple | None:
         if p.max_locations is not None and len(used) > p.max_locations:
             continue
         c += sum(p.fixed[loc] for loc in used)
+        e += sum(p.fixed_co2[loc] for loc in used)
         s = max((p.speed[loc] for loc in used), default=0)
         key = p.key_of(b, t, c, s, e, len(used))
         if best is None or key < best:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from domain.fulfillment import fulfilling
+from domain.fulfillment.scans import ScanIgnored
 from domain.inventory import LedgerEntry
 from domain.kernel import errors
 from domain.orders import FulfillmentStatus, LineStatus, Order, OrderStatus, TrackingStatus
@@ -87,17 +88,20 @@ async def test_a_pickup_parcel_stays_reserved_until_collected_at_the_counter(sho
     assert (store.ledger[-1].on_hand_delta, store.ledger[-1].reason) == (-1, "PICKED_UP")
 
 
-async def test_a_delivery_scan_delivers_the_order_once(shop_app, store, placed, roma):
+async def test_a_delivery_scan_delivers_the_order_once(shop_app, store, placed, roma, clock):
     fid = work_at(placed, ST_ROMA)
     for step in (fulfilling.Accept(), fulfilling.Pick(), fulfilling.Pack(),
                  fulfilling.Ship("BRT", "BRT0002")):
         await shop_app.fulfillment.work_on(fid, step, principal=roma)
+    clock.current = DELIVERED_AT + timedelta(minutes=2)  # the carrier reports what happened
 
-    for _ in range(2):  # carriers send the same scan again
-        order, work = await shop_app.fulfillment.record_tracking_event(
-            fid, status=TrackingStatus.DELIVERED, at=DELIVERED_AT, location="Roma",
-            description=None, expected_delivery=None, principal=INTEGRATION)
+    scanned = [await shop_app.fulfillment.record_tracking_event(
+        fid, status=TrackingStatus.DELIVERED, at=DELIVERED_AT, location="Roma",
+        description=None, expected_delivery=None, principal=INTEGRATION)
+        for _ in range(2)]  # carriers send the same scan again
 
+    assert [s.ignored for s in scanned] == [None, ScanIgnored.DUPLICATE]
+    order, work = scanned[-1].order, scanned[-1].fulfillment
     assert (order.status, order.lines[0].status) == (OrderStatus.DELIVERED,
                                                      LineStatus.DELIVERED)
     assert (work.status, work.delivered_at) == (FulfillmentStatus.DELIVERED, DELIVERED_AT)

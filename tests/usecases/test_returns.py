@@ -282,9 +282,11 @@ async def test_a_store_receives_returns_only_at_its_own_location(shop_app, store
     asked = await shop_app.returns.request(return_of(delivered.number, (TEE, 1)), principal=ada)
     before = state(store)
 
-    with pytest.raises(errors.Forbidden):
+    # another location's return is not found, as one that does not exist
+    with pytest.raises(errors.NotFound) as refused:
         await shop_app.returns.receive(asked.ret.number, {asked.ret.lines[0].id: (1, 0)},
                                        principal=roma)
+    assert refused.value.message == f"no return {asked.ret.number}"
 
     assert state(store) == before
     stored = await store.reader.return_by_number(asked.ret.number)
