@@ -440,8 +440,16 @@ class ConsumerJobRow(SQLModel, table=True):
     __tablename__ = "consumer_jobs"
     __table_args__ = (
         sa.UniqueConstraint("consumer", "target", "event_id", name="uq_consumer_jobs_event"),
-        sa.Index("ix_consumer_jobs_ready", "consumer", "status", "next_attempt_at"),
-        sa.Index("ix_consumer_jobs_partition", "consumer", "target", "partition", "position"),
+        # both partial, over pending jobs only: the claim's scan and its "nothing earlier
+        # pending in this partition" probe stay small however many jobs are done, and the
+        # planner needs no fresh statistics to pick them
+        sa.Index("ix_consumer_jobs_pending", "consumer", "position",
+                 postgresql_where=sa.text("status = 'PENDING'"),
+                 sqlite_where=sa.text("status = 'PENDING'")),
+        sa.Index("ix_consumer_jobs_partition", "consumer", "target", "partition", "position",
+                 postgresql_where=sa.text("status = 'PENDING'"),
+                 sqlite_where=sa.text("status = 'PENDING'")),
+        sa.Index("ix_consumer_jobs_log", "consumer", "target", "id"),
     )
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(
         sa.Integer, "sqlite"))

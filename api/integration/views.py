@@ -19,6 +19,7 @@ from api.schema.root import build_schema
 from domain.access import Principal, Role
 
 log = logging.getLogger("promessa.webhooks")
+RENDERS = 4  # orders rendered at once: a consumer must not drain the API's connection pool
 VIEWER = Principal(Role.INTEGRATION, subject="webhooks")
 ORDER = """query WebhookOrder($n: String!) { order(number: $n) {
   id number status channel currency placedAt placedBy tags holdReason
@@ -43,8 +44,14 @@ class OrderViews:
         """Each order as an integration sees it (None when it cannot be rendered)."""
         context = Context(principal=VIEWER, deps=self.deps, loaders=make_loaders(self.deps))
         wanted = sorted(set(numbers))
-        results = await asyncio.gather(*(self.schema.execute(
-            ORDER, variable_values={"n": n}, context_value=context) for n in wanted))
+        slots = asyncio.Semaphore(RENDERS)  # a few connections, not one per order of a batch
+
+        async def render(number: str) -> Any:
+            async with slots:
+                return await self.schema.execute(ORDER, variable_values={"n": number},
+                                                 context_value=context)
+
+        results = await asyncio.gather(*(render(n) for n in wanted))
         out: dict[str, dict[str, Any] | None] = {}
         for number, result in zip(wanted, results, strict=True):
             if result.errors:

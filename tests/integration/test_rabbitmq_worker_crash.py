@@ -40,6 +40,7 @@ def start_worker(db_url: str) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "PROMESSA_DATABASE_URL": db_url, "PROMESSA_JWT_SECRET": SECRET,
            "PROMESSA_ENV": "test", "PROMESSA_EVENT_SINK_URL": AMQP,
            "PROMESSA_LOG_FORMAT": "text", "PROMESSA_CONSUMER_LEASE_SECONDS": "3",
+           "PROMESSA_DB_POOL_SIZE": "5",  # CI runs other PostgreSQL tests beside this one
            "PROMESSA_CONSUMER_BACKOFF": "0.2,0.5,1,2,4,8",
            "PROMESSA_WEBHOOK_BACKOFF": "0.2,0.5,1,2,4,8"}
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env,
@@ -137,7 +138,7 @@ async def test_a_killed_worker_loses_nothing(pg_url: str, clock: Any,
             assert len(expected) >= ORDERS * 3
 
             await hook.wait_for(lambda r: set(expected) <= {m.id for m in r.accepted},
-                                seconds=180)
+                                seconds=300)
             arrivals = [(m.json["data"]["stream"], int(m.json["data"]["sequence"]),
                          m.json["data"].get("sku")) for m in hook.accepted if m.id in expected]
             assert in_order(arrivals) == []

@@ -47,10 +47,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('consumer', 'target', 'event_id', name='uq_consumer_jobs_event')
     )
-    op.create_index('ix_consumer_jobs_ready', 'consumer_jobs',
-                    ['consumer', 'status', 'next_attempt_at'], unique=False)
+    pending = sa.text("status = 'PENDING'")
+    op.create_index('ix_consumer_jobs_pending', 'consumer_jobs', ['consumer', 'position'],
+                    unique=False, postgresql_where=pending, sqlite_where=pending)
     op.create_index('ix_consumer_jobs_partition', 'consumer_jobs',
-                    ['consumer', 'target', 'partition', 'position'], unique=False)
+                    ['consumer', 'target', 'partition', 'position'], unique=False,
+                    postgresql_where=pending, sqlite_where=pending)
+    op.create_index('ix_consumer_jobs_log', 'consumer_jobs', ['consumer', 'target', 'id'],
+                    unique=False)
     op.create_table('webhook_endpoints',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('url', sa.String(length=2048), nullable=False),
@@ -71,8 +75,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('webhook_endpoints')
+    op.drop_index('ix_consumer_jobs_log', table_name='consumer_jobs')
     op.drop_index('ix_consumer_jobs_partition', table_name='consumer_jobs')
-    op.drop_index('ix_consumer_jobs_ready', table_name='consumer_jobs')
+    op.drop_index('ix_consumer_jobs_pending', table_name='consumer_jobs')
     op.drop_table('consumer_jobs')
     op.drop_table('consumer_positions')
     op.drop_index('ix_outbox_event_id', table_name='outbox')
