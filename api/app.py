@@ -31,6 +31,7 @@ from api.context import Context, Dependencies, make_loaders
 from api.integration.runner import Consumers
 from api.integration.timers import Timers
 from api.observability import RequestLog
+from api.payments.providers import Registry
 from api.prometheus import Metrics, metrics_endpoint
 from api.schema.root import build_schema
 from api.settings import Settings
@@ -206,6 +207,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             await consumers.stop()
             await realtime.stop()
             await guards.buckets.close()
+            if isinstance(deps.providers, Registry):
+                await deps.providers.aclose()
             await db.dispose()
 
     async def healthz(_: Request) -> JSONResponse:

@@ -25,6 +25,8 @@ from api.integration.broker import BrokerHandler
 from api.integration.runner import Consumers, Handler, Runner
 from api.integration.views import OrderViews
 from api.integration.webhooks import WebhookHandler
+from api.payments.consumer import PaymentHandler
+from api.payments.providers import Registry, TestProvider
 from api.prometheus import Metrics, counting_reservations
 from api.realtime import Realtime
 from api.settings import Settings
@@ -86,8 +88,22 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
             customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes)),
         label_key=labels.label_key(settings.jwt_secret),
         label_ttl=timedelta(hours=settings.return_label_hours),
-        integration=SqlIntegrationStore(db))
+        integration=SqlIntegrationStore(db), providers=open_providers(settings, clock=clock))
     return db, deps
+
+
+def open_providers(settings: Settings, *, clock: Clock) -> Registry:
+    """The payment providers: `test` unless production (or PROMESSA_TEST_PAYMENTS=off), Stripe
+    when PROMESSA_STRIPE_API_KEY is set; `offline` needs no adapter."""
+    registry = Registry()
+    if settings.test_payments_enabled:
+        registry.add(TestProvider(clock))
+    if settings.stripe_api_key:
+        from api.payments.stripe import StripeProvider  # the SDK loads only when it is used
+
+        registry.add(StripeProvider(settings.stripe_api_key, base_url=settings.stripe_api_base,
+                                    timeout=settings.stripe_timeout_seconds))
+    return registry
 
 
 def open_realtime(settings: Settings, *, clock: Clock) -> Realtime:
@@ -103,11 +119,14 @@ def open_realtime(settings: Settings, *, clock: Clock) -> Realtime:
 def open_consumers(settings: Settings, db: Database, *, clock: Clock,
                    metrics: Metrics | None = None, deps: Dependencies | None = None
                    ) -> Consumers:
-    """The durable outbox consumers this process runs: webhooks always, the broker when
-    PROMESSA_EVENT_SINK_URL names one. Started by the caller (`serve` or `worker`)."""
+    """The durable outbox consumers this process runs: webhooks and payments always, the
+    broker when PROMESSA_EVENT_SINK_URL names one. Started by the caller (`serve` or
+    `worker`)."""
     store = SqlConsumers(db)
     views = OrderViews(deps) if deps is not None else None
-    handlers: list[Handler] = [WebhookHandler(
+    handlers: list[Handler] = [] if deps is None else [
+        PaymentHandler(deps.app, backoff=settings.consumer_backoff)]
+    handlers += [WebhookHandler(
         SqlEndpoints(db), clock=clock, backoff=settings.webhook_backoff,
         allow_private=settings.webhooks_may_call_private,
         timeout=settings.webhook_timeout_seconds,

@@ -16,6 +16,7 @@ from domain.integration.ports import IntegrationStore
 from domain.kernel.ports import Clock
 from domain.kernel.retry import Retry
 from domain.orders import Order
+from domain.payments.ports import Providers
 from domain.ports import UnitOfWorkFactory
 from domain.returns import Return
 from domain.returns.payments import RecordingPayments
@@ -48,13 +49,15 @@ class Dependencies:
     label_key: bytes = b""  # signs return-label URLs (see api/labels.py)
     label_ttl: timedelta = timedelta(hours=72)
     integration: IntegrationStore | None = None  # webhook endpoints, consumers' jobs
+    providers: Providers | None = None  # payment providers by name
     app: Application = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "app", Application(Ports(
             reader=self.reader, uow=self.uow, clock=self.clock, sourcer=self.sourcer,
             retry=self.retrying, promise_key=self.promise_key, payments=self.payments,
-            service_desk=self.policy, integration=self.integration)))
+            service_desk=self.policy, integration=self.integration,
+            providers=self.providers)))
 
 
 @dataclass

@@ -69,6 +69,11 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     webhook_disable_after_hours: float = 72.0
     event_sink_url: str | None = None  # amqp://… publishes every event to RabbitMQ
+    # payments (api/payments): the built-in `test` provider, and Stripe when a key is given
+    test_payments: bool | None = None  # None: on, except in production
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None  # another Stripe API address (an emulator in tests)
+    stripe_timeout_seconds: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -91,6 +96,10 @@ class Settings:
     def webhooks_may_call_private(self) -> bool:
         return (not self.production if self.webhook_allow_private is None
                 else self.webhook_allow_private)
+
+    @property
+    def test_payments_enabled(self) -> bool:
+        return not self.production if self.test_payments is None else self.test_payments
 
     @property
     def buckets_url(self) -> str | None:
@@ -166,7 +175,7 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
                                                      2.0, low=0.05, high=60),
                     return_label_hours=_number(env, "PROMESSA_RETURN_LABEL_HOURS", 72.0,
                                                low=0.01, high=24 * 90),
-                    **_protection(env), **_integration(env))
+                    **_protection(env), **_integration(env), **_payments(env))
 
 
 def _whole(env: dict[str, str], name: str, default: int, *, low: int, high: int) -> int:
@@ -280,6 +289,28 @@ def _integration(env: dict[str, str]) -> _Integration:
         webhook_disable_after_hours=_number(env, "PROMESSA_WEBHOOK_DISABLE_AFTER_HOURS", 72.0,
                                             low=0.001, high=24 * 90),
         event_sink_url=sink)
+
+
+class _Payments(TypedDict):
+    test_payments: bool | None
+    stripe_api_key: str | None
+    stripe_api_base: str | None
+    stripe_timeout_seconds: float
+
+
+def _payments(env: dict[str, str]) -> _Payments:
+    """Payment providers: `test` (not in production unless asked for) and Stripe."""
+    key = env.get("PROMESSA_STRIPE_API_KEY", "").strip() or None
+    if key is not None and not key.startswith(("sk_", "rk_")):
+        raise SettingsError("PROMESSA_STRIPE_API_KEY must be a Stripe secret or restricted "
+                            "key (sk_… or rk_…)")
+    base = env.get("PROMESSA_STRIPE_API_BASE", "").strip() or None
+    if base is not None and not base.startswith(("http://", "https://")):
+        raise SettingsError("PROMESSA_STRIPE_API_BASE must be an http(s):// URL")
+    return _Payments(test_payments=_flag(env, "PROMESSA_TEST_PAYMENTS"), stripe_api_key=key,
+                     stripe_api_base=base,
+                     stripe_timeout_seconds=_number(env, "PROMESSA_STRIPE_TIMEOUT_SECONDS", 10.0,
+                                                    low=0.1, high=120))
 
 
 def _number(env: dict[str, str], name: str, default: float, *, low: float, high: float,

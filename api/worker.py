@@ -21,6 +21,7 @@ from starlette.routing import Route
 from api import bootstrap
 from api.clock import SystemClock
 from api.integration.timers import Timers
+from api.payments.providers import Registry
 from api.prometheus import Metrics, metrics_endpoint
 from api.settings import Settings
 from persistence.consumers import SqlConsumers
@@ -53,6 +54,8 @@ async def run(settings: Settings, *, host: str = "127.0.0.1", port: int | None =
             server.should_exit = True
         await timers.stop()
         await consumers.stop()
+        if isinstance(deps.providers, Registry):
+            await deps.providers.aclose()
         await db.dispose()
 
 

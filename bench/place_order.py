@@ -132,7 +132,7 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
             levels.append(level)
         number = f"PR-{await conn.fetchval(sql.NEXT_NUMBER):06d}"
         await conn.fetch(sql.INSERT_ORDER, order_id, number, channel, spec.email, spec.name,
-                         None, currency, "SHIP", "STANDARD", spec.line1, None, spec.city,
+                         None, None, currency, "SHIP", "STANDARD", spec.line1, None, spec.city,
                          spec.postal_code, "IT", None, spec.latitude, spec.longitude, None,
                          None, "ALLOCATED", subtotal, shipping, tax, total, now, ACTOR, now,
                          None, "", None, None)

@@ -34,7 +34,8 @@ def insert(table: str, columns: Sequence[tuple[str, str]]) -> str:
 IDEMPOTENCY_READ = (
     "SELECT idempotency_keys.key, idempotency_keys.fingerprint, idempotency_keys.order_id, "
     "idempotency_keys.created_at FROM idempotency_keys WHERE idempotency_keys.key = $1::VARCHAR")
-CHANNEL_READ = ("SELECT channels.code, channels.name, channels.currencies FROM channels "
+CHANNEL_READ = ("SELECT channels.code, channels.name, channels.currencies, "
+                "channels.payment_required FROM channels "
                 "WHERE channels.code = $1::VARCHAR")
 IN_CHANNEL = ("(SELECT location_channels.location FROM location_channels "
               "WHERE location_channels.channel = $1::VARCHAR)")
@@ -132,7 +133,8 @@ SAVE_DECISION = (
     "WHERE sourcing_decisions.order_id = $11::VARCHAR")
 INSERT_ORDER = insert("orders", [
     ("id", V), ("number", V), ("channel", V), ("customer_email", V), ("customer_name", V),
-    ("customer_phone", V), ("currency", V), ("delivery_method", V), ("service_level", V),
+    ("customer_phone", V), ("customer_locale", V), ("currency", V), ("delivery_method", V),
+    ("service_level", V),
     ("ship_line1", V), ("ship_line2", V), ("ship_city", V), ("ship_postal_code", V),
     ("ship_country", V), ("ship_region", V), ("ship_latitude", FLOAT),
     ("ship_longitude", FLOAT), ("pickup_location", V), ("promise_option_id", V), ("status", V),

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.access import Principal
-from domain.catalog import Address, Location, Sku
+from domain.catalog import Address, Channel, Location, Sku
 from domain.catalog import services as catalog
 from domain.checkout import delivery_promise, ordering
 from domain.fulfillment import acknowledgement, receiving, resourcing
@@ -33,6 +33,8 @@ from domain.inventory import services as inventory
 from domain.kernel.ports import Clock, Page
 from domain.kernel.retry import Retry
 from domain.orders import Fulfillment, Order, OrderTag, PlaceOrder, TrackingStatus
+from domain.payments import services as payments
+from domain.payments.ports import Providers
 from domain.ports import Reader, UnitOfWorkFactory
 from domain.returns import completion
 from domain.returns import requests as return_requests
@@ -60,6 +62,7 @@ class Ports:
     payments: PaymentGateway
     service_desk: ServiceDeskPolicy = field(default_factory=ServiceDeskPolicy)
     integration: IntegrationStore | None = None  # webhook endpoints, consumers' jobs
+    providers: Providers | None = None  # payment providers by name (placeOrder's `payment`)
 
 
 class CatalogUseCases:
@@ -74,6 +77,11 @@ class CatalogUseCases:
     async def upsert_skus(self, skus: list[Sku], *, principal: Principal) -> list[Sku]:
         return await self.p.retry(lambda: catalog.upsert_skus(
             self.p.uow, skus, principal=principal, clock=self.p.clock))
+
+    async def update_channel(self, code: str, *, payment_required: bool | None,
+                             principal: Principal) -> Channel:
+        return await self.p.retry(lambda: catalog.update_channel(
+            self.p.uow, code, payment_required=payment_required, principal=principal))
 
 
 class InventoryUseCases:
@@ -134,7 +142,7 @@ class CheckoutUseCases:
         return await self.p.retry(lambda: ordering.place_order(
             self.p.reader, self.p.uow, command, principal=principal, clock=self.p.clock,
             sourcer=self.p.sourcer, promise_key=self.p.promise_key,
-            seen_locations=seen_locations))
+            providers=self.p.providers, seen_locations=seen_locations))
 
 
 class SourcingUseCases:
@@ -287,7 +295,7 @@ class ReturnsUseCases:
                      principal: Principal) -> returns.ReturnView:
         return await self.p.retry(lambda: returns.refund_return(
             self.p.uow, self.p.payments, number, amount=amount, principal=principal,
-            clock=self.p.clock))
+            clock=self.p.clock, providers=self.p.providers))
 
     async def complete_due(self, *, limit: int = completion.BATCH) -> int:
         """A timer's: move DELIVERED orders whose return window has closed with no return
@@ -357,6 +365,38 @@ class IntegrationUseCases:
                                              clock=self.p.clock)
 
 
+class PaymentUseCases:
+    """Money an order is due to move, asked of its provider with no transaction open."""
+
+    def __init__(self, p: Ports) -> None:
+        self.p = p
+
+    @property
+    def providers(self) -> Providers:
+        if self.p.providers is None:
+            raise RuntimeError("no payment providers are bound")
+        return self.p.providers
+
+    async def settle(self, number: str) -> Order | None:
+        return await self.p.retry(lambda: payments.settle(
+            self.p.uow, self.providers, number, clock=self.p.clock))
+
+    async def retry_capture(self, number: str, *, principal: Principal) -> Order:
+        order = await self.p.retry(lambda: payments.retry_capture(
+            self.p.uow, self.providers, number, principal=principal, clock=self.p.clock))
+        if self.p.integration is not None:
+            # the consumer's parked job for this order is done now: the operator's list of
+            # parked events should not offer it again
+            await self.p.integration.jobs.resolved(
+                consumer=payments.CONSUMER, partition=f"order:{order.number}",
+                now=self.p.clock.now())
+        return order
+
+    async def flag_lapsed(self, *, limit: int) -> int:
+        return await self.p.retry(lambda: payments.flag_lapsed(
+            self.p.reader, self.p.uow, clock=self.p.clock, limit=limit))
+
+
 class Application:
     """Every use case, by context."""
 
@@ -370,3 +410,4 @@ class Application:
         self.service_desk = ServiceDeskUseCases(ports)
         self.returns = ReturnsUseCases(ports)
         self.integration = IntegrationUseCases(ports)
+        self.payments = PaymentUseCases(ports)

@@ -17,6 +17,7 @@ from domain.checkout import ports as checkout
 from domain.fulfillment import ports as fulfillment
 from domain.inventory import ports as inventory
 from domain.kernel.ports import Clock, IdempotencyRecord, Page, Transaction
+from domain.payments import ports as payments
 from domain.returns import ports as returns
 from domain.service_desk import ports as service_desk
 from domain.sourcing import ports as sourcing
@@ -31,7 +32,8 @@ class UnitOfWork(returns.UnitOfWork, fulfillment.UnitOfWork, service_desk.UnitOf
     """One write transaction with every repository."""
 
 
-class Reader(returns.Reader, fulfillment.Reader, sourcing.Reader, checkout.Reader, Protocol):
+class Reader(returns.Reader, fulfillment.Reader, sourcing.Reader, checkout.Reader,
+             payments.Reader, Protocol):
     """Every read a use case makes outside a write transaction."""
 
 

@@ -140,3 +140,8 @@ class SqlCatalogRepository:
     async def channels(self) -> list[Channel]:
         rows = (await self.conn.execute(sa.select(ChannelRow).order_by(ChannelRow.code))).all()
         return [mapping.channel_from_row(r) for r in rows]
+
+    async def save_channel(self, channel: Channel) -> None:
+        await self.conn.execute(sa.update(table(ChannelRow)).where(
+            col(ChannelRow.code) == channel.code).values(
+            payment_required=channel.payment_required))

@@ -38,7 +38,8 @@ def split(csv: str) -> list[str]:
 
 
 def channel_from_row(row: Any) -> Channel:
-    return Channel(row.code, row.name, tuple(split(row.currencies)))
+    return Channel(row.code, row.name, tuple(split(row.currencies)),
+                   bool(getattr(row, "payment_required", False)))
 
 
 def location_values(loc: Location, now: datetime) -> dict[str, Any]:
@@ -88,7 +89,8 @@ def order_values(order: orders.Order) -> dict[str, Any]:
     return {
         "id": order.id, "number": order.number, "channel": order.channel,
         "customer_email": order.customer.email, "customer_name": order.customer.name,
-        "customer_phone": order.customer.phone, "currency": order.currency,
+        "customer_phone": order.customer.phone, "customer_locale": order.customer.locale,
+        "currency": order.currency,
         "delivery_method": d.method.value,
         "service_level": d.service_level.value if d.service_level else None,
         "ship_line1": a.line1 if a else None, "ship_line2": a.line2 if a else None,
@@ -180,7 +182,8 @@ def order_from_rows(row: Any, lines: list[Any], fulfillments: list[orders.Fulfil
         address_from_row(row), row.pickup_location, row.promise_option_id)
     return orders.Order(
         id=row.id, number=row.number, channel=row.channel,
-        customer=orders.Customer(row.customer_email, row.customer_name, row.customer_phone),
+        customer=orders.Customer(row.customer_email, row.customer_name, row.customer_phone,
+                                 row.customer_locale),
         currency=currency, delivery=delivery, status=orders.OrderStatus(row.status),
         lines=[orders.OrderLine(ln.id, ln.sku, ln.quantity,
                                 Money(from_minor(ln.unit_price_minor), currency),

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel, col
 
 from domain.orders import Fulfillment, Order
-from persistence import mapping
+from persistence import mapping, payments
 from persistence.tables import (
     FulfillmentLineRow,
     FulfillmentRow,
@@ -39,7 +39,7 @@ FULFILLMENT_EDITABLE = ("status", "service_level", "carrier", "tracking_number",
 
 async def load_orders(conn: AsyncConnection, where: sa.ColumnElement[bool], *,
                       lock: bool = False) -> list[Order]:
-    """Whole order aggregates in six statements, however many orders match.
+    """Whole order aggregates in seven statements, however many orders match.
 
     With `lock`, the order rows are locked (in id order) until the transaction ends, so two
     writers of one order take turns and the second sees what the first committed.
@@ -69,7 +69,11 @@ async def load_orders(conn: AsyncConnection, where: sa.ColumnElement[bool], *,
         by_order[f.order_id][1].append(work[f.id])
     for t in timeline:
         by_order[t.order_id][2].append(t)
-    return [mapping.order_from_rows(r, *by_order[r.id]) for r in rows]
+    paid = await payments.load(conn, ids)
+    found = [mapping.order_from_rows(r, *by_order[r.id]) for r in rows]
+    for order in found:
+        order.payment = paid.get(order.id)
+    return found
 
 
 async def load_fulfillments(conn: AsyncConnection, rows: Sequence[Any]
@@ -104,6 +108,7 @@ class Loaded:
     fulfillment_lines: frozenset[tuple[str, str, str]]
     timeline: int
     scans: dict[str, int]
+    payment: tuple[Any, dict[str, dict[str, Any]]]
 
 
 def _pick(values: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -123,7 +128,8 @@ def remember(order: Order) -> Loaded:
         fulfillment_lines=frozenset((f.id, fl.order_line_id, fl.sku)
                                     for f in order.fulfillments for fl in f.lines),
         timeline=len(order.timeline),
-        scans={f.id: len(f.tracking) for f in order.fulfillments})
+        scans={f.id: len(f.tracking) for f in order.fulfillments},
+        payment=payments.state(order))
 
 
 # INSERTs built once (a statement object keeps its cache key: no rebuilding, no rehashing)
@@ -139,6 +145,7 @@ async def insert_order(conn: AsyncConnection, order: Order) -> None:
     await _insert_work(conn, order, order.fulfillments, now=order.placed_at)
     await _insert(conn, TimelineRow, [mapping.timeline_values(order.id, t)
                                       for t in order.timeline])
+    await payments.insert(conn, order)
 
 
 async def _insert_work(conn: AsyncConnection, order: Order, fulfillments: list[Fulfillment],
@@ -177,6 +184,7 @@ async def save_order(conn: AsyncConnection, order: Order, loaded: Loaded, *,
     await _insert(conn, TrackingEventRow, [
         mapping.tracking_values(f.id, s) for f in order.fulfillments
         for s in f.tracking[loaded.scans.get(f.id, 0):]])
+    await payments.save(conn, order, loaded.payment)
 
 
 async def _save_fulfillment_lines(conn: AsyncConnection, order: Order, loaded: Loaded) -> None:

@@ -24,7 +24,7 @@ from domain.returns import Return
 from domain.returns.status import ReturnStatus
 from domain.service_desk import customers, metrics
 from domain.sourcing.ports import SourcingSnapshot
-from persistence import mapping, order_store
+from persistence import mapping, order_store, payments
 from persistence.catalog import (
     IN_CHANNEL,
     LOCATIONS_BY_CODE,
@@ -216,6 +216,11 @@ class SqlReader(SourcingReads):
         async with self._connect() as conn:
             return await load_returns(conn, list(order_ids))
 
+    async def lapsed_authorizations(self, *, now: datetime, limit: int) -> list[str]:
+        async with self._connect() as conn:
+            rows = (await conn.execute(payments.lapsed(now, limit=limit))).all()
+        return [str(r[0]) for r in rows]
+
     async def completable_orders(self, delivered_before: Mapping[str, datetime], *,
                                  open_returns: Collection[ReturnStatus], limit: int
                                  ) -> list[str]:
@@ -250,8 +255,11 @@ class SqlReader(SourcingReads):
             late = sa.and_(col(OrderRow.promised_latest) < now, col(OrderRow.status).not_in(
                 sorted(s.value for s in customers.ARRIVED_OR_GONE)))
             troubled = await load_orders(conn, sa.and_(
-                mine, col(OrderRow.status) != "CANCELLED",
-                sa.or_(col(OrderRow.status) == "ON_HOLD", col(OrderRow.id).in_(in_trouble), late)))
+                mine, sa.or_(col(OrderRow.status) != "CANCELLED", col(OrderRow.id).in_(
+                    payments.failing())),
+                sa.or_(col(OrderRow.status) == "ON_HOLD", col(OrderRow.id).in_(in_trouble), late,
+                       col(OrderRow.id).in_(payments.failing()),
+                       col(OrderRow.id).in_(payments.expired(now)))))
         minor: dict[str, int] = {}
         for currency, cancelled, _, total in sums:
             if not cancelled:

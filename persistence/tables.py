@@ -50,6 +50,7 @@ class ChannelRow(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
     currencies: str = Field(max_length=200)  # comma separated, default first
+    payment_required: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class LocationRow(SQLModel, table=True):
@@ -168,6 +169,7 @@ class OrderRow(SQLModel, table=True):
     customer_email: str = Field(max_length=254, index=True)
     customer_name: str | None = Field(default=None, max_length=200)
     customer_phone: str | None = Field(default=None, max_length=40)
+    customer_locale: str | None = Field(default=None, max_length=16)
     currency: str = Field(max_length=3)
     delivery_method: str = Field(max_length=8)
     service_level: str | None = Field(default=None, max_length=16)
@@ -193,6 +195,40 @@ class OrderRow(SQLModel, table=True):
     tags: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     promised_earliest: datetime | None = utc(default=None, nullable=True)
     promised_latest: datetime | None = utc(default=None, nullable=True)
+
+
+class PaymentRow(SQLModel, table=True):
+    """An order's authorisation (orders without a payment have none: NOT_REQUIRED)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (sa.UniqueConstraint("provider", "reference",
+                                          name="uq_payments_reference"),
+                      sa.Index("ix_payments_expires_at", "expires_at"))
+    order_id: str = Field(foreign_key="orders.id", primary_key=True, max_length=36)
+    provider: str = Field(max_length=40)
+    reference: str = Field(max_length=200)
+    authorized_minor: int = Field(sa_type=sa.BigInteger)
+    expires_at: datetime | None = utc(default=None, nullable=True)
+    flagged_at: datetime | None = utc(default=None, nullable=True)
+
+
+class PaymentTransactionRow(SQLModel, table=True):
+    """Each movement of an order's money; `key` is what the provider was asked with."""
+
+    __tablename__ = "payment_transactions"
+    id: str = Field(primary_key=True, max_length=36)
+    order_id: str = Field(foreign_key="orders.id", max_length=36, index=True)
+    position: int  # its place among the order's movements, oldest first
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    amount_minor: int = Field(sa_type=sa.BigInteger)
+    key: str = Field(max_length=120, unique=True)
+    at: datetime = utc()
+    fulfillment_id: str | None = Field(default=None, max_length=36)
+    reference: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, max_length=500)
+    final: bool = False
+    attempts: int = 0
 
 
 class OrderLineRow(SQLModel, table=True):

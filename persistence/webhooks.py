@@ -170,6 +170,14 @@ class SqlOperatorJobs:
                 .values(status=JobStatus.SKIPPED.value, done_at=now))
         return int(result.rowcount)
 
+    async def resolved(self, *, consumer: str, partition: str, now: datetime) -> int:
+        async with self.db.writer.begin() as conn:
+            result = await conn.execute(
+                sa.update(JOBS).where(J.consumer == consumer, J.partition == partition,
+                                      J.status == JobStatus.PARKED.value)
+                .values(status=JobStatus.DONE.value, done_at=now))
+        return int(result.rowcount)
+
     async def redeliver(self, *, endpoint: WebhookEndpoint, ids: Sequence[int] | None,
                         since: datetime | None, now: datetime) -> int:
         again = {"status": JobStatus.PENDING.value, "attempts": 0, "next_attempt_at": now,

@@ -3,7 +3,9 @@
 - third-party work not acknowledged within its location's window is re-sourced
   (`fulfillment.expire_unacknowledged`);
 - delivered orders whose return window closed with nothing open become COMPLETED
-  (`returns.complete_due`).
+  (`returns.complete_due`);
+- orders whose payment authorisation expired before everything shipped are held for an
+  agent (`payments.flag_lapsed`).
 
 Run where the consumers run (`serve` by default, or `worker`), every `every` seconds. Both use
 cases are safe to run in several processes at once (each item is changed once, under the
@@ -28,7 +30,9 @@ class Timers:
         self.every = every
         self.jobs: list[tuple[str, Callable[[], Awaitable[int]]]] = [
             ("unacknowledged work", lambda: app.fulfillment.expire_unacknowledged(limit=BATCH)),
-            ("orders to complete", lambda: app.returns.complete_due(limit=BATCH))]
+            ("orders to complete", lambda: app.returns.complete_due(limit=BATCH)),
+            ("lapsed payment authorisations",
+             lambda: app.payments.flag_lapsed(limit=BATCH))]
         self._task: asyncio.Task[None] | None = None
 
     async def tick(self) -> dict[str, int]:

@@ -110,6 +110,27 @@ class Channel:
     code: str
     name: str
     currencies: list[str] = strawberry.field(description="Currencies sold in, default first.")
+    payment_required: bool = strawberry.field(
+        default=False, description="Orders only with a payment (placeOrder's `payment`; "
+                                   "PAYMENT_REQUIRED without one).")
+
+    @classmethod
+    def from_domain(cls, c: catalog.Channel) -> Channel:
+        return cls(code=c.code, name=c.name, currencies=list(c.currencies),
+                   payment_required=c.payment_required)
+
+
+@strawberry.input
+class UpdateChannelInput:
+    code: str
+    payment_required: bool | None = strawberry.field(
+        default=None, description="Take orders only with a payment; unchanged when omitted.")
+
+
+@strawberry.type
+class UpdateChannelPayload:
+    channel: Channel | None
+    user_errors: list[UserError]
 
 
 @strawberry.type
@@ -242,12 +263,21 @@ class CatalogQuery:
 
     @strawberry.field(description="Sales channels.")
     async def channels(self, info: strawberry.Info[Context, None]) -> list[Channel]:
-        return [Channel(code=c.code, name=c.name, currencies=list(c.currencies))
+        return [Channel.from_domain(c)
                 for c in await info.context.deps.reader.channels()]
 
 
 @strawberry.type
 class CatalogMutation:
+    @strawberry.mutation(description="Change a channel's settings (admin).")
+    async def update_channel(self, info: strawberry.Info[Context, None],
+                             input: UpdateChannelInput) -> UpdateChannelPayload:
+        ctx = info.context
+        saved, errors = await attempt(lambda: ctx.app.catalog.update_channel(
+            input.code, payment_required=input.payment_required, principal=ctx.principal))
+        return UpdateChannelPayload(channel=Channel.from_domain(saved) if saved else None,
+                                    user_errors=errors)
+
     @strawberry.mutation(description="Create or update locations (admin, integration).")
     async def upsert_locations(self, info: strawberry.Info[Context, None],
                                input: UpsertLocationsInput) -> UpsertLocationsPayload:

@@ -5,6 +5,7 @@ placed as placeOrder places it, on its own."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 
 import strawberry
 
@@ -21,6 +22,21 @@ class CustomerInput:
     email: str
     name: str | None = None
     phone: str | None = None
+    locale: str | None = strawberry.field(
+        default=None, description="The language to write to them in: `it`, `en-GB`.")
+
+
+@strawberry.input(description="Money the customer authorised with a payment provider before "
+                              "ordering; checked with the provider before the order is taken.")
+class PaymentInput:
+    provider: str = strawberry.field(description="`stripe`, `offline` (cash on delivery, pay "
+                                                 "at the counter) or `test`.")
+    reference: str = strawberry.field(description="The provider's id of the authorisation "
+                                                  "(a Stripe PaymentIntent with manual "
+                                                  "capture: `pi_…`).")
+    amount: Decimal | None = strawberry.field(
+        default=None, description="What was authorised, when known (at least the order's "
+                                  "total).")
 
 
 @strawberry.input
@@ -49,6 +65,10 @@ class PlaceOrderInput:
     delivery: DeliveryInput
     currency: str | None = strawberry.field(default=None,
                                             description="Defaults to the channel's currency.")
+    payment: PaymentInput | None = strawberry.field(
+        default=None, description="How it is paid; without it the order needs no payment "
+                                  "(NOT_REQUIRED), unless its channel requires one "
+                                  "(PAYMENT_REQUIRED).")
 
 
 @strawberry.type
@@ -91,12 +111,15 @@ def _command(x: PlaceOrderInput) -> orders.PlaceOrder:
     d = x.delivery
     return orders.PlaceOrder(
         idempotency_key=x.idempotency_key, channel=x.channel,
-        customer=orders.Customer(x.customer.email, x.customer.name, x.customer.phone),
+        customer=orders.Customer(x.customer.email, x.customer.name, x.customer.phone,
+                                 x.customer.locale),
         lines=tuple(orders.LineRequest(ln.sku, ln.quantity) for ln in x.lines),
         delivery=orders.Delivery(d.method, d.service_level,
                                  d.address.to_domain() if d.address else None,
                                  d.pickup_location, d.promise_option_id),
-        currency=x.currency)
+        currency=x.currency,
+        payment=orders.PaymentRequest(x.payment.provider, x.payment.reference,
+                                      x.payment.amount) if x.payment else None)
 
 
 def _placing(ctx: Context, x: PlaceOrderInput) -> Callable[[], Awaitable[orders.Order]]:

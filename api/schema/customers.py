@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TypeAlias
-
 import strawberry
 
 from api.context import Context
 from api.schema.common import Money, page_size
 from api.schema.orders import OrderConnection
+from api.schema.payment_types import OrderProblem
 from domain.orders.ports import OrderSearch
 from domain.service_desk import customers
-
-ProblemKind: TypeAlias = customers.ProblemKind
-strawberry.enum(ProblemKind, description="What on an order needs an agent.")
-
-
-@strawberry.type(description="Something on a customer's order that needs an agent.")
-class OrderProblem:
-    order_number: str
-    kind: ProblemKind
-    since: datetime
-    detail: str
 
 
 @strawberry.type(description="A customer as the service console sees them (agents).")
@@ -35,7 +22,9 @@ class CustomerAccount:
         description="What their orders not cancelled were placed for, per currency.")
     open_problems: list[OrderProblem] = strawberry.field(
         description="On hold, failed deliveries, work a location rejected, late (not "
-                    "delivered by the promised latest date); oldest first.")
+                    "delivered by the promised latest date), a payment capture that keeps "
+                    "failing, an authorisation that lapsed before everything shipped; oldest "
+                    "first.")
 
     @strawberry.field(description="Their orders, newest first.")
     async def orders(self, info: strawberry.Info[Context, None], first: int | None = 20,
@@ -49,9 +38,7 @@ class CustomerAccount:
         return cls(email=a.email, name=a.name, order_count=a.orders,
                    cancelled_orders=a.cancelled,
                    lifetime_value=[Money.from_domain(m) for m in a.lifetime_value],
-                   open_problems=[OrderProblem(order_number=p.order_number, kind=p.kind,
-                                               since=p.since, detail=p.detail)
-                                  for p in a.problems])
+                   open_problems=[OrderProblem.from_domain(p) for p in a.problems])
 
 
 @strawberry.type

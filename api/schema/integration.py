@@ -103,7 +103,8 @@ class WebhookDeliveryConnection:
 class ParkedEvent:
     id: strawberry.ID
     consumer: str
-    target: str = strawberry.field(description="The webhook endpoint's id ('' for the broker).")
+    target: str = strawberry.field(description="The webhook endpoint's id ('' for the broker "
+                                               "and payments).")
     event_id: str
     event_type: str
     error: str | None

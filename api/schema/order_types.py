@@ -33,9 +33,11 @@ from api.schema.common import (
     ServiceLevel,
     TrackingStatus,
 )
+from api.schema.payment_types import OrderPayment, OrderProblem
 from api.schema.return_types import Return
 from domain import access, orders
 from domain.fulfillment import fulfilling
+from domain.service_desk import customers
 
 Info = strawberry.Info[Context, None]
 
@@ -60,12 +62,16 @@ class Customer:
     email: str | None
     name: str | None
     phone: str | None
+    locale: str | None = strawberry.field(
+        default=None, description="The language they are written to in (staff and the "
+                                  "customer).")
 
     @classmethod
     def seen(cls, view: access.OrderView, o: orders.Order) -> Customer:
         c = o.customer
         return cls(email=c.email if view.email else None, name=c.name,
-                   phone=c.phone if view.phone else None)
+                   phone=c.phone if view.phone else None,
+                   locale=c.locale if view.email else None)
 
 
 @strawberry.type(description="One SKU of an order.")
@@ -280,6 +286,18 @@ class Order(relay.Node):
                                                    "for customers).")
     hold_reason: str | None = seen(lambda v, o: o.hold_reason if v.internal else None,
                                    description="Why the order is on hold (staff only).")
+    payment: OrderPayment | None = seen(OrderPayment.seen, description=(
+        "How it is paid (NOT_REQUIRED without a payment). Staff see everything, the customer "
+        "the status and amounts, stores nothing (null)."))
+
+    @strawberry.field(description="What on this order needs an agent now (staff only; "
+                                  "empty for everyone else).")
+    def open_problems(self, info: Info) -> list[OrderProblem]:
+        if not caller_view(info, self.source).internal:
+            return []
+        now = info.context.deps.clock.now()
+        return [OrderProblem.from_domain(p)
+                for p in customers.problems_of(self.source, now=now)]
 
     @strawberry.field(description="The order's returns, oldest first.")
     async def returns(self, info: Info) -> list[Return]:

@@ -23,6 +23,7 @@ from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.nodes import NodeQuery
 from api.schema.operations import OperationsQuery
 from api.schema.orders import OrderQuery
+from api.schema.payments import PaymentMutation
 from api.schema.promise import PromiseQuery
 from api.schema.returns import ReturnMutation, ReturnQuery
 from api.schema.service_desk import ServiceDeskMutation
@@ -40,7 +41,8 @@ class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, Customer
 
 @strawberry.type(description="Everything a client can change; refusals come as userErrors.")
 class Mutation(CatalogMutation, InventoryMutation, OrderMutation, FulfillmentMutation,
-               ServiceDeskMutation, SourcingMutation, ReturnMutation, IntegrationMutation):
+               ServiceDeskMutation, SourcingMutation, ReturnMutation, IntegrationMutation,
+               PaymentMutation):
     pass
 
 

@@ -108,6 +108,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # is NOT_FOUND to them, as one that does not exist (returns/services.receive_return)
     "returns.receive": frozenset({Role.STORE, Role.AGENT, Role.ADMIN, Role.INTEGRATION}),
     "returns.refund": frozenset({Role.AGENT, Role.ADMIN}),
+    # a failed payment capture asked again once the provider recovered (payments/services)
+    "payments.retry": frozenset({Role.AGENT, Role.ADMIN}),
+    "channels.manage": frozenset({Role.ADMIN}),
     # webhook endpoints: admins all, an integration those it created (integration/services)
     "webhooks.manage": frozenset({Role.ADMIN, Role.INTEGRATION}),
     # events a consumer parked after its last attempt: the operator's
@@ -177,6 +180,8 @@ ENTRY_POINTS: dict[str, str] = {
     "Mutation.markReturnInTransit": "returns.transit",
     "Mutation.receiveReturn": "returns.receive",
     "Mutation.refundReturn": "returns.refund",
+    "Mutation.retryPaymentCapture": "payments.retry",
+    "Mutation.updateChannel": "channels.manage",
     # integration: webhooks and parked events
     "Query.webhookEndpoints": "webhooks.manage",
     "Query.webhookDeliveries": "webhooks.manage",
@@ -291,6 +296,7 @@ class OrderView:
     address: bool  # the delivery address
     actors: bool  # who acted, by name (placedBy, timeline, requestedBy); else public_actor
     documents: bool  # the customer's own documents: return labels print their home address
+    payment: bool = False  # status and amounts (provider references: `internal` too)
 
     def shows(self, location: str) -> bool:
         return self.locations is None or location in self.locations
@@ -306,9 +312,9 @@ class OrderView:
 
 
 FULL_VIEW = OrderView(internal=True, tags=True, locations=None, email=True, phone=True,
-                      address=True, actors=True, documents=True)
+                      address=True, actors=True, documents=True, payment=True)
 OWNER_VIEW = OrderView(internal=False, tags=False, locations=None, email=True, phone=True,
-                       address=True, actors=False, documents=True)
+                       address=True, actors=False, documents=True, payment=True)
 # a store with no work on the order (a drop-off return received for an order shipped from
 # elsewhere, work it rejected): the order's number and state, nothing about the customer
 NO_WORK_VIEW = OrderView(internal=False, tags=True, locations=frozenset(), email=False,

@@ -208,6 +208,7 @@ class Channel:
     code: str
     name: str
     currencies: tuple[str, ...]
+    payment_required: bool = False  # orders only with a payment (placeOrder's `payment`)
 
     @property
     def default_currency(self) -> str:

@@ -16,6 +16,9 @@ class CatalogRepository(Protocol):
     async def save_locations(self, locations: list[Location]) -> None: ...
     async def channels(self) -> list[Channel]: ...
 
+    async def save_channel(self, channel: Channel) -> None:
+        """Write an existing channel's settings."""
+
 
 class CatalogReader(Protocol):
     """Catalog reads outside a write transaction."""

@@ -1,12 +1,13 @@
-"""Catalog and network use cases: upsert locations and SKUs."""
+"""Catalog and network use cases: upsert locations and SKUs, change a channel."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from domain import access
 from domain.access import Principal
-from domain.catalog import Location, Sku
+from domain.catalog import Channel, Location, Sku
 from domain.catalog.ports import UnitOfWorkFactory
 from domain.kernel import errors
 from domain.kernel.events import Event
@@ -71,3 +72,18 @@ async def upsert_skus(uow: UnitOfWorkFactory, skus: list[Sku], *, principal: Pri
         tx.emit(Event("SKUS_UPSERTED", clock.now(), (CATALOG_STREAM,), {"skus": codes}))
         await tx.commit()
     return skus
+
+
+async def update_channel(uow: UnitOfWorkFactory, code: str, *, payment_required: bool | None,
+                         principal: Principal) -> Channel:
+    """Change a channel's settings (admins): whether it takes orders only with a payment."""
+    access.require(principal, "channels.manage")
+    async with uow() as tx:
+        found = next((c for c in await tx.catalog.channels() if c.code == code), None)
+        if found is None:
+            raise errors.UnknownChannel(f"unknown channel {code!r}", field=["code"])
+        if payment_required is not None:
+            found = dataclasses.replace(found, payment_required=payment_required)
+        await tx.catalog.save_channel(found)
+        await tx.commit()
+    return found

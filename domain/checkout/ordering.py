@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import access, orders
+from domain import access, orders, payments
 from domain.access import Principal, Role
 from domain.catalog import Location
 from domain.checkout import promise
@@ -31,6 +31,8 @@ from domain.orders import (
     PlaceOrder,
     TimelineEntry,
 )
+from domain.payments.ports import Providers
+from domain.payments.services import check_at_checkout
 from domain.sourcing import Decision, Demand, Plan, Sourcer, reservation
 from domain.sourcing.ports import SourcingSnapshot
 from domain.sourcing.services import demands_for, request_for
@@ -65,7 +67,7 @@ def fingerprint(command: PlaceOrder, principal: Principal) -> str:
 
 async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrder, *,
                       principal: Principal, clock: Clock, sourcer: Sourcer,
-                      promise_key: bytes,
+                      promise_key: bytes, providers: Providers | None = None,
                       seen_locations: Callable[[dict[str, Location]], None] | None = None
                       ) -> Order:
     """Place an order, or return the one this idempotency key already placed.
@@ -94,6 +96,15 @@ async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrde
         seen_locations(snapshot.locations)
     draft = _draft(snapshot, command, lines, email, principal=principal, now=now,
                    sourcer=sourcer, promise_key=promise_key)
+    if command.payment is not None:
+        if providers is None:
+            raise errors.InvalidInput("this server takes no payments", field=["payment"])
+        held = await check_at_checkout(providers, draft.order, command.payment)
+        payments.authorize(draft.order, payments.check_request(command.payment), held.amount,
+                           expires_at=held.expires_at, at=now)
+    elif snapshot.channel is not None and snapshot.channel.payment_required:
+        raise errors.PaymentRequired(f"channel {snapshot.channel.code} takes orders only with "
+                                     "a payment", field=["payment"])
     async with uow() as tx:
         taken = await tx.idempotency.claim(IdempotencyRecord(key, print_, draft.order.id))
         if taken is None:
@@ -168,7 +179,9 @@ def _draft(snapshot: SourcingSnapshot, command: PlaceOrder, lines: list[LineRequ
         line.status = orders.line_status(line.quantity, line.backordered)
     order = Order(
         id=str(uuid.uuid4()), number="", channel=channel.code,
-        customer=Customer(email, command.customer.name, command.customer.phone),
+        customer=Customer(email, command.customer.name, command.customer.phone,
+                          orders.check_locale(command.customer.locale,
+                                              field=["customer", "locale"])),
         currency=currency, delivery=delivery,
         status=orders.status_after_placement(order_lines), lines=order_lines,
         fulfillments=fulfillments_for(decision.plan, demands, order_lines, delivery),
@@ -240,6 +253,12 @@ def _record_placement(order: Order, draft: Draft, *,
         at, "ORDER_PLACED", f"Order {order.number} placed on {order.channel}{on_behalf}: "
         f"{sum(line.quantity for line in order.lines)} items, total {order.total.amount} "
         f"{order.currency}", actor, public=PLACED_WORDS))
+    if order.payment is not None:
+        p = order.payment
+        order.timeline.append(TimelineEntry(
+            at, "PAYMENT_AUTHORIZED", f"Payment of {p.authorized} {order.currency} authorised "
+            f"with {p.provider} ({p.reference})", "system",
+            public=f"Payment of {p.authorized} {order.currency} authorised"))
     for f in order.fulfillments:
         units = sum(fl.quantity for fl in f.lines)
         transfer = f" for transfer to {f.transfer_to}" if f.transfer_to else ""

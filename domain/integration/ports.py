@@ -57,6 +57,10 @@ class OperatorJobs(Protocol):
     async def retry(self, *, consumer: str, ids: Sequence[int], now: datetime) -> int:
         """Parked (or skipped) jobs of `consumer` among `ids` become pending, due now."""
     async def skip(self, *, consumer: str, ids: Sequence[int], now: datetime) -> int: ...
+
+    async def resolved(self, *, consumer: str, partition: str, now: datetime) -> int:
+        """Parked jobs of `consumer` in `partition` are DONE: what they were for was done
+        another way (an agent's retry); the operator's list no longer offers them."""
     async def redeliver(self, *, endpoint: WebhookEndpoint, ids: Sequence[int] | None,
                         since: datetime | None, now: datetime) -> int:
         """Queue the endpoint's deliveries again: the given ones, or every event since a time

@@ -27,7 +27,7 @@ from domain.kernel.ports import Clock, Page
 
 MAX_PAGE = 100  # as every other page (api/limits.py)
 MAX_IDS = 1000
-CONSUMERS = ("webhooks", "broker")
+CONSUMERS = ("webhooks", "broker", "payments")
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,9 +121,42 @@ class LocationCannotSupply(DomainError):
 
 
 class PaymentDeclined(DomainError):
-    """The payment provider refused a refund; nothing was given back."""
+    """The payment provider refused: the authorisation is not usable (at checkout), or a
+    capture, void or refund was refused for good; nothing moved."""
 
     code = "PAYMENT_DECLINED"
+
+
+class PaymentProviderUnavailable(DomainError):
+    """The provider could not be asked (timeout, outage, rate limit): nothing changed here;
+    asking again may succeed."""
+
+    code = "PAYMENT_PROVIDER_UNAVAILABLE"
+
+
+class PaymentAmountTooLow(DomainError):
+    """The authorisation holds less than the order's total."""
+
+    code = "PAYMENT_AMOUNT_TOO_LOW"
+
+
+class PaymentAlreadyUsed(DomainError):
+    """The authorisation already pays for another order."""
+
+    code = "PAYMENT_ALREADY_USED"
+
+
+class PaymentRequired(DomainError):
+    """The channel takes orders only with a payment."""
+
+    code = "PAYMENT_REQUIRED"
+
+
+class NothingCaptured(DomainError):
+    """No money was taken for the order yet (e.g. cash on delivery not yet collected), so
+    there is nothing to give back."""
+
+    code = "NOTHING_CAPTURED"
 
 
 class SourcingConstraints(DomainError):

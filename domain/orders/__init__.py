@@ -18,6 +18,7 @@ from enum import StrEnum
 from domain.catalog import Address, Capability, Channel, Location, Sku
 from domain.kernel import errors, events, tax
 from domain.kernel.money import Money
+from domain.orders.payment import Payment
 
 MAX_LINES = 100
 MAX_QUANTITY = 999
@@ -107,6 +108,7 @@ class Customer:
     email: str
     name: str | None = None
     phone: str | None = None
+    locale: str | None = None  # the language messages to them are written in ("it", "en-GB")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,16 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentRequest:
+    """Money the customer authorised with `provider` before ordering (`reference`: e.g. a
+    Stripe PaymentIntent id); `amount`: what they authorised, when the caller knows it."""
+
+    provider: str
+    reference: str
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PlaceOrder:
     idempotency_key: str
     channel: str
@@ -132,6 +144,7 @@ class PlaceOrder:
     lines: tuple[LineRequest, ...]
     delivery: Delivery
     currency: str | None = None
+    payment: PaymentRequest | None = None
 
 
 @dataclass(slots=True)
@@ -227,6 +240,7 @@ class Order:
     events: list[events.Event] = field(default_factory=list)
     promised_earliest: datetime | None = None
     promised_latest: datetime | None = None
+    payment: Payment | None = None  # None: no payment needed (NOT_REQUIRED)
 
     def fulfillment(self, fulfillment_id: str) -> Fulfillment:
         found = next((f for f in self.fulfillments if f.id == fulfillment_id), None)
@@ -268,6 +282,19 @@ def check_email(email: str, *, field: list[str]) -> str:
     if len(email) > 254 or not EMAIL_RE.match(email):
         raise errors.InvalidInput(f"{email!r} is not an email address", field=field)
     return email.lower()
+
+
+LOCALE_RE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
+
+
+def check_locale(locale: str | None, *, field: list[str]) -> str | None:
+    """A language, optionally with its region (`it`, `en-GB`), or None."""
+    if locale is None:
+        return None
+    if not LOCALE_RE.match(locale):
+        raise errors.InvalidInput(f"{locale[:20]!r} is not a locale such as 'it' or 'en-GB'",
+                                  field=field)
+    return locale
 
 
 def check_idempotency_key(key: str) -> str:

@@ -8,7 +8,8 @@ Units count as returned (order PARTIALLY_RETURNED / RETURNED) once they are rece
 The returns & refunds context: the return aggregate and its status machine, return policies,
 what may come back, refunds and the payment port, exchanges.
 
-May use: kernel, access, catalog, inventory, orders, sourcing, checkout, fulfillment, service_desk.
+May use: kernel, access, catalog, inventory, orders, sourcing, checkout, fulfillment,
+service_desk, payments.
 """
 
 from __future__ import annotations

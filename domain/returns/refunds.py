@@ -95,9 +95,16 @@ def check_cap(order: Order, amount: Decimal, *, refunded: Decimal) -> None:
     """Refuse a refund that would take the order's refunds past what it paid."""
     if amount < 0:
         raise errors.InvalidInput("a refund amount cannot be negative", field=["amount"])
-    if refunded + amount > order.total.amount:
-        left = max(ZERO, order.total.amount - refunded)
+    paid = order.total.amount
+    if order.payment is not None:  # what the provider actually took, not what was ordered
+        paid = order.payment.captured
+        if paid <= 0:
+            raise errors.NothingCaptured(
+                f"nothing was charged for order {order.number} yet ({order.payment.provider}): "
+                "there is nothing to refund", field=["returnNumber"])
+    if refunded + amount > paid:
+        left = max(ZERO, paid - refunded)
         raise errors.RefundExceedsPaid(
-            f"order {order.number} paid {order.total.amount} {order.currency} and "
+            f"order {order.number} paid {paid} {order.currency} and "
             f"{refunded} is refunded already: at most {left} more can be refunded",
             field=["amount"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domain import access, orders, returns, service_desk
+from domain import access, orders, payments, returns, service_desk
 from domain.access import Principal, Role
 from domain.catalog import Location, Sku
 from domain.checkout import ordering
@@ -19,10 +19,19 @@ from domain.kernel import errors, events
 from domain.kernel.money import Money
 from domain.kernel.ports import Clock, IdempotencyRecord
 from domain.orders import LineRequest, Order, OrderStatus, OrderTag, PlaceOrder, lifecycle
+from domain.orders.payment import OFFLINE
+from domain.payments.ports import Providers
+from domain.payments.services import provider_for
 from domain.returns import Return, ReturnLine, refunds, status
 from domain.returns import requests as return_requests
 from domain.returns.policy import Resolution, ReturnMethod, ReturnPolicy, policy_for
-from domain.returns.ports import PaymentGateway, Reader, UnitOfWork, UnitOfWorkFactory
+from domain.returns.ports import (
+    PaymentGateway,
+    PaymentReceipt,
+    Reader,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from domain.sourcing import Sourcer, reservation
 from domain.sourcing.ports import SourcingSnapshot
 
@@ -338,9 +347,9 @@ async def receive_return(uow: UnitOfWorkFactory, number: str,
         return await _finish(tx, ReturnView(ret, order, replacement))
 
 
-async def refund_return(uow: UnitOfWorkFactory, payments: PaymentGateway, number: str, *,
+async def refund_return(uow: UnitOfWorkFactory, gateway: PaymentGateway, number: str, *,
                         amount: Decimal | None, principal: Principal,
-                        clock: Clock) -> ReturnView:
+                        clock: Clock, providers: Providers | None = None) -> ReturnView:
     """Give the money back through the payment provider and record it; an agent may give a
     different amount, never more than the order has left of what it paid.
 
@@ -350,6 +359,10 @@ async def refund_return(uow: UnitOfWorkFactory, payments: PaymentGateway, number
     recorded. A provider that declines frees the claim (PAYMENT_DECLINED); one that fails
     without an answer leaves it pending, and asking again resumes it with the same key, so
     the customer is paid once.
+
+    Money goes back through the provider the order was paid with, never more than it
+    captured less what was refunded (NOTHING_CAPTURED before anything was taken); store
+    credit, and orders placed without a payment, through `gateway`.
     """
     access.require(principal, "returns.refund")
     now = clock.now()
@@ -368,10 +381,10 @@ async def refund_return(uow: UnitOfWorkFactory, payments: PaymentGateway, number
                                   "is in progress; ask again without an amount to finish it",
                                   field=["amount"])
     store_credit = ret.resolution is Resolution.STORE_CREDIT
+    key = f"refund:{claim.id}"
     try:  # 2. the provider, no lock held
-        receipt = await payments.refund(order_number=order.number, amount=claim.amount,
-                                        idempotency_key=f"refund:{claim.id}",
-                                        store_credit=store_credit)
+        receipt = await _pay_back(gateway, providers, order, claim.amount, key=key,
+                                  store_credit=store_credit)
     except errors.PaymentDeclined:
         async with uow() as tx:
             order, ret, _ = await _locked(tx, number)
@@ -387,7 +400,27 @@ async def refund_return(uow: UnitOfWorkFactory, payments: PaymentGateway, number
         paid = dataclasses.replace(mine, reference=receipt.reference,
                                    provider=receipt.provider, at=clock.now())
         returns.refund(ret, order, paid, refunded_before=_refunded(existing) - mine.amount.amount)
+        if not store_credit:
+            payments.refunded(order, paid.amount, key=key, reference=receipt.reference,
+                              at=paid.at or clock.now())
         return await _finish(tx, ReturnView(ret, order))
+
+
+async def _pay_back(gateway: PaymentGateway, providers: Providers | None, order: Order,
+                    amount: Money, *, key: str, store_credit: bool) -> PaymentReceipt:
+    """Through the order's provider; store credit and orders without a payment through the
+    gateway; cash paid at the door or the counter is given back there."""
+    p = order.payment
+    if p is None or store_credit:
+        return await gateway.refund(order_number=order.number, amount=amount,
+                                    idempotency_key=key, store_credit=store_credit)
+    if p.provider == OFFLINE:
+        return PaymentReceipt(f"{OFFLINE}:{key}", OFFLINE)
+    if providers is None:
+        raise errors.PaymentProviderUnavailable("no payment providers are configured")
+    provider = provider_for(providers, p.provider, field=["returnNumber"])
+    reference = await provider.refund(p.reference, amount, idempotency_key=key)
+    return PaymentReceipt(reference, p.provider)
 
 
 def _awaiting(ret: Return) -> str:

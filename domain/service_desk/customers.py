@@ -15,6 +15,8 @@ class ProblemKind(StrEnum):
     DELIVERY_FAILED = "DELIVERY_FAILED"
     UNALLOCATED = "UNALLOCATED"  # a location rejected the work and nobody has it now
     LATE = "LATE"  # not delivered, and the promised latest date has passed
+    PAYMENT_CAPTURE_FAILED = "PAYMENT_CAPTURE_FAILED"  # retried, then parked for an agent
+    PAYMENT_AUTHORIZATION_EXPIRED = "PAYMENT_AUTHORIZATION_EXPIRED"  # work left, money lapsed
 
 
 # Orders in these states cannot be late any more: they arrived, or nothing is coming.
@@ -69,6 +71,7 @@ def problems_of(order: Order, *, now: datetime) -> list[Problem]:
                                  failed[-1].at if failed else order.placed_at,
                                  f"{f.carrier} {f.tracking_number}: "
                                  f"{failed[-1].description if failed else 'delivery failed'}"))
+    found += _payment_problems(order, now=now)
     waiting = sum(u.unallocated for u in lifecycle.line_units(order).values())
     if waiting and order.status is not OrderStatus.CANCELLED:
         rejected = [f for f in order.fulfillments if f.status is FulfillmentStatus.REJECTED]
@@ -76,6 +79,27 @@ def problems_of(order: Order, *, now: datetime) -> list[Problem]:
                              f"{waiting} units without a location"
                              + (f" ({rejected[-1].location}: {rejected[-1].reason})"
                                 if rejected else "")))
+    return found
+
+
+def _payment_problems(order: Order, *, now: datetime) -> list[Problem]:
+    p = order.payment
+    if p is None:
+        return []
+    found = []
+    failing = p.failing
+    if failing is not None:
+        found.append(Problem(order.number, ProblemKind.PAYMENT_CAPTURE_FAILED, failing.at,
+                             f"capture of {failing.amount} {order.currency} failed "
+                             f"{failing.attempts} times: {failing.error}; retryPaymentCapture "
+                             "once the provider accepts it"))
+    left = any(u.gone < u.remaining for u in lifecycle.line_units(order).values())
+    if p.expired(now) and left and order.status is not OrderStatus.CANCELLED:
+        assert p.expires_at is not None
+        found.append(Problem(order.number, ProblemKind.PAYMENT_AUTHORIZATION_EXPIRED,
+                             p.expires_at, f"the payment authorisation expired on "
+                             f"{p.expires_at.isoformat()} before everything shipped: ask the "
+                             "customer to pay again"))
     return found
 
 

@@ -229,6 +229,10 @@ MUTATIONS: dict[str, Case] = {
         {"sku": "TSHIRT-BLU-M", "condition": "RESTOCK"}]), STAFF | {"store_mil"},
         hidden=frozenset({"store_roma"})),
     "refundReturn": Case(mutation("refundReturn", "RefundReturnInput"), a_return(), DESK),
+    "retryPaymentCapture": Case(mutation("retryPaymentCapture", "RetryPaymentCaptureInput"),
+                                lambda w, _r: {"input": {"orderNumber": w.delivered}}, DESK),
+    "updateChannel": Case(mutation("updateChannel", "UpdateChannelInput"),
+                          lambda _w, _r: {"input": {"code": "web"}}, frozenset({"admin"})),
     "scheduleLocationDowntime": Case(
         mutation("scheduleLocationDowntime", "ScheduleDowntimeInput"), lambda _w, _r: {
             "input": {"location": "ST-ROMA", "startsAt": "2031-01-01T00:00:00+00:00",

@@ -64,7 +64,7 @@ from domain.catalog import DEFAULT_CHANNELS, Channel, KitComponent, Location, Sk
 from domain.fulfillment.ports import OfferedWork
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
 from domain.inventory.ports import Change, LevelKey, Want
-from domain.kernel import events
+from domain.kernel import errors, events
 from domain.kernel.money import Money
 from domain.kernel.ports import Clock, IdempotencyRecord
 from domain.kernel.streams import StoredEvent
@@ -187,6 +187,11 @@ class _Decided:
     id: str
     kind: str
     decision: Decision
+
+
+# orders that may still be held when their authorisation lapses (persistence/payments.py)
+LAPSE_STATUSES = frozenset({"PLACED", "ALLOCATED", "PARTIALLY_ALLOCATED", "BACKORDERED",
+                            "IN_FULFILLMENT", "READY_FOR_PICKUP", "PARTIALLY_SHIPPED"})
 
 
 # --- the tables -------------------------------------------------------------------------------
@@ -408,6 +413,12 @@ class FakeCatalogRepository(_Repository):
         await _pause()
         return [c for _, c in sorted(self._t.channels.items())]
 
+    async def save_channel(self, channel: Channel) -> None:
+        await _pause()
+        if channel.code not in self._t.channels:
+            raise ConstraintViolation(f"no channel {channel.code}")
+        self._t.channels[channel.code] = channel
+
 
 class FakeInventoryRepository(_Repository):
     def __init__(self, uow: MemoryUnitOfWork) -> None:
@@ -565,6 +576,14 @@ class FakeOrderRepository(_Repository):
         if order.id in t.orders or order.number in t.order_by_number:
             raise ConstraintViolation(f"order {order.id} / {order.number} exists")
         promise = _promise_reference(order.delivery.promise_option_id)
+        p = order.payment
+        taken = {(o.order.payment.provider, o.order.payment.reference)
+                 for o in t.orders.values() if o.order.payment is not None}
+        if p is not None and (p.provider, p.reference) in taken:
+            # as the unique constraint uq_payments_reference, and mapped as persistence does
+            raise errors.PaymentAlreadyUsed(
+                f"payment {p.reference} of {p.provider} already pays for another order",
+                field=["payment", "reference"])
         self._write(order, {f.id: order.placed_at for f in order.fulfillments}, promise, None)
 
     async def get(self, *, number: str | None = None,
@@ -983,6 +1002,21 @@ class MemoryReader:
         decided = t.decisions.get(order_id or "", ())
         return [RecordedDecision(d.id, number, d.kind, copy.deepcopy(d.decision))
                 for d in reversed(decided)]
+
+    # --- payments -----------------------------------------------------------------------------
+    async def lapsed_authorizations(self, *, now: datetime, limit: int) -> list[str]:
+        """Orders with work to hand over whose authorisation expired, not flagged, not held;
+        the earliest expiry first."""
+        t = await self._tables()
+        found = []
+        for stored in t.orders.values():
+            o, p = stored.order, stored.order.payment
+            if (p is None or p.expires_at is None or p.expires_at > now
+                    or p.flagged_at is not None or o.hold_reason is not None
+                    or o.status.value not in LAPSE_STATUSES):
+                continue
+            found.append((p.expires_at, o.id))
+        return [i for _, i in sorted(found)[:max(limit, 0)]]
 
     # --- returns ------------------------------------------------------------------------------
     async def returns_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Return]]:

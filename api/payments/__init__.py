@@ -1,0 +1,1 @@
+"""Payment providers: the adapters behind `domain.payments.ports.PaymentProvider`."""

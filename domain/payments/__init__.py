@@ -1,0 +1,243 @@
+"""Payments: what an order's authorisation becomes — captured as parcels leave, released when
+nothing more will ship, refunded through the provider it was taken with.
+
+The payments context: which movement of money an order is due next (`next_move`), the share
+of a parcel, the checks at checkout, and the use cases that claim a movement, ask the
+provider with no transaction open and record the answer (`services`). The payment record
+itself belongs to the order (`domain.orders.payment`), written in the order's transaction.
+
+Capture on shipment: each fulfillment handed to the carrier (or, for a pickup, to the
+customer) captures its lines at their prices with their tax, the first one also the
+shipping; the last one captures what is left of the order's total less what was cancelled,
+and releases the rest of the authorisation. Cancelled lines are not released from the
+authorisation when they are cancelled: the order simply captures less at shipment, and what
+is left is released with the last capture (or voided, when nothing ships at all). `offline`
+payments are captured when the goods are delivered or collected.
+
+May use: kernel, access, orders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from domain.kernel import errors
+from domain.kernel.money import CENT, Money
+from domain.orders import FulfillmentStatus, Order, OrderStatus, PaymentRequest, lifecycle
+from domain.orders.payment import (
+    OFFLINE,
+    ZERO,
+    Payment,
+    Transaction,
+    TransactionKind,
+    TransactionStatus,
+)
+
+BUILT_IN = ("test", OFFLINE)
+MAX_REFERENCE = 200
+# handed over: a parcel with the carrier or delivered, a pickup collected
+GONE = frozenset({*lifecycle.WITH_CARRIER, FulfillmentStatus.DELIVERED})
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """The next movement of money an order is due."""
+
+    kind: TransactionKind
+    amount: Decimal
+    key: str
+    fulfillment_id: str | None = None
+    final: bool = False
+
+
+def check_request(request: PaymentRequest) -> PaymentRequest:
+    provider = (request.provider or "").strip().lower()
+    reference = (request.reference or "").strip()
+    if not provider or len(provider) > 40 or not provider.isprintable():
+        raise errors.InvalidInput("payment.provider must name a payment provider",
+                                  field=["payment", "provider"])
+    if not 1 <= len(reference) <= MAX_REFERENCE or not reference.isprintable():
+        raise errors.InvalidInput(f"payment.reference must be 1-{MAX_REFERENCE} printable "
+                                  "characters", field=["payment", "reference"])
+    if request.amount is not None and request.amount <= 0:
+        raise errors.InvalidInput("payment.amount must be more than zero",
+                                  field=["payment", "amount"])
+    return PaymentRequest(provider, reference, request.amount)
+
+
+def check_authorization(order: Order, held: Money) -> None:
+    """The authorisation must be in the order's currency and cover its total."""
+    if held.currency != order.currency:
+        raise errors.PaymentDeclined(
+            f"the payment is in {held.currency}, the order in {order.currency}",
+            field=["payment", "reference"])
+    if held.amount < order.total.amount:
+        raise errors.PaymentAmountTooLow(
+            f"the payment holds {held.amount} {held.currency}, the order costs "
+            f"{order.total.amount} {order.currency}", field=["payment", "amount"])
+
+
+def authorize(order: Order, request: PaymentRequest, held: Money, *,
+              expires_at: datetime | None, at: datetime) -> None:
+    """Attach the checked authorisation to a new order (before its placement is recorded)."""
+    order.payment = Payment(request.provider, request.reference, held.amount, expires_at, [
+        Transaction(str(uuid.uuid4()), TransactionKind.AUTHORIZATION, held.amount,
+                    TransactionStatus.SUCCEEDED, f"authorization:{order.id}", at,
+                    reference=request.reference)])
+
+
+def _factor(order: Order) -> Decimal:
+    """Total over its pre-tax parts: 1 where prices include tax, 1 + rate where it is added."""
+    base = order.subtotal.amount + order.shipping.amount
+    return order.total.amount / base if base else Decimal(1)
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def share(order: Order, fulfillment_id: str, *, with_shipping: bool) -> Decimal:
+    """What one fulfillment's goods cost the customer, tax included (a kit counts once)."""
+    price = {ln.id: ln.unit_price.amount for ln in order.lines}
+    f = order.fulfillment(fulfillment_id)
+    goods = sum((price[line_id] * units for line_id, units in
+                 {fl.order_line_id: fl.units for fl in f.lines}.items()), ZERO)
+    return _cents((goods + (order.shipping.amount if with_shipping else ZERO)) * _factor(order))
+
+
+def payable(order: Order) -> Decimal:
+    """The order's total less what was cancelled, tax included."""
+    cancelled = sum((ln.unit_price.amount * ln.cancelled for ln in order.lines), ZERO)
+    if all(ln.cancelled == ln.quantity for ln in order.lines):
+        return ZERO
+    return max(ZERO, order.total.amount - _cents(cancelled * _factor(order)))
+
+
+def due(order: Order, payment: Payment) -> list[str]:
+    """Fulfillments handed over whose capture was not claimed yet, in order of handing."""
+    handed = [f for f in order.fulfillments if f.status in GONE and (
+        payment.provider != OFFLINE or f.status is FulfillmentStatus.DELIVERED)]
+    handed.sort(key=lambda f: (f.shipped_at or f.delivered_at or order.placed_at, f.id))
+    return [f.id for f in handed if payment.capture_for(f.id) is None]
+
+
+def more_to_hand_over(order: Order, payment: Payment) -> bool:
+    offline = payment.provider == OFFLINE
+    return any((u.delivered if offline else u.gone) < u.remaining
+               for u in lifecycle.line_units(order).values())
+
+
+def next_move(order: Order) -> Move | None:
+    """The movement of money the order is due now, if any: one claimed before and not
+    through yet first (resumed with its key), then a capture per fulfillment handed over,
+    then releasing what is left once nothing more will ship."""
+    p = order.payment
+    if p is None:
+        return None
+    for t in p.transactions:
+        if t.kind in (TransactionKind.CAPTURE, TransactionKind.VOID) \
+                and t.status is not TransactionStatus.SUCCEEDED:
+            return Move(t.kind, t.amount, t.key, t.fulfillment_id, t.final)
+    if p.closed:
+        return None
+    pending = due(order, p)
+    more = more_to_hand_over(order, p)
+    left = p.authorized - p.claimed
+    if pending:
+        fid = pending[0]
+        final = not more and len(pending) == 1
+        if final:
+            amount = payable(order) - p.claimed
+        else:
+            amount = share(order, fid, with_shipping=not any(
+                t.kind is TransactionKind.CAPTURE for t in p.transactions))
+        amount = max(ZERO, min(amount, left))
+        return Move(TransactionKind.CAPTURE, amount, f"capture:{fid}", fid, final)
+    if not more:
+        return Move(TransactionKind.VOID, max(ZERO, p.authorized - p.captured),
+                    f"void:{order.id}")
+    return None
+
+
+def claim(order: Order, move: Move, *, at: datetime) -> Transaction:
+    """Set the movement aside before the provider is asked (or find the earlier claim of the
+    same key); counts an attempt."""
+    assert order.payment is not None
+    found = next((t for t in order.payment.transactions if t.key == move.key), None)
+    if found is None:
+        found = Transaction(str(uuid.uuid4()), move.kind, move.amount, TransactionStatus.PENDING,
+                            move.key, at, move.fulfillment_id, final=move.final)
+        order.payment.transactions.append(found)
+    found.attempts += 1
+    return found
+
+
+def succeeded(order: Order, txn_id: str, *, reference: str | None, at: datetime) -> bool:
+    """Record the provider's yes; False when it was recorded already (a racing attempt)."""
+    t = _txn(order, txn_id)
+    if t.status is TransactionStatus.SUCCEEDED:
+        return False
+    t.status, t.reference, t.error, t.at = TransactionStatus.SUCCEEDED, reference, None, at
+    money = f"{t.amount} {order.currency}"
+    if t.kind is TransactionKind.CAPTURE:
+        where = f" for fulfillment {t.fulfillment_id}" if t.fulfillment_id else ""
+        rest = "; the rest of the authorisation is released" if t.final else ""
+        order.record("PAYMENT_CAPTURED", f"Payment of {money} captured{where} "
+                     f"({reference}){rest}", actor="system", at=at,
+                     public=f"We charged {money} for the items sent")
+    else:
+        order.record("PAYMENT_VOIDED", f"Authorisation released: {money} will not be charged "
+                     f"({reference})", actor="system", at=at,
+                     public=f"{money} held for this order is released and will not be charged")
+    return True
+
+
+def failed(order: Order, txn_id: str, *, error: str, at: datetime) -> None:
+    """Record a refusal or an outage; the movement stays claimed and will be asked again."""
+    t = _txn(order, txn_id)
+    if t.status is TransactionStatus.SUCCEEDED:
+        return
+    first = t.status is TransactionStatus.PENDING
+    t.status, t.error, t.at = TransactionStatus.FAILED, error[:500], at
+    if first:
+        verb = "capture" if t.kind is TransactionKind.CAPTURE else "release"
+        order.record("PAYMENT_FAILED", f"Payment {verb} of {t.amount} {order.currency} failed "
+                     f"(attempt {t.attempts}): {t.error}", actor="system", at=at)
+
+
+def refunded(order: Order, amount: Money, *, key: str, reference: str, at: datetime) -> None:
+    """Money given back through the order's provider (its claim lives on the return)."""
+    if order.payment is None or any(t.key == key for t in order.payment.transactions):
+        return
+    order.payment.transactions.append(Transaction(
+        str(uuid.uuid4()), TransactionKind.REFUND, amount.amount, TransactionStatus.SUCCEEDED,
+        key, at, reference=reference))
+    order.record("PAYMENT_REFUNDED", f"Refund of {amount.amount} {amount.currency} paid back "
+                 f"through {order.payment.provider} ({reference})", actor="system", at=at)
+
+
+def _txn(order: Order, txn_id: str) -> Transaction:
+    assert order.payment is not None
+    return next(t for t in order.payment.transactions if t.id == txn_id)
+
+
+def flag_lapsed(order: Order, *, at: datetime) -> bool:
+    """Hold the order's remaining work: its authorisation expired before everything shipped.
+    False when there is nothing to hold (all handed over, or it cannot be held now)."""
+    p = order.payment
+    if p is None or p.flagged_at is not None or not p.expired(at) \
+            or not more_to_hand_over(order, p):
+        return False
+    p.flagged_at = at
+    if order.hold_reason is None and OrderStatus.ON_HOLD in lifecycle.ORDER_TRANSITIONS[
+            order.status]:
+        order.hold_reason = "Payment authorization expired: ask the customer to pay again"
+        before, after = lifecycle.settle(order)
+        order.record("ORDER_HELD", f"Order held: the payment authorisation "
+                     f"({p.provider} {p.reference}) expired on "
+                     f"{p.expires_at.isoformat() if p.expires_at else '?'} before everything "
+                     "shipped", actor="system", at=at, before=before.value, after=after.value)
+    return True

@@ -1,0 +1,146 @@
+"""Payment use cases: check an authorisation at checkout, move the money an order is due,
+let an agent retry a failed capture, hold orders whose authorisation lapsed.
+
+Money moves in three steps, never with a transaction open while the provider is asked:
+claim (the order locked: the movement is written PENDING with its idempotency key, so it
+counts against the authorisation from then on and a racing claim sees it), ask the provider
+with that key, record the answer (the order locked again). A process killed between the
+provider's yes and the record leaves the claim PENDING; the next attempt — the consumer's
+retry, or an agent — asks again with the same key, the provider answers with the movement it
+already made, and it is recorded once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from domain import access, payments
+from domain.access import Principal
+from domain.kernel import errors
+from domain.kernel.money import Money
+from domain.kernel.ports import Clock
+from domain.orders import Order, PaymentRequest
+from domain.orders.payment import OFFLINE, TransactionKind
+from domain.payments.ports import (
+    Authorization,
+    PaymentProvider,
+    Providers,
+    Reader,
+    UnitOfWorkFactory,
+)
+
+log = logging.getLogger("promessa.payments")
+CONSUMER = "payments"  # the durable consumer that calls `settle` (api/payments/consumer.py)
+MAX_MOVES = 20  # per call: an order has at most a few parcels, and each moves money once
+
+
+def provider_for(providers: Providers, name: str, *, field: list[str]) -> PaymentProvider:
+    found = providers.get(name)
+    if found is None:
+        raise errors.InvalidInput(f"no payment provider {name!r} here", field=field)
+    return found
+
+
+async def check_at_checkout(providers: Providers, order: Order, request: PaymentRequest
+                            ) -> Authorization:
+    """Ask the provider what the customer authorised (no transaction open): usable, in the
+    order's currency, at least its total — or the refusal, with nothing changed."""
+    request = payments.check_request(request)
+    if request.provider == OFFLINE:
+        return Authorization(order.total, None)
+    provider = provider_for(providers, request.provider, field=["payment", "provider"])
+    expected = Money(request.amount, order.currency) if request.amount else order.total
+    held = await provider.authorization(request.reference, expected=expected)
+    payments.check_authorization(order, held.amount)
+    return held
+
+
+async def settle(uow: UnitOfWorkFactory, providers: Providers, number: str, *,
+                 clock: Clock) -> Order | None:
+    """Move every bit of money the order is due now (captures of parcels handed over, the
+    release of what will never ship), one movement at a time. A provider refusal or outage
+    is recorded on the order and raised (PaymentDeclined / PaymentProviderUnavailable), so
+    the caller — a durable consumer — retries it later with the same key."""
+    order: Order | None = None
+    for _ in range(MAX_MOVES):
+        async with uow() as tx:  # 1. claim
+            order = await tx.orders.get(number=number)
+            if order is None or order.payment is None:
+                return order
+            move = payments.next_move(order)
+            if move is None:
+                return order
+            txn = payments.claim(order, move, at=clock.now())
+            provider_name = order.payment.provider
+            reference = order.payment.reference
+            local = move.amount == 0 or provider_name == OFFLINE
+            if local:  # no money moves at a provider: recorded at once
+                payments.succeeded(order, txn.id, reference=None if move.amount == 0
+                                   else f"{OFFLINE}:{txn.key}", at=clock.now())
+            await tx.orders.save(order)
+            tx.emit(*order.events)
+            await tx.commit()
+        if local:
+            continue
+        provider = provider_for(providers, provider_name, field=["orderNumber"])
+        amount = Money(move.amount, order.currency)
+        try:  # 2. the provider, no transaction open
+            if move.kind is TransactionKind.CAPTURE:
+                answer = await provider.capture(reference, amount, final=move.final,
+                                                idempotency_key=move.key)
+            else:
+                answer = await provider.void(reference, idempotency_key=move.key)
+        except (errors.PaymentDeclined, errors.PaymentProviderUnavailable) as exc:
+            await _record(uow, number, txn.id, clock=clock, error=f"{exc.code}: {exc.message}")
+            raise
+        order = await _record(uow, number, txn.id, clock=clock, reference=answer)  # 3. record
+    return order
+
+
+async def _record(uow: UnitOfWorkFactory, number: str, txn_id: str, *, clock: Clock,
+                  reference: str | None = None, error: str | None = None) -> Order:
+    async with uow() as tx:
+        order = await tx.orders.get(number=number)
+        assert order is not None and order.payment is not None
+        if error is None:
+            payments.succeeded(order, txn_id, reference=reference, at=clock.now())
+        else:
+            payments.failed(order, txn_id, error=error, at=clock.now())
+        await tx.orders.save(order)
+        tx.emit(*order.events)
+        await tx.commit()
+        return order
+
+
+async def retry_capture(uow: UnitOfWorkFactory, providers: Providers, number: str, *,
+                        principal: Principal, clock: Clock) -> Order:
+    """An agent asks again for a capture that failed (the provider recovered): the same
+    idempotency keys, so nothing is taken twice."""
+    access.require(principal, "payments.retry")
+    async with uow() as tx:
+        order = await tx.orders.get(number=number)
+        if order is None:
+            raise errors.NotFound(f"no order {number}", field=["orderNumber"])
+        if order.payment is None or payments.next_move(order) is None:
+            raise errors.InvalidInput(f"order {number} has no payment movement to retry",
+                                      field=["orderNumber"])
+    settled = await settle(uow, providers, number, clock=clock)
+    assert settled is not None
+    return settled
+
+
+async def flag_lapsed(reader: Reader, uow: UnitOfWorkFactory, *, clock: Clock,
+                      limit: int) -> int:
+    """Hold orders whose authorisation expired before their goods shipped (a timer)."""
+    now = clock.now()
+    ids = await reader.lapsed_authorizations(now=now, limit=limit)
+    flagged = 0
+    for order_id in ids:
+        async with uow() as tx:
+            [order] = await tx.orders.get_many([order_id])
+            if payments.flag_lapsed(order, at=now):
+                await tx.orders.save(order)
+                tx.emit(*order.events)
+                await tx.commit()
+                flagged += 1
+    return flagged

@@ -1,0 +1,1 @@
+"""Payment provider tests: adapters driven against emulators of the real services."""

@@ -1,0 +1,272 @@
+"""Payments through the API with the built-in `test` provider, on both engines: authorised at
+checkout, captured parcel by parcel by the `payments` consumer, voided when nothing ships,
+refunded when goods come back — to the cent, each movement once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.api.lifecycle import desk, place
+from tests.api.returns import op, request
+from tests.conftest import Api
+from tests.invariants import violations
+from tests.payments.support import (
+    TWO_PARCELS,
+    consumer,
+    drain,
+    hand_over,
+    paid_order,
+    payment_of,
+    provider,
+    run,
+    seed,
+)
+
+pytestmark = pytest.mark.anyio
+PLACE_PAID = "PlaceOrderPaid"
+
+
+def amount(money: dict) -> Decimal:
+    return Decimal(money["amount"])
+
+
+async def test_a_two_parcel_order_is_captured_parcel_by_parcel_to_the_cent(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = await paid_order(api, "pay-two-0001", reference="pi_two", lines=TWO_PARCELS)
+    paid = await payment_of(api, number, tokens["agent"])
+    # 12.00 + 24.90 + 4.90 shipping, VAT included (IT)
+    assert (paid["status"], amount(paid["authorized"]), paid["reference"]) == (
+        "AUTHORIZED", Decimal("41.80"), "pi_two")
+
+    await hand_over(api, tokens, number, "ST-ROMA")
+    assert await drain(payments) >= 1
+    paid = await payment_of(api, number, tokens["agent"])
+    # the first parcel: the mug with its tax, and the shipping
+    assert (paid["status"], amount(paid["captured"])) == ("PARTIALLY_CAPTURED",
+                                                          Decimal("16.90"))
+
+    await hand_over(api, tokens, number, "WH-MIL")
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["captured"])) == ("CAPTURED", Decimal("41.80"))
+    captures = [t for t in paid["transactions"] if t["kind"] == "CAPTURE"]
+    assert [(amount(t["amount"]), t["status"]) for t in captures] == [
+        (Decimal("16.90"), "SUCCEEDED"), (Decimal("24.90"), "SUCCEEDED")]
+    assert all(t["fulfillmentId"] for t in captures)
+    moved = [c for c in provider(api).moved.values() if c.kind == "capture"]
+    assert [(c.amount.amount if c.amount else None, c.final) for c in moved] == [
+        (Decimal("16.90"), False), (Decimal("24.90"), True)]
+    assert sorted(c.key for c in moved) == sorted(
+        f"capture:{t['fulfillmentId']}" for t in captures)
+    assert await drain(payments) == 0  # nothing more is due
+    assert await violations(db_url) == []
+
+
+async def test_cancelling_before_shipment_voids_the_authorisation(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = await paid_order(api, "pay-void-0001", reference="pi_void", lines=TWO_PARCELS)
+    cancelled = await desk(api, "cancelOrder", tokens["agent"], number=number,
+                           reason="CUSTOMER_REQUEST")
+    assert cancelled["userErrors"] == []
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["voided"]), amount(paid["captured"])) == (
+        "VOIDED", Decimal("41.80"), Decimal("0.00"))
+    assert [c.key for c in provider(api).moved.values()] == [f"void:{await _id(api, number)}"]
+    assert await violations(db_url) == []
+
+
+async def test_a_cancelled_line_is_not_captured_and_the_rest_is_released_with_the_last_parcel(
+        api: Api, tokens: dict[str, str]) -> None:
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = await paid_order(api, "pay-line-0001", reference="pi_line", lines=TWO_PARCELS)
+    cut = await desk(api, "cancelOrder", tokens["agent"], number=number, reason="OUT_OF_STOCK",
+                     skus=["MUG-NAME"])
+    assert cut["userErrors"] == []
+    await hand_over(api, tokens, number, "WH-MIL")
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    # the T-shirt and the shipping; the mug's 12.00 of the authorisation is released
+    assert (paid["status"], amount(paid["captured"])) == ("CAPTURED", Decimal("29.80"))
+    [capture] = [c for c in provider(api).moved.values() if c.kind == "capture"]
+    assert capture.final and capture.amount is not None
+    assert capture.amount.amount == Decimal("29.80")
+
+
+async def test_a_returned_unit_is_refunded_through_the_provider_never_beyond_the_capture(
+        api: Api, tokens: dict[str, str], clock, db_url: str) -> None:
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = await paid_order(api, "pay-ret-00001", reference="pi_ret",
+                              lines=[{"sku": "TSHIRT-RED-M", "quantity": 2}],
+                              token=tokens["ada"])
+    await hand_over(api, tokens, number, "WH-MIL", deliver=True)
+    await drain(payments)
+    assert (await payment_of(api, number, tokens["agent"]))["status"] == "CAPTURED"
+
+    ret = await _returned(api, tokens, number, "TSHIRT-RED-M")
+    too_much = await op(api, "RefundReturn", {"input": {"returnNumber": ret,
+                                                        "amount": "100.00"}},
+                        token=tokens["agent"])
+    assert [e["code"] for e in too_much["userErrors"]] == ["REFUND_EXCEEDS_PAID"]
+    refunded = await op(api, "RefundReturn", {"input": {"returnNumber": ret}},
+                        token=tokens["agent"])
+    assert refunded["userErrors"] == [], refunded
+    paid = await payment_of(api, number, tokens["agent"])
+    assert paid["status"] == "PARTIALLY_REFUNDED"
+    assert Decimal("0") < amount(paid["refunded"]) <= amount(paid["captured"])
+    [back] = [c for c in provider(api).moved.values() if c.kind == "refund"]
+    assert back.amount is not None and back.amount.amount == amount(paid["refunded"])
+    assert back.reference == "pi_ret" and back.key is not None and back.key.startswith(
+        "refund:")
+    assert await violations(db_url) == []
+
+
+async def test_cash_on_delivery_is_captured_when_delivered_and_not_refunded_before(
+        api: Api, tokens: dict[str, str]) -> None:
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = await paid_order(api, "pay-cod-00001", reference="COD-0001", provider_name="offline",
+                              lines=[{"sku": "TSHIRT-BLU-M", "quantity": 1}],
+                              token=tokens["ada"])
+    await hand_over(api, tokens, number, "ST-ROMA")
+    await drain(payments)
+    assert (await payment_of(api, number, tokens["agent"]))["status"] == "AUTHORIZED"
+
+    await _deliver(api, tokens, number)
+    ret = await _returned(api, tokens, number, "TSHIRT-BLU-M")
+    # delivered, but the courier's cash is not recorded yet: nothing to give back
+    early = await op(api, "RefundReturn", {"input": {"returnNumber": ret}},
+                     token=tokens["agent"])
+    assert [e["code"] for e in early["userErrors"]] == ["NOTHING_CAPTURED"]
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["captured"])) == ("CAPTURED", Decimal("24.80"))
+    late = await op(api, "RefundReturn", {"input": {"returnNumber": ret}},
+                    token=tokens["agent"])
+    assert late["userErrors"] == []
+    assert provider(api).moved == {}  # no provider was asked for cash
+
+
+async def _deliver(api: Api, tokens: dict[str, str], number: str) -> str:
+    from tests.api.lifecycle import fulfillment_ids, step
+
+    fid = (await fulfillment_ids(api, number, tokens["agent"]))["ST-ROMA"]
+    at = api.app.state.deps.clock.now().isoformat()
+    done = await step(api, "recordTrackingEvent", fid, tokens["integration"],
+                      status="DELIVERED", at=at)
+    assert done["userErrors"] == [], done
+    return fid
+
+
+async def _returned(api: Api, tokens: dict[str, str], number: str, sku: str) -> str:
+    """One unit of `sku` asked back by the customer and received at the Roma store."""
+    asked = await op(api, "RequestReturn", request(number, [
+        {"sku": sku, "quantity": 1, "reason": "TOO_SMALL"}], method="DROP_AT_STORE"),
+        token=tokens["ada"])
+    assert asked["userErrors"] == [], asked
+    ret = str(asked["return"]["number"])
+    received = await op(api, "ReceiveReturn", {"input": {"returnNumber": ret, "lines": [
+        {"sku": sku, "condition": "RESTOCK"}]}}, token=tokens["store_roma"])
+    assert received["userErrors"] == [], received
+    return ret
+
+
+async def _id(api: Api, number: str) -> str:
+    order = await api.app.state.deps.reader.order_by_number(number)
+    return str(order.id)
+
+
+async def test_refusals_at_checkout_change_nothing(api: Api, tokens: dict[str, str],
+                                                   db_url: str) -> None:
+    await seed(api, tokens)
+    lines = [{"sku": "MUG-NAME", "quantity": 1}]
+
+    async def refused(key: str, payment: dict, **kw: object) -> list[str]:
+        from tests.api.test_place_order import PLACE, order_input
+
+        result = await api.data(PLACE, {"input": order_input(key, lines=lines, payment=payment,
+                                                              **kw)})
+        assert result["placeOrder"]["order"] is None
+        return [e["code"] for e in result["placeOrder"]["userErrors"]]
+
+    assert await refused("pay-no-000001", {"provider": "test",
+                                           "reference": "pi_decline_1"}) == ["PAYMENT_DECLINED"]
+    assert await refused("pay-no-000002", {"provider": "test", "reference": "pi_low",
+                                           "amount": "1.00"}) == ["PAYMENT_AMOUNT_TOO_LOW"]
+    assert await refused("pay-no-000003", {"provider": "nope",
+                                           "reference": "x"}) == ["INVALID_INPUT"]
+    provider(api).down = True
+    assert await refused("pay-no-000004", {"provider": "test", "reference": "pi_down"}) == [
+        "PAYMENT_PROVIDER_UNAVAILABLE"]
+    provider(api).down = False
+    await paid_order(api, "pay-no-000005", reference="pi_once", lines=lines)
+    assert await refused("pay-no-000006", {"provider": "test",
+                                           "reference": "pi_once"}) == ["PAYMENT_ALREADY_USED"]
+    # the same key again is the same order, not a second use of the payment
+    again = await place(api, "pay-no-000005", lines=lines,
+                        payment={"provider": "test", "reference": "pi_once"})
+    assert again["number"]
+
+    changed = await api.data("""mutation { updateChannel(input: {code: "web",
+        paymentRequired: true}) { channel { code paymentRequired } userErrors { code } } }""",
+                             token=tokens["admin"])
+    assert changed["updateChannel"]["channel"] == {"code": "web", "paymentRequired": True}
+    from tests.api.test_place_order import PLACE, order_input
+
+    result = await api.data(PLACE, {"input": order_input("pay-no-000007", lines=lines)})
+    assert [e["code"] for e in result["placeOrder"]["userErrors"]] == ["PAYMENT_REQUIRED"]
+    cod = await paid_order(api, "pay-no-000008", reference="COD-8", provider_name="offline",
+                           lines=lines)
+    assert (await payment_of(api, cod, tokens["agent"]))["provider"] == "offline"
+    orders = await api.data("""{ orders(first: 50) { edges { node { number } } } }""",
+                            token=tokens["agent"])
+    assert len(orders["orders"]["edges"]) == 2  # pi_once and COD-8: the refusals wrote nothing
+    assert await violations(db_url) == []
+
+
+def test_the_snapshot_equals_the_shared_document() -> None:
+    import json
+
+    from tests.payments.support import DOCUMENTS, EXAMPLES, HERE
+
+    shared = HERE.parent.parent.parent / "shared" / "contract-next"
+    if not shared.is_dir():
+        pytest.skip("../shared/contract-next is not beside this checkout")
+    assert (HERE / "payments.graphql").read_text() == (shared / "payments.graphql").read_text()
+    theirs = json.loads((shared / "examples.json").read_text())
+    assert EXAMPLES == {k: theirs[k] for k in EXAMPLES} and set(EXAMPLES) == set(DOCUMENTS)
+
+
+async def test_the_contract_payment_documents_run_unchanged(api: Api,
+                                                            tokens: dict[str, str]) -> None:
+    from tests.payments.support import EXAMPLES
+
+    await seed(api, tokens)
+    placed = await run(api, PLACE_PAID, EXAMPLES[PLACE_PAID], tokens["admin"])
+    assert placed["userErrors"] == [], placed
+    order = placed["order"]
+    assert (order["payment"]["status"], order["payment"]["provider"]) == ("AUTHORIZED", "test")
+    assert order["payment"]["authorized"] == order["total"]
+    number = order["number"]
+    assert number == EXAMPLES["OrderPayment"]["number"]
+    seen = await run(api, "OrderPayment", EXAMPLES["OrderPayment"], tokens["agent"])
+    assert seen["payment"]["reference"] == "pi_test_0001"
+    problems = await run(api, "CustomerProblems", EXAMPLES["CustomerProblems"], tokens["agent"])
+    assert problems["openProblems"] == []
+    retried = await run(api, "RetryPaymentCapture", EXAMPLES["RetryPaymentCapture"],
+                        tokens["agent"])
+    # nothing has shipped: there is nothing to capture yet
+    assert [e["code"] for e in retried["userErrors"]] == ["INVALID_INPUT"]
