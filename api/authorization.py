@@ -6,9 +6,9 @@ subscription is a top-level error with the code FORBIDDEN or UNAUTHENTICATED (SP
 errors are for authorization); a refused mutation answers its payload with that code in
 `userErrors`, like every other refusal of a mutation, and runs nothing.
 
-The same gate refuses text with a NUL character anywhere in a field's arguments
-(INVALID_INPUT): PostgreSQL cannot store or even compare one, and no name, number or code
-has one.
+The same gate checks and normalises every text of a field's arguments (api/text.py:
+bounded, NFC, no NUL, control or bidi-override characters, nothing invisible in an
+identifier), refused as INVALID_INPUT before anything runs.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from strawberry.types.base import StrawberryList, StrawberryOptional, get_object
 from strawberry.types.field import StrawberryField
 
 from api.errors import UserError
+from api.text import clean_arguments
 from domain import access
-from domain.kernel.errors import DomainError, InvalidInput
+from domain.kernel.errors import DomainError
 
 
 def _refusal_payload(payload_type: Any) -> Any:
@@ -46,34 +47,6 @@ def _refusal_payload(payload_type: Any) -> Any:
                                        user_errors=errors)
 
 
-def _nul_at(value: Any, path: list[str]) -> list[str] | None:
-    """The path of the first text with a NUL character in an argument value, if any."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            if (found := _nul_at(item, [*path, str(i)])) is not None:
-                return found
-        return None
-    definition = get_object_definition(type(value)) if hasattr(value, "__dict__") else None
-    if definition is not None:
-        names = NameConverter()
-        for f in definition.fields:
-            inner = getattr(value, f.python_name, None)
-            if (found := _nul_at(inner, [*path, names.get_graphql_name(f)])) is not None:
-                return found
-    return None
-
-
-def check_text(kwargs: dict[str, Any]) -> None:
-    """Refuse a NUL character in any text argument (see the module doc)."""
-    for name, value in kwargs.items():
-        # a mutation's `input` is where every userErrors.field starts, as the contract's
-        # examples show (["customer", "email"]): the path names what is inside it
-        if (found := _nul_at(value, [] if name == "input" else [name])) is not None:
-            raise InvalidInput("text must not contain a NUL character", field=found)
-
-
 class Authorize(FieldExtension):
     """The rule of one root field, from ENTRY_POINTS."""
 
@@ -85,22 +58,22 @@ class Authorize(FieldExtension):
         if self.type_name == "Mutation":
             self.refused = _refusal_payload(field.type)
 
-    def _check(self, info: Any, kwargs: dict[str, Any]) -> list[UserError] | None:
+    def _check(self, info: Any, kwargs: dict[str, Any]
+               ) -> tuple[dict[str, Any], list[UserError] | None]:
         try:
             access.authorize_entry(info.context.principal, self.type_name, self.field_name)
-            check_text(kwargs)
+            return clean_arguments(kwargs), None
         except DomainError as exc:
             if self.refused is None:
                 raise
-            return [UserError.from_domain(exc)]
-        return None
+            return kwargs, [UserError.from_domain(exc)]
 
     def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        errors = self._check(info, kwargs)
+        kwargs, errors = self._check(info, kwargs)
         return self.refused(errors) if errors else next_(source, info, **kwargs)
 
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
-        errors = self._check(info, kwargs)
+        kwargs, errors = self._check(info, kwargs)
         if errors:
             return self.refused(errors)
         result = next_(source, info, **kwargs)

@@ -86,7 +86,12 @@ async def _known(api: Api, tokens: dict[str, str]) -> dict[str, list]:
 
 def _scalars(known: dict[str, list]) -> dict[str, st.SearchStrategy]:
     def string(values: list[str]) -> st.SearchStrategy:
-        return st.one_of(st.sampled_from(values), st.text(max_size=40)).map(
+        # known values made hostile: invisible characters in identifiers, bidi overrides,
+        # controls, decomposed accents, texts far past every bound (api/text.py)
+        hostile = st.tuples(st.sampled_from(values), st.sampled_from([
+            "\u200b", "\u00ad", "\ufeff", "\u202e", "\u2066", "\x07", "\x1b", "\u0301",
+            "\u2028", "x" * 3000])).map(lambda p: p[0] + p[1])
+        return st.one_of(st.sampled_from(values), st.text(max_size=40), hostile).map(
             lambda s: graphql.StringValueNode(value=s))
 
     # mostly within page sizes (a `first` over 100 refuses the whole document unexecuted),
