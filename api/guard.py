@@ -83,7 +83,8 @@ def _retry_after(context: Any, decision: Decision) -> int:
 
 
 async def guest_lookup(context: Context, number: str) -> None:
-    """Refuse with THROTTLED a lookup by order number past the limits per client or per order.
+    """Refuse with THROTTLED a lookup by order number past the limits per client or per
+    order and client.
 
     Call it before looking the order up, whatever the outcome will be, so a wrong guess costs
     the same as a right one.
@@ -91,8 +92,12 @@ async def guest_lookup(context: Context, number: str) -> None:
     guards: Guards | None = getattr(context.deps, "guards", None)
     if guards is None:
         return
-    checks = ((f"guest:{caller_key(context)}", guards.guest_per_client),
-              (f"guest-order:{number.strip().upper()}", guards.guest_per_order))
+    # per client, and per (order, client): a stranger guessing one order's email spends
+    # their own lookups, never the owner's (a per-order bucket let anyone lock the owner
+    # out, even before the order existed: numbers are sequential)
+    caller = caller_key(context)
+    checks = ((f"guest:{caller}", guards.guest_per_client),
+              (f"guest-order:{number.strip().upper()}:{caller}", guards.guest_per_order))
     for key, bucket in checks:
         if bucket is None:
             continue

@@ -54,7 +54,7 @@ class Settings:
     rate_limit_per_second: float = 1_000.0  # cost points a caller regains each second
     rate_limit_url: str | None = None  # redis:// shares the buckets between processes
     guest_lookups_per_client: int = 30  # trackOrder & co, per 10 minutes
-    guest_lookups_per_order: int = 10  # per order number, per 10 minutes
+    guest_lookups_per_order: int = 10  # per order number and client, per 10 minutes
     max_body_bytes: int = 1_000_000
     introspection: bool | None = None  # None: on, except in production
     graphiql: bool | None = None  # None: on, except in production
