@@ -183,6 +183,13 @@ class SqlReader(SourcingReads):
         found = await self.orders_where(col(OrderRow.number) == number)
         return found[0] if found else None
 
+    async def order_for_guest(self, number: str, email: str) -> Order | None:
+        """The order with this number and customer email: an unknown number and a wrong
+        email are the same one statement finding nothing (no timing tells them apart)."""
+        found = await self.orders_where(sa.and_(col(OrderRow.number) == number,
+                                                col(OrderRow.customer_email) == email))
+        return found[0] if found else None
+
     async def order_page(self, flt: OrderSearch, *, first: int,
                          after: str | None) -> Page[Order]:
         where = _order_where(flt)

@@ -183,10 +183,9 @@ class OrderQuery:
     async def track_order(self, info: strawberry.Info[Context, None], number: str,
                           email: str) -> TrackedOrder | None:
         await guest_lookup(info.context, number)
-        found = await info.context.deps.reader.order_by_number(number.strip())
-        if found is None or found.customer.email != email.strip().lower():
-            return None
-        return TrackedOrder.from_domain(found)
+        found = await info.context.deps.reader.order_for_guest(number.strip(),
+                                                               email.strip().lower())
+        return None if found is None else TrackedOrder.from_domain(found)
 
 
 __all__ = ["Fulfillment", "Order", "OrderConnection", "OrderQuery", "TrackedOrder"]

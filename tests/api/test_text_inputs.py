@@ -72,3 +72,4 @@ async def test_text_is_stored_in_one_unicode_form(api: Api, tokens: dict[str, st
                          text="refund \u202e00.001 EUR")
     assert [(e["field"], e["code"]) for e in flipped["userErrors"]] == [
         (["text"], "INVALID_INPUT")]
+
