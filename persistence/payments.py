@@ -39,7 +39,7 @@ async def load(conn: AsyncConnection, ids: list[str]) -> dict[str, Payment]:
         if p is None:
             p = found[r.order_id] = Payment(r.provider, r.reference,
                                             from_minor(r.authorized_minor), r.expires_at, [],
-                                            r.flagged_at)
+                                            r.flagged_at, bool(r.partial))
         if r.t_id is not None:
             p.transactions.append(Transaction(
                 r.t_id, TransactionKind(r.kind), from_minor(r.amount_minor),
@@ -78,7 +78,7 @@ async def insert(conn: AsyncConnection, order: Order) -> None:
         await conn.execute(sa.insert(P), [{
             "order_id": order.id, "provider": p.provider, "reference": p.reference,
             "authorized_minor": to_minor(p.authorized), "expires_at": p.expires_at,
-            "flagged_at": p.flagged_at}])
+            "flagged_at": p.flagged_at, "partial": p.partial}])
     except sa.exc.IntegrityError:
         raise errors.PaymentAlreadyUsed(
             f"payment {p.reference} of {p.provider} already pays for another order",
@@ -129,9 +129,9 @@ def lapsed(now: datetime, *, limit: int) -> sa.Select[tuple[str]]:
 
 
 def failing() -> sa.Select[tuple[str]]:
-    """Orders with a movement of money the provider refused and that is not through yet."""
-    return sa.select(T.c.order_id).where(T.c.status == TransactionStatus.FAILED.value,
-                                         T.c.kind == TransactionKind.CAPTURE.value)
+    """Orders with a capture or release the provider refused and that is not through yet
+    (refunds are claimed on their return, not here)."""
+    return sa.select(T.c.order_id).where(T.c.status == TransactionStatus.FAILED.value)
 
 
 def expired(now: datetime) -> sa.Select[tuple[str]]:

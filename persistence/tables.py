@@ -210,6 +210,7 @@ class PaymentRow(SQLModel, table=True):
     authorized_minor: int = Field(sa_type=sa.BigInteger)
     expires_at: datetime | None = utc(default=None, nullable=True)
     flagged_at: datetime | None = utc(default=None, nullable=True)
+    partial: bool = True  # captured parcel by parcel (else once, with the last parcel)
 
 
 class PaymentTransactionRow(SQLModel, table=True):

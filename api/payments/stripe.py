@@ -112,7 +112,7 @@ class StripeProvider:
                 f"Stripe PaymentIntent {reference} is {intent.status}, not requires_capture: "
                 "there is no authorisation to capture")
         return Authorization(amount=from_minor(intent.amount_capturable, intent.currency),
-                             expires_at=_expiry(intent))
+                             expires_at=_expiry(intent), partial=_multicapture(intent))
 
     async def capture(self, reference: str, amount: Money, *, final: bool,
                       idempotency_key: str) -> str:
@@ -140,10 +140,19 @@ class StripeProvider:
         multicaptures). Refused (PaymentDeclined) once it succeeded or was canceled, except as a
         replay of the same key. Answers the PaymentIntent id."""
         _check_reference(reference)
-        with self._translated("cancel", reference):
-            intent = await self._client.v1.payment_intents.cancel_async(
-                reference, {"cancellation_reason": "abandoned"},
-                {"idempotency_key": idempotency_key})
+        try:
+            with self._translated("cancel", reference):
+                intent = await self._client.v1.payment_intents.cancel_async(
+                    reference, {"cancellation_reason": "abandoned"},
+                    {"idempotency_key": idempotency_key})
+        except errors.PaymentDeclined:
+            # nothing left to release is what a void wants: Stripe canceled the intent
+            # itself (its authorisation lapsed after seven days) or it was canceled before
+            with self._translated("read PaymentIntent", reference):
+                found = await self._client.v1.payment_intents.retrieve_async(reference)
+            if found.status != "canceled":
+                raise
+            return found.id
         return intent.id
 
     async def refund(self, reference: str, amount: Money, *, idempotency_key: str) -> str:
@@ -168,6 +177,13 @@ def _check_reference(reference: str) -> None:
     # an empty or odd id would reach another endpoint (GET /v1/payment_intents/ lists them all)
     if not reference.startswith("pi_") or not reference[3:].isalnum():
         raise errors.PaymentDeclined(f"{reference!r} is not a Stripe PaymentIntent id")
+
+
+def _multicapture(intent: stripe.PaymentIntent) -> bool:
+    """Whether the card lets the intent be captured parcel by parcel (`final_capture=false`)."""
+    details = getattr(intent.latest_charge, "payment_method_details", None)
+    multi = getattr(getattr(details, "card", None), "multicapture", None)
+    return getattr(multi, "status", None) == "available"
 
 
 def _expiry(intent: stripe.PaymentIntent) -> datetime:

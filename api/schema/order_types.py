@@ -193,11 +193,13 @@ class TimelineEntry:
         if view.internal:
             return [cls(at=t.at, type=t.type, message=t.message, actor=view.actor(t.actor),
                         actor_role=t.role, before=t.before, after=t.after) for t in o.timeline]
-        # the customer's own view, and a store's: plain words, no staff names
+        # the customer's own view, and a store's: plain words, no staff names; money only
+        # to whoever sees the payment (not stores)
         return [cls(at=t.at, type=t.type, message=t.public or "",
                     actor=view.actor(t.actor),
                     actor_role=view.actor(t.actor), before=None, after=None)
-                for t in o.timeline if t.public]
+                for t in o.timeline
+                if t.public and (view.payment or not t.type.startswith("PAYMENT_"))]
 
 
 @strawberry.type(description="An internal note on an order (staff only).")

@@ -101,7 +101,7 @@ async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrde
             raise errors.InvalidInput("this server takes no payments", field=["payment"])
         held = await check_at_checkout(providers, draft.order, command.payment)
         payments.authorize(draft.order, payments.check_request(command.payment), held.amount,
-                           expires_at=held.expires_at, at=now)
+                           expires_at=held.expires_at, at=now, partial=held.partial)
     elif snapshot.channel is not None and snapshot.channel.payment_required:
         raise errors.PaymentRequired(f"channel {snapshot.channel.code} takes orders only with "
                                      "a payment", field=["payment"])

@@ -68,6 +68,7 @@ class Payment:
     expires_at: datetime | None = None
     transactions: list[Transaction] = field(default_factory=list)
     flagged_at: datetime | None = None  # an agent was told the authorisation lapsed
+    partial: bool = True  # the provider captures parcel by parcel; else once, at the end
 
     def total(self, kind: TransactionKind, *statuses: TransactionStatus) -> Decimal:
         wanted = statuses or (TransactionStatus.SUCCEEDED,)
@@ -109,9 +110,10 @@ class Payment:
 
     @property
     def failing(self) -> Transaction | None:
-        """A capture the provider refused and that is not through yet."""
-        return next((t for t in self.transactions if t.kind is TransactionKind.CAPTURE
-                     and t.status is TransactionStatus.FAILED), None)
+        """A capture or release the provider refused and that is not through yet."""
+        return next((t for t in self.transactions if t.kind in (
+            TransactionKind.CAPTURE, TransactionKind.VOID)
+            and t.status is TransactionStatus.FAILED), None)
 
     @property
     def status(self) -> PaymentStatus:

@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from domain.kernel import errors
-from domain.kernel.money import CENT, Money
+from domain.kernel.money import CENT, Money, to_amount
 from domain.orders import FulfillmentStatus, Order, OrderStatus, PaymentRequest, lifecycle
 from domain.orders.payment import (
     OFFLINE,
@@ -62,10 +62,18 @@ def check_request(request: PaymentRequest) -> PaymentRequest:
     if not 1 <= len(reference) <= MAX_REFERENCE or not reference.isprintable():
         raise errors.InvalidInput(f"payment.reference must be 1-{MAX_REFERENCE} printable "
                                   "characters", field=["payment", "reference"])
-    if request.amount is not None and request.amount <= 0:
-        raise errors.InvalidInput("payment.amount must be more than zero",
-                                  field=["payment", "amount"])
-    return PaymentRequest(provider, reference, request.amount)
+    amount = request.amount
+    if amount is not None:
+        if provider == OFFLINE:
+            raise errors.InvalidInput("an offline payment has no amount: it is what the order "
+                                      "costs, collected on delivery", field=["payment", "amount"])
+        # finite, in range, whole cents (NaN, Infinity and 1e30 included)
+        exact = to_amount(amount, field=["payment", "amount"])
+        if exact != amount or exact <= 0:
+            raise errors.InvalidInput("payment.amount must be more than zero, in whole cents",
+                                      field=["payment", "amount"])
+        amount = exact
+    return PaymentRequest(provider, reference, amount)
 
 
 def check_authorization(order: Order, held: Money) -> None:
@@ -81,12 +89,13 @@ def check_authorization(order: Order, held: Money) -> None:
 
 
 def authorize(order: Order, request: PaymentRequest, held: Money, *,
-              expires_at: datetime | None, at: datetime) -> None:
-    """Attach the checked authorisation to a new order (before its placement is recorded)."""
+              expires_at: datetime | None, at: datetime, partial: bool = True) -> None:
+    """Attach the checked authorisation to a new order (before its placement is recorded);
+    `partial`: the provider may capture it parcel by parcel."""
     order.payment = Payment(request.provider, request.reference, held.amount, expires_at, [
         Transaction(str(uuid.uuid4()), TransactionKind.AUTHORIZATION, held.amount,
                     TransactionStatus.SUCCEEDED, f"authorization:{order.id}", at,
-                    reference=request.reference)])
+                    reference=request.reference)], partial=partial)
 
 
 def _factor(order: Order) -> Decimal:
@@ -130,32 +139,50 @@ def more_to_hand_over(order: Order, payment: Payment) -> bool:
                for u in lifecycle.line_units(order).values())
 
 
+def _unfinished(p: Payment, status: TransactionStatus) -> Move | None:
+    t = next((t for t in p.transactions if t.kind in (TransactionKind.CAPTURE,
+                                                      TransactionKind.VOID)
+              and t.status is status), None)
+    return None if t is None else Move(t.kind, t.amount, t.key, t.fulfillment_id, t.final)
+
+
 def next_move(order: Order) -> Move | None:
-    """The movement of money the order is due now, if any: one claimed before and not
-    through yet first (resumed with its key), then a capture per fulfillment handed over,
-    then releasing what is left once nothing more will ship."""
+    """The movement of money the order is due now, if any, in this order:
+
+    1. one asked of the provider whose answer was never recorded (PENDING): its outcome is
+       unknown, so it is asked again, with its key, before anything else;
+    2. a capture for a parcel handed over — its share, or, for the last one, what is left
+       and final. A provider that captures only once (a card without multicapture) gets one
+       final capture when the last parcel is handed over;
+    3. a movement the provider refused (FAILED), asked again — after the parcels that came
+       since, so one refused capture does not hold the others back;
+    4. releasing what is left once nothing more will be handed over.
+    """
     p = order.payment
     if p is None:
         return None
-    for t in p.transactions:
-        if t.kind in (TransactionKind.CAPTURE, TransactionKind.VOID) \
-                and t.status is not TransactionStatus.SUCCEEDED:
-            return Move(t.kind, t.amount, t.key, t.fulfillment_id, t.final)
+    if (found := _unfinished(p, TransactionStatus.PENDING)) is not None:
+        return found
     if p.closed:
         return None
     pending = due(order, p)
     more = more_to_hand_over(order, p)
-    left = p.authorized - p.claimed
-    if pending:
-        fid = pending[0]
-        final = not more and len(pending) == 1
+    failing = _unfinished(p, TransactionStatus.FAILED)
+    once = not p.partial  # captured once, at the end, for all parcels
+    if pending and (not once or (not more and not any(
+            t.kind is TransactionKind.CAPTURE for t in p.transactions))):
+        fid = pending[-1] if once else pending[0]
+        # final only when nothing else is outstanding: a final capture releases the rest
+        final = not more and (len(pending) == 1 or once) and failing is None
         if final:
             amount = payable(order) - p.claimed
         else:
             amount = share(order, fid, with_shipping=not any(
                 t.kind is TransactionKind.CAPTURE for t in p.transactions))
-        amount = max(ZERO, min(amount, left))
+        amount = max(ZERO, min(amount, p.authorized - p.claimed))
         return Move(TransactionKind.CAPTURE, amount, f"capture:{fid}", fid, final)
+    if failing is not None:
+        return failing
     if not more:
         return Move(TransactionKind.VOID, max(ZERO, p.authorized - p.captured),
                     f"void:{order.id}")
@@ -171,6 +198,11 @@ def claim(order: Order, move: Move, *, at: datetime) -> Transaction:
         found = Transaction(str(uuid.uuid4()), move.kind, move.amount, TransactionStatus.PENDING,
                             move.key, at, move.fulfillment_id, final=move.final)
         order.payment.transactions.append(found)
+    elif found.status is TransactionStatus.FAILED and (found.error or "").startswith(
+            errors.PaymentDeclined.code):
+        # a definite refusal moved no money: the next attempt is a new request, with a new
+        # key (a provider such as Stripe answers a key with its stored refusal for a day)
+        found.key = f"{found.key.split('#')[0]}#{found.attempts + 1}"
     found.attempts += 1
     return found
 

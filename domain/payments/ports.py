@@ -15,10 +15,12 @@ from domain.orders.ports import OrderReader, OrderRepository
 
 @dataclass(frozen=True, slots=True)
 class Authorization:
-    """What a provider holds for an order: the amount still capturable and until when."""
+    """What a provider holds for an order: the amount still capturable, until when, and
+    whether it may be captured in parts (one capture per parcel) or only once."""
 
     amount: Money
     expires_at: datetime | None
+    partial: bool = True
 
 
 class PaymentProvider(Protocol):

@@ -77,19 +77,20 @@ async def settle(uow: UnitOfWorkFactory, providers: Providers, number: str, *,
             if local:  # no money moves at a provider: recorded at once
                 payments.succeeded(order, txn.id, reference=None if move.amount == 0
                                    else f"{OFFLINE}:{txn.key}", at=clock.now())
+            key, amount_due, final = txn.key, txn.amount, txn.final
             await tx.orders.save(order)
             tx.emit(*order.events)
             await tx.commit()
         if local:
             continue
         provider = provider_for(providers, provider_name, field=["orderNumber"])
-        amount = Money(move.amount, order.currency)
-        try:  # 2. the provider, no transaction open
+        amount = Money(amount_due, order.currency)
+        try:  # 2. the provider, no transaction open, with the claim's key
             if move.kind is TransactionKind.CAPTURE:
-                answer = await provider.capture(reference, amount, final=move.final,
-                                                idempotency_key=move.key)
+                answer = await provider.capture(reference, amount, final=final,
+                                                idempotency_key=key)
             else:
-                answer = await provider.void(reference, idempotency_key=move.key)
+                answer = await provider.void(reference, idempotency_key=key)
         except (errors.PaymentDeclined, errors.PaymentProviderUnavailable) as exc:
             await _record(uow, number, txn.id, clock=clock, error=f"{exc.code}: {exc.message}")
             raise

@@ -16,6 +16,7 @@ class ProblemKind(StrEnum):
     UNALLOCATED = "UNALLOCATED"  # a location rejected the work and nobody has it now
     LATE = "LATE"  # not delivered, and the promised latest date has passed
     PAYMENT_CAPTURE_FAILED = "PAYMENT_CAPTURE_FAILED"  # retried, then parked for an agent
+    PAYMENT_VOID_FAILED = "PAYMENT_VOID_FAILED"  # the rest of an authorisation not released
     PAYMENT_AUTHORIZATION_EXPIRED = "PAYMENT_AUTHORIZATION_EXPIRED"  # work left, money lapsed
 
 
@@ -89,10 +90,13 @@ def _payment_problems(order: Order, *, now: datetime) -> list[Problem]:
     found = []
     failing = p.failing
     if failing is not None:
-        found.append(Problem(order.number, ProblemKind.PAYMENT_CAPTURE_FAILED, failing.at,
-                             f"capture of {failing.amount} {order.currency} failed "
-                             f"{failing.attempts} times: {failing.error}; retryPaymentCapture "
-                             "once the provider accepts it"))
+        capture = failing.kind.value == "CAPTURE"
+        found.append(Problem(
+            order.number, ProblemKind.PAYMENT_CAPTURE_FAILED if capture
+            else ProblemKind.PAYMENT_VOID_FAILED, failing.at,
+            f"{'capture' if capture else 'release'} of {failing.amount} {order.currency} "
+            f"failed {failing.attempts} times: {failing.error}; retryPaymentCapture once the "
+            "provider accepts it"))
     left = any(u.gone < u.remaining for u in lifecycle.line_units(order).values())
     if p.expired(now) and left and order.status is not OrderStatus.CANCELLED:
         assert p.expires_at is not None

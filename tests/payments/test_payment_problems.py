@@ -71,6 +71,12 @@ async def test_a_failing_capture_is_parked_shown_to_an_agent_and_captured_once_w
         "CAPTURED", Decimal("29.80"))
     moved = [c for c in provider(api).moved.values() if c.kind == "capture"]
     assert len(moved) == 1
+    # a refusal moved no money, so each new attempt was a new request with a new key
+    # (Stripe answers a key with its stored refusal for a day): capture:<id>, …#2, …#3
+    keys = [c.key for c in provider(api).calls if c.kind == "capture"]
+    assert len(keys) == len(set(keys)) == 5 and keys[0] is not None
+    assert keys[1:] == [f"{keys[0]}#{n}" for n in range(2, 6)]
+    assert moved[0].key == keys[-1]
     # the parked job is done, and a later round finds nothing to capture again
     assert (await api.data(PARKED, token=tokens["admin"]))["parkedEvents"]["edges"] == []
     await drain(payments)
@@ -129,3 +135,37 @@ async def test_customers_see_amounts_not_references_and_stores_see_no_payment(
         pickupLocation: "ST-ROMA"}}) { order { number payment { status provider } } } }""",
         token=tokens["ada"]))["placeOrder"]["order"]
     assert unpaid_number["payment"] == {"status": "NOT_REQUIRED", "provider": None}
+
+
+async def test_bad_payment_amounts_are_refused_and_nothing_is_asked(
+        api: Api, tokens: dict[str, str]) -> None:
+    from tests.api.test_place_order import PLACE, order_input
+
+    await seed(api, tokens)
+    lines = [{"sku": "MUG-NAME", "quantity": 1}]
+    for i, (provider_name, amount) in enumerate((
+            ("test", "NaN"), ("test", "sNaN"), ("test", "Infinity"), ("test", "1e30"),
+            ("test", "99.999"), ("test", "-5"), ("test", "0"), ("offline", "16.90"))):
+        answer = await api.post(PLACE, {"input": order_input(f"pay-amt-{i:05d}", lines=lines,
+                                                             payment={
+            "provider": provider_name, "reference": f"pi_amt_{i}", "amount": amount})})
+        placed = answer["data"]["placeOrder"]
+        assert placed["order"] is None, (amount, answer)
+        assert [(e["field"], e["code"]) for e in placed["userErrors"]] == [
+            (["payment", "amount"], "INVALID_INPUT")], (amount, placed)
+    assert [c for c in provider(api).calls if c.reference.startswith("pi_amt_")] == []
+
+
+async def test_stores_read_no_money_on_the_timeline(api: Api, tokens: dict[str, str]) -> None:
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = await paid_order(api, "pay-tl-00001", reference="pi_tl", lines=TWO_PARCELS)
+    await hand_over(api, tokens, number, "ST-ROMA")
+    await drain(payments)
+    query = """query($n: String!) { order(number: $n) { timeline { type message } } }"""
+    store = (await api.data(query, {"n": number}, token=tokens["store_roma"]))["order"]
+    assert [t for t in store["timeline"] if t["type"].startswith("PAYMENT_")] == []
+    ada = (await api.data(query, {"n": number}, token=tokens["ada"]))["order"]
+    assert [t["type"] for t in ada["timeline"] if t["type"].startswith("PAYMENT_")] == [
+        "PAYMENT_AUTHORIZED", "PAYMENT_CAPTURED"]

@@ -203,8 +203,25 @@ async def test_void_releases_the_authorisation_once(
         "canceled", 0, "abandoned")
     assert [(c["idempotency_key"], c["replayed"]) for c in await emulator.calls("/cancel")] == [
         ("void-1", False), ("void-1", True)]
-    with pytest.raises(errors.PaymentDeclined, match="status of canceled"):
-        await provider.void(pi, idempotency_key="void-2")
+    # an intent already canceled (by us, or by Stripe when its authorisation lapsed) has
+    # nothing left to release: a void under a new key is done, not refused
+    assert await provider.void(pi, idempotency_key="void-2") == pi
+
+
+async def test_void_of_a_captured_intent_is_refused(
+        emulator: Control, provider: StripeProvider) -> None:
+    pi = await held(emulator, 5000)
+    await provider.capture(pi, eur("50.00"), final=True, idempotency_key="all")
+    with pytest.raises(errors.PaymentDeclined, match="succeeded"):
+        await provider.void(pi, idempotency_key="void-late")
+
+
+async def test_authorization_says_whether_the_card_captures_in_parts(
+        emulator: Control, provider: StripeProvider) -> None:
+    multi = await held(emulator, 5000)
+    once = (await emulator.create_intent(5000, multicapture=False)).json()["id"]
+    assert (await provider.authorization(multi, expected=eur("50.00"))).partial is True
+    assert (await provider.authorization(once, expected=eur("50.00"))).partial is False
 
 
 async def test_void_after_a_partial_capture_keeps_what_was_taken(

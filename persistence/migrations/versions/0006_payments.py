@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column('authorized_minor', sa.BigInteger(), nullable=False),
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('flagged_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('partial', sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(['order_id'], ['orders.id']),
         sa.PrimaryKeyConstraint('order_id'),
         sa.UniqueConstraint('provider', 'reference', name='uq_payments_reference'))

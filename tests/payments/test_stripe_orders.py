@@ -1,0 +1,96 @@
+"""Orders paid with Stripe (the official SDK against the Stripe emulator: there is no
+internet here), on both engines: a card without multicapture is captured once, when the last
+parcel leaves; an intent Stripe canceled itself is released without a problem."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from tests.api.lifecycle import desk
+from tests.conftest import Api, make_settings
+from tests.payments.stripe_harness import API_KEY, Control, emulator_process
+from tests.payments.support import (
+    TWO_PARCELS,
+    consumer,
+    drain,
+    hand_over,
+    paid_order,
+    payment_of,
+    seed,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def emulator_url() -> Iterator[str]:
+    with emulator_process() as url:
+        yield url
+
+
+@pytest.fixture
+async def stripe_api(db_url: str, clock: Any, emulator_url: str) -> AsyncIterator[Api]:
+    app = create_app(make_settings(db_url, stripe_api_key=API_KEY,
+                                   stripe_api_base=emulator_url), clock=clock)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as client:
+            yield Api(client, app)
+
+
+async def test_a_card_without_multicapture_is_captured_once_with_the_last_parcel(
+        stripe_api: Api, tokens: dict[str, str], emulator_url: str) -> None:
+    api = stripe_api
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    async with httpx.AsyncClient(base_url=emulator_url, timeout=10) as http:
+        stripe = Control(http)
+        intent = (await stripe.create_intent(4180, multicapture=False)).json()
+        number = await paid_order(api, "pay-once-0001", reference=intent["id"],
+                                  provider_name="stripe", lines=TWO_PARCELS)
+        await hand_over(api, tokens, number, "ST-ROMA")
+        await drain(payments)
+        paid = await payment_of(api, number, tokens["agent"])
+        # Stripe could not take the first parcel alone: nothing is asked yet
+        asked = await stripe.calls(f"{intent['id']}/capture")
+        assert (paid["status"], asked) == ("AUTHORIZED", [])
+        await hand_over(api, tokens, number, "WH-MIL")
+        await drain(payments)
+        paid = await payment_of(api, number, tokens["agent"])
+        assert (paid["status"], Decimal(paid["captured"]["amount"])) == (
+            "CAPTURED", Decimal("41.80"))
+        [capture] = await stripe.calls(f"{intent['id']}/capture")
+        assert capture["params"]["final_capture"] in ("true", True)
+        assert (await stripe.intent(intent["id"]))["amount_received"] == 4180
+
+
+async def test_an_intent_stripe_canceled_itself_is_released_without_a_problem(
+        stripe_api: Api, tokens: dict[str, str], emulator_url: str) -> None:
+    api = stripe_api
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    async with httpx.AsyncClient(base_url=emulator_url, timeout=10) as http:
+        stripe = Control(http)
+        intent = (await stripe.create_intent(4180)).json()
+        number = await paid_order(api, "pay-gone-0001", reference=intent["id"],
+                                  provider_name="stripe", lines=TWO_PARCELS)
+        # Stripe lets an authorisation lapse after seven days (a long backorder, say)
+        canceled = await stripe.v1(f"/v1/payment_intents/{intent['id']}/cancel", {})
+        assert canceled.status_code == 200, canceled.text
+        cancelled = await desk(api, "cancelOrder", tokens["agent"], number=number,
+                               reason="OUT_OF_STOCK")
+        assert cancelled["userErrors"] == []
+        await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    assert paid["status"] == "VOIDED"
+    problems = await api.data("""query($n: String!) { order(number: $n) {
+        openProblems { kind } } }""", {"n": number}, token=tokens["agent"])
+    assert problems["order"]["openProblems"] == []
