@@ -7,8 +7,9 @@ field, so no field can be forgotten:
   descriptions) 2000, anything else 1000 — the field's name decides (`CAPS`); a stored value
   may be bounded tighter by its own check;
 - normalised to Unicode NFC, so `é` typed two ways is one customer, one SKU, one note;
-- refused with a NUL (PostgreSQL cannot store one), another control character (tab and line
-  breaks pass in free text), or a bidirectional override (text that reads differently
+- refused with a NUL (PostgreSQL cannot store one), a lone surrogate (`"\\ud800"` in JSON:
+  not text), another control character (tab and line breaks pass in free text), or a
+  bidirectional override (text that reads differently
   from what it stores); identifiers and emails refuse every invisible character too (zero
   width spaces and joiners, soft hyphens, marks: `ada@example.com\\u200b` must not become
   a second customer).
@@ -84,6 +85,9 @@ def clean_text(text: str, *, field: str, path: list[str]) -> str:
             raise InvalidInput("text must not contain bidirectional override characters",
                                field=path)
         category = unicodedata.category(ch)
+        if category == "Cs":  # half of a UTF-16 pair, alone: no text, and no database takes it
+            raise InvalidInput("text must be valid Unicode (a lone surrogate is not)",
+                               field=path)
         if category == "Cc" and (identifier or ch not in FREE_TEXT_CONTROLS):
             raise InvalidInput("text must not contain control characters", field=path)
         if identifier and (category in ("Cf", "Zl", "Zp") or (category == "Zs" and ch != " ")):

@@ -73,3 +73,24 @@ async def test_text_is_stored_in_one_unicode_form(api: Api, tokens: dict[str, st
     assert [(e["field"], e["code"]) for e in flipped["userErrors"]] == [
         (["text"], "INVALID_INPUT")]
 
+
+
+async def test_a_lone_surrogate_is_invalid_input_not_an_internal_error(
+        api: Api, tokens: dict[str, str]) -> None:
+    """JSON may carry half of a UTF-16 pair ("\\ud800"); it is no text (issue 17, item 9)."""
+    await seed_contract_network(api, tokens)
+    body = ('{"query": "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { number }'
+            ' userErrors { field code } } }", "variables": {"i": {"idempotencyKey": '
+            '"text-sur-0001", "channel": "web", "customer": {"email": "ada@example.com", '
+            '"name": "Ada \\ud800"}, "lines": [{"sku": "TSHIRT-BLU-M", "quantity": 1}], '
+            '"delivery": {"method": "PICKUP", "pickupLocation": "ST-ROMA"}}}}')
+    answer = await api.client.post("/graphql", content=body,
+                                   headers={"content-type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["placeOrder"] == {"order": None, "userErrors": [
+        {"field": ["customer", "name"], "code": "INVALID_INPUT"}]}
+    track = await api.client.post("/graphql", content=(
+        '{"query": "{ trackOrder(number: \\"PR-\\ud800\\", email: \\"a@b.co\\") { number } }"}'),
+        headers={"content-type": "application/json"})
+    # in the document itself it is not even a string literal: refused before it runs
+    assert [e["extensions"]["code"] for e in track.json()["errors"]] == ["BAD_REQUEST"]
