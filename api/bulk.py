@@ -146,10 +146,24 @@ async def _apply(kind: str, rows: list[tuple[int, Any]], *, deps: Dependencies, 
     return await deps.app.inventory.import_skus(rows, principal=CLI_PRINCIPAL, dry_run=dry_run)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text starting like a formula (`=HYPERLINK(…)`,
+    `+`, `-`, `@`, tab, CR) gets a leading apostrophe (OWASP, CSV injection); numbers stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
 def write_rejections(rejected: list[Rejection], out: IO[str]) -> None:
     writer = csv.writer(out)
     writer.writerow(["line", "column", "reason"])
-    writer.writerows([r.line, r.column or "", r.reason] for r in rejected)
+    writer.writerows([r.line, cell(r.column or ""), cell(r.reason)] for r in rejected)
 
 
 async def export_orders(db: Any, out: IO[str], *, since: datetime, until: datetime | None,
@@ -167,9 +181,9 @@ async def export_orders(db: Any, out: IO[str], *, since: datetime, until: dateti
                 out.write(json.dumps(order, separators=(",", ":")) + "\n")
             else:
                 lines = order.pop("lines")
-                writer.writerow({**order, "tags": "|".join(order["tags"]),
-                                 "lines": len(lines),
-                                 "units": sum(ln["quantity"] for ln in lines)})
+                writer.writerow({k: cell(v) for k, v in {
+                    **order, "tags": "|".join(order["tags"]), "lines": len(lines),
+                    "units": sum(ln["quantity"] for ln in lines)}.items()})
         count += len(orders)
     return count
 

@@ -226,6 +226,21 @@ async def test_export_returns_exactly_the_orders_placed_since(api, tokens, clock
                                fmt="jsonl") == 2
 
 
+async def test_the_csv_export_does_not_hand_a_spreadsheet_a_formula(api, tokens, clock):
+    """A guest's email may start like a formula; its cell is text (issue 17, item 12)."""
+    await seed_contract_network(api, tokens)
+    start = clock.now()
+    evil = '=HYPERLINK("//evil.example","x")@x.co'
+    await place(api, "export-evil", customer={"email": evil, "name": "Eve"})
+    table = io.StringIO()
+    assert await export_orders(api.app.state.db, table, since=start, until=None,
+                               fmt="csv") == 1
+    [record] = list(csv.DictReader(io.StringIO(table.getvalue())))
+    assert record["customerEmail"] == "'" + evil.lower()
+    assert not any(v.startswith(("=", "+", "@")) for v in record.values())
+    assert record["total"][0].isdigit()  # numbers stay numbers
+
+
 # --- the command line --------------------------------------------------------------------------
 
 def _seed(db_url: str) -> None:
