@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from api.prometheus import may_see_internals
 from persistence import migrate
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -64,12 +65,16 @@ async def readiness(db: Any, fanout: Any) -> tuple[bool, dict[str, Any]]:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """200 {"status": "ready", …} or 503 {"status": "not ready", "failing": [...], …}."""
+    """200 {"status": "ready", …} or 503 {"status": "not ready", "failing": [...], …}; the
+    checks' details only to whoever may read /metrics (see prometheus.may_see_internals)."""
     state = request.app.state
     db, fanout = getattr(state, "db", None), getattr(state, "fanout", None)
     if db is None or fanout is None:
         return JSONResponse({"status": "not ready", "failing": ["startup"]}, status_code=503)
     ready, checks = await readiness(db, fanout)
+    if not may_see_internals(request):  # the answer a load balancer needs, nothing more
+        return JSONResponse({"status": "ready" if ready else "not ready"},
+                            status_code=200 if ready else 503)
     if ready:
         return JSONResponse({"status": "ready", "checks": checks})
     failing = [name for name, c in checks.items() if not c["ok"]]

@@ -166,15 +166,29 @@ def count_order(context: Any, codes: list[str]) -> None:
         metrics.order_result(codes)
 
 
-async def metrics_endpoint(request: Request) -> Response:
-    """The Prometheus exposition; behind a bearer token when PROMESSA_METRICS_TOKEN is set."""
-    state = request.app.state
-    expected = state.settings.metrics_token
+def may_see_internals(request: Request) -> bool:
+    """Whether the caller may read operation names, pool figures and the migration revision:
+    with PROMESSA_METRICS_TOKEN set, only with it; without, unless in production (where
+    PROMESSA_METRICS_PUBLIC=true opens them explicitly)."""
+    settings = request.app.state.settings
+    expected = settings.metrics_token
     if expected:
         given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())
+    return bool(settings.metrics_open)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """The Prometheus exposition; behind a bearer token when PROMESSA_METRICS_TOKEN is set,
+    closed in production without one (unless PROMESSA_METRICS_PUBLIC)."""
+    state = request.app.state
+    if not may_see_internals(request):
+        if state.settings.metrics_token:
             return Response("metrics need the bearer token\n", status_code=401,
                             headers={"WWW-Authenticate": "Bearer"}, media_type="text/plain")
+        return Response("metrics are closed in production: set PROMESSA_METRICS_TOKEN (or "
+                        "PROMESSA_METRICS_PUBLIC=true)\n", status_code=403,
+                        media_type="text/plain")
     metrics: Metrics = state.metrics
     await metrics.refresh(state)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

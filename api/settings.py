@@ -46,6 +46,7 @@ class Settings:
     fanout_heartbeat_seconds: float = 2.0
     return_label_hours: float = 72.0
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer <it>`
+    metrics_public: bool | None = None  # without a token: None = open, except in production
     log_format: str = "json"
     # request limits (api/limits.py) and abuse protection (api/guard.py, api/http.py)
     limits: Limits = field(default_factory=Limits)
@@ -96,6 +97,11 @@ class Settings:
     def webhooks_may_call_private(self) -> bool:
         return (not self.production if self.webhook_allow_private is None
                 else self.webhook_allow_private)
+
+    @property
+    def metrics_open(self) -> bool:
+        """/metrics and /readyz's details answer anyone (no token set)."""
+        return not self.production if self.metrics_public is None else self.metrics_public
 
     @property
     def test_payments_enabled(self) -> bool:
@@ -157,6 +163,7 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
     if metrics_token is not None and len(metrics_token) < 16:
         raise SettingsError("PROMESSA_METRICS_TOKEN must be at least 16 characters")
     return Settings(database_url=database_url, metrics_token=metrics_token,
+                    metrics_public=_flag(env, "PROMESSA_METRICS_PUBLIC"),
                     log_format=log_format, broadcast_url=broadcast_url, jwt_secret=secret,
                     environment=environment, demo=demo, db_pool_size=pool,
                     customer_cancel_minutes=cancel_minutes,

@@ -128,3 +128,25 @@ def test_protection_settings_are_read_from_the_environment():
 def test_unusable_protection_settings_are_refused(env, message):
     with pytest.raises(SettingsError, match=message):
         settings_module.load(env)
+
+
+async def test_production_keeps_metrics_and_readiness_details_to_the_token(db_url):
+    """Operation names, pool figures and the migration revision are not for anyone in
+    production (issue 17, item 14): /metrics is closed without PROMESSA_METRICS_TOKEN, and
+    /readyz tells a load balancer ready or not, the details only with the token."""
+    async with app_with(db_url, environment="production") as app, client(app) as api:
+        assert (await api.client.get("/metrics")).status_code == 403
+        ready = await api.client.get("/readyz")
+        assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    token = "a-long-scrape-token-0123"
+    async with app_with(db_url, environment="production", metrics_token=token) as app, \
+            client(app) as api:
+        assert (await api.client.get("/metrics")).status_code == 401
+        auth = {"authorization": f"Bearer {token}"}
+        assert (await api.client.get("/metrics", headers=auth)).status_code == 200
+        detailed = (await api.client.get("/readyz", headers=auth)).json()
+        assert detailed["status"] == "ready" and "migrations" in detailed["checks"]
+        assert "checks" not in (await api.client.get("/readyz")).json()
+    async with app_with(db_url, environment="production", metrics_public=True) as app, \
+            client(app) as api:
+        assert (await api.client.get("/metrics")).status_code == 200
