@@ -71,7 +71,8 @@ class PromessaGraphQL(GraphQL[Context, None]):
         header_error = None
         try:
             principal = principal_from_header(request.headers.get("authorization"),
-                                              secret=self.settings.jwt_secret)
+                                              secret=self.settings.jwt_secret,
+                                              max_days=self.settings.token_max_days)
         except InvalidToken as exc:
             if not isinstance(request, WebSocket):
                 raise CodedHTTPException(401, str(exc), "UNAUTHENTICATED") from None
@@ -80,7 +81,8 @@ class PromessaGraphQL(GraphQL[Context, None]):
                        request=request, response=response, header_error=header_error)
 
     async def on_ws_connect(self, context: Context):
-        authenticate_connection(context, secret=self.settings.jwt_secret)
+        authenticate_connection(context, secret=self.settings.jwt_secret,
+                                max_days=self.settings.token_max_days)
         return UNSET
 
     async def run(self, request, context=UNSET, root_value=UNSET):

@@ -9,6 +9,7 @@ import jwt
 from domain.access import ANONYMOUS, Principal, Role
 
 ALGORITHM = "HS256"
+MAX_DAYS = 366.0  # the longest a token may live (PROMESSA_TOKEN_MAX_DAYS)
 TOKEN_ROLES = {r.value for r in Role if r is not Role.ANONYMOUS}
 
 
@@ -16,23 +17,30 @@ class InvalidToken(Exception):
     """The Authorization header is present but unusable."""
 
 
-def principal_from_header(header: str | None, *, secret: str) -> Principal:
+def principal_from_header(header: str | None, *, secret: str,
+                          max_days: float = MAX_DAYS) -> Principal:
     if not header:
         return ANONYMOUS
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("Authorization must be 'Bearer <token>'")
-    return principal_from_token(token.strip(), secret=secret)
+    return principal_from_token(token.strip(), secret=secret, max_days=max_days)
 
 
-def principal_from_token(token: str, *, secret: str) -> Principal:
+def principal_from_token(token: str, *, secret: str, max_days: float = MAX_DAYS) -> Principal:
+    """The token's principal; it must say when it expires (`exp`), and not later than
+    `max_days` from now: a token that never expires, or in 10^30 seconds, is refused (and so
+    no socket opened with one stays open for ever)."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
-                            options={"require": ["sub", "role"]})
+                            options={"require": ["sub", "role", "exp"]})
     except jwt.ExpiredSignatureError:
         raise InvalidToken("token expired") from None
     except jwt.InvalidTokenError as exc:
         raise InvalidToken(f"invalid token: {exc}") from None
+    exp = claims["exp"]
+    if not isinstance(exp, int | float) or exp - time.time() > max_days * 86_400:
+        raise InvalidToken(f"token lives too long: at most {max_days:g} days")
     role = claims.get("role")
     if not isinstance(role, str) or role not in TOKEN_ROLES:  # a list or an object: not a role
         raise InvalidToken(f"unknown role {role!r}"[:120])

@@ -123,6 +123,10 @@ def cmd_token(args: argparse.Namespace) -> int:
         print("promessa: --expires-in is a positive number of seconds, or of minutes, hours "
               "or days with m, h or d (90s, 15m, 2h, 30d)", file=sys.stderr)
         return 2
+    if ttl > settings.token_max_days * 86_400:
+        print(f"promessa: --expires-in is longer than tokens may live here "
+              f"(PROMESSA_TOKEN_MAX_DAYS={settings.token_max_days:g})", file=sys.stderr)
+        return 2
     print(issue_token(role=args.role, email=args.email, locations=locations,
                       subject=args.subject, secret=settings.jwt_secret, ttl_seconds=ttl))
     return 0

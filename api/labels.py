@@ -126,7 +126,8 @@ async def return_label(request: Request) -> Response:
         return _refused(403)
     try:
         principal = principal_from_header(request.headers.get("authorization"),
-                                          secret=settings.jwt_secret)
+                                          secret=settings.jwt_secret,
+                                          max_days=settings.token_max_days)
     except InvalidToken:
         return _refused(403)
     if principal.role is not Role.ANONYMOUS and principal.role not in STAFF \

@@ -47,6 +47,7 @@ class Settings:
     return_label_hours: float = 72.0
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer <it>`
     metrics_public: bool | None = None  # without a token: None = open, except in production
+    token_max_days: float = 366.0  # bearer tokens expiring later than this are refused
     log_format: str = "json"
     # request limits (api/limits.py) and abuse protection (api/guard.py, api/http.py)
     limits: Limits = field(default_factory=Limits)
@@ -164,6 +165,8 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
         raise SettingsError("PROMESSA_METRICS_TOKEN must be at least 16 characters")
     return Settings(database_url=database_url, metrics_token=metrics_token,
                     metrics_public=_flag(env, "PROMESSA_METRICS_PUBLIC"),
+                    token_max_days=_number(env, "PROMESSA_TOKEN_MAX_DAYS", 366.0, low=0.001,
+                                           high=3660),
                     log_format=log_format, broadcast_url=broadcast_url, jwt_secret=secret,
                     environment=environment, demo=demo, db_pool_size=pool,
                     customer_cancel_minutes=cancel_minutes,

@@ -25,7 +25,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 
-from api.auth import InvalidToken, expires_at, principal_from_header
+from api.auth import MAX_DAYS, InvalidToken, expires_at, principal_from_header
 from api.context import Context
 
 TOKEN_EXPIRES_AT = "token_expires_at"
@@ -73,7 +73,8 @@ class PromessaTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         return BaseGraphQLTransportWSHandler._get_pre_execution_close_reason(error)
 
 
-def authenticate_connection(context: Context, *, secret: str) -> None:
+def authenticate_connection(context: Context, *, secret: str,
+                            max_days: float = MAX_DAYS) -> None:
     """Set the socket's principal from `{"Authorization": "Bearer <JWT>"}` in connection_init.
 
     Without it, the handshake's own Authorization header (non-browser clients) counts; with
@@ -91,7 +92,7 @@ def authenticate_connection(context: Context, *, secret: str) -> None:
     if not isinstance(header, str):
         raise ConnectionRejectionError({"message": "Authorization must be a string"})
     try:
-        context.principal = principal_from_header(header, secret=secret)
+        context.principal = principal_from_header(header, secret=secret, max_days=max_days)
     except InvalidToken as exc:
         raise ConnectionRejectionError({"message": str(exc)}) from None
     context.extra[TOKEN_EXPIRES_AT] = expires_at(header, secret=secret)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 
 import jwt
 import pytest
@@ -25,7 +26,8 @@ def db_url(sqlite_template, tmp_path) -> str:  # refused before any database wor
 
 
 def _signed(**claims: object) -> str:
-    return jwt.encode({"sub": "someone", "exp": 4102444800, **claims}, SECRET,
+    # an hour to live: within the lifetime cap, so the claim under test is what is refused
+    return jwt.encode({"sub": "someone", "exp": int(time.time()) + 3600, **claims}, SECRET,
                       algorithm="HS256")
 
 
@@ -65,3 +67,20 @@ async def test_a_signed_token_whose_role_is_not_a_string_closes_a_socket_with_44
         await _send(ws, {"type": "connection_init",
                          "payload": {"Authorization": f"Bearer {_signed(role=role)}"}})
         assert (await _closed_with(ws))[0] == 4403
+
+
+@pytest.mark.parametrize("claims", [{"exp": None}, {"exp": 10**30},
+                                    {"exp": int(time.time()) + 400 * 86_400}])
+async def test_a_token_that_never_expires_or_lives_too_long_is_refused(api, claims):
+    """Every token says when it expires, within PROMESSA_TOKEN_MAX_DAYS (366 days by default),
+    so no socket opened with one stays open for ever (issue 17, item 13)."""
+    body = {"sub": "someone", "role": "admin", **claims}
+    if body["exp"] is None:
+        del body["exp"]
+    forged = jwt.encode(body, SECRET, algorithm="HS256")
+    response = await api.client.post("/graphql", json=QUERY,
+                                     headers={"authorization": f"Bearer {forged}"})
+    assert response.status_code == 401, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "exp" in error["message"] or "too long" in error["message"]
