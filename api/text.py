@@ -14,6 +14,10 @@ field, so no field can be forgotten:
   width spaces and joiners, soft hyphens, marks: `ada@example.com\\u200b` must not become
   a second customer).
 
+Dates are checked here too, for what every resolver would otherwise trip on: a time that
+cannot be expressed in UTC (year 9999 west of Greenwich). Their sane ranges are the domain's
+(domain/kernel/dates.py).
+
 Refusals are INVALID_INPUT with the path inside the input (["customer", "name"]).
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
+from datetime import UTC, datetime
 from typing import Any
 
 from strawberry.schema.name_converter import NameConverter
@@ -56,6 +61,13 @@ def clean_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
 def _clean(value: Any, path: list[str], field: str) -> Any:
     if isinstance(value, str):
         return clean_text(value, field=field, path=path)
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        try:  # 9999-12-31T23:59:59-14:00 is a valid literal and no UTC time at all
+            value.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(f"{field} {value.isoformat()} is beyond the last representable "
+                               "time", field=path) from None
+        return value
     if isinstance(value, list):
         return [_clean(item, [*path, str(i)], field) for i, item in enumerate(value)]
     definition = get_object_definition(type(value)) if dataclasses.is_dataclass(value) \

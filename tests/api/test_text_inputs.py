@@ -94,3 +94,17 @@ async def test_a_lone_surrogate_is_invalid_input_not_an_internal_error(
         headers={"content-type": "application/json"})
     # in the document itself it is not even a string literal: refused before it runs
     assert [e["extensions"]["code"] for e in track.json()["errors"]] == ["BAD_REQUEST"]
+
+
+async def test_a_time_beyond_utc_is_invalid_input_in_any_argument(
+        api: Api, tokens: dict[str, str]) -> None:
+    """`9999-12-31T23:59:59-14:00` parses, and is no UTC time (issue 17, item 9, dates)."""
+    answer = await api.post("""query { operationsMetrics(from: "2030-01-01T00:00:00Z",
+        to: "9999-12-31T23:59:59-14:00") { ordersPlaced } }""", token=tokens["admin"])
+    assert [(e["extensions"]["code"], e.get("path")) for e in answer["errors"]] == [
+        ("INVALID_INPUT", ["operationsMetrics"])]
+    scan = await api.post("""mutation { recordTrackingEvent(input: {fulfillmentId: "x",
+        status: DELIVERED, at: "9999-12-31T23:59:59-14:00"}) { userErrors { field code } } }""",
+        token=tokens["integration"])
+    assert scan["data"]["recordTrackingEvent"]["userErrors"] == [
+        {"field": ["at"], "code": "INVALID_INPUT"}]
