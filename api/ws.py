@@ -54,6 +54,15 @@ class PromessaTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.expiry_task
         await super().shutdown()
 
+    async def handle_message(self, message: Any) -> None:
+        """A message the protocol does not define is closed with 4400 (not a dropped socket
+        and a traceback): `[1]`, a subscribe with `payload: null` or `variables: [1]`, …"""
+        problem = malformed(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
     async def handle_subscribe(self, message: Any) -> None:
         limit = self.max_subscriptions_per_connection
         if (self.connection_acknowledged and isinstance(message, dict)
@@ -71,6 +80,27 @@ class PromessaTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if isinstance(error, GraphQLSyntaxError):
             return None
         return BaseGraphQLTransportWSHandler._get_pre_execution_close_reason(error)
+
+
+def malformed(message: Any) -> str | None:
+    """What is wrong with a graphql-transport-ws message's shape, if anything."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "a message must be an object with a string `type`"
+    kind, payload = message["type"], message.get("payload")
+    if kind in ("subscribe", "complete") and not (isinstance(message.get("id"), str)
+                                                  and message["id"]):
+        return f"{kind} needs a non-empty string `id`"
+    if kind == "subscribe":
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return "subscribe needs a `payload` with a `query` string"
+        for name, kinds in (("variables", dict), ("extensions", dict), ("operationName", str)):
+            if payload.get(name) is not None and not isinstance(payload[name], kinds):
+                what = 'an object' if kinds is dict else 'a string'
+                return f"subscribe's `{name}` must be {what}"
+    elif kind in ("connection_init", "ping", "pong") and payload is not None \
+            and not isinstance(payload, dict):
+        return f"{kind}'s `payload` must be an object"
+    return None
 
 
 def authenticate_connection(context: Context, *, secret: str,

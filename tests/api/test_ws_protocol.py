@@ -100,7 +100,22 @@ async def test_reusing_a_live_subscription_id_closes_with_4409(server):
     ("not json", "WebSocket message must be valid JSON"),
     (b"\x00\x01", "WebSocket message type must be text"),
     (json.dumps({"type": "shout"}), "Unknown message type: shout"),
-    (json.dumps({"id": "1", "type": "subscribe"}), "Failed to parse message"),
+    (json.dumps({"id": "1", "type": "subscribe"}),
+     "subscribe needs a `payload` with a `query` string"),
+    # after the ack these dropped the socket without a close frame, with a traceback
+    # (issue 17, item 10)
+    ("[1]", "a message must be an object with a string `type`"),
+    (json.dumps({"type": 7}), "a message must be an object with a string `type`"),
+    (json.dumps({"id": "1", "type": "subscribe", "payload": None}),
+     "subscribe needs a `payload` with a `query` string"),
+    (json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "{ __typename }",
+                                                              "variables": [1]}}),
+     "subscribe's `variables` must be an object"),
+    (json.dumps({"id": 5, "type": "subscribe", "payload": {"query": "{ __typename }"}}),
+     "subscribe needs a non-empty string `id`"),
+    (json.dumps({"type": "complete"}), "complete needs a non-empty string `id`"),
+    (json.dumps({"type": "ping", "payload": [1]}), "ping's `payload` must be an object"),
+    ("[" * 5000 + "]" * 5000, "WebSocket message must be valid JSON"),  # too deep to parse
 ])
 async def test_a_malformed_message_closes_with_4400(server, frame, reason):
     async with _open(server) as ws:
