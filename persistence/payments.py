@@ -18,6 +18,7 @@ from domain.orders.payment import (
     TransactionKind,
     TransactionStatus,
 )
+from domain.payments import LAPSE_STATUSES
 from persistence.mapping import from_minor, to_minor
 from persistence.tables import OrderRow, PaymentRow, PaymentTransactionRow, table
 
@@ -114,17 +115,13 @@ async def save(conn: AsyncConnection, order: Order,
             [{"k_id": r["id"], **{f"k_{c}": r[c] for c in TXN_EDITABLE}} for r in changed])
 
 
-OPEN_STATUSES = ("PLACED", "ALLOCATED", "PARTIALLY_ALLOCATED", "BACKORDERED", "IN_FULFILLMENT",
-                 "READY_FOR_PICKUP", "PARTIALLY_SHIPPED")
-
-
 def lapsed(now: datetime, *, limit: int) -> sa.Select[tuple[str]]:
     """Orders with work to hand over whose authorisation expired before `now`, not flagged
     yet and not on hold (a range of ix_payments_expires_at)."""
     o = table(OrderRow).c
     return (sa.select(P.c.order_id).join(table(OrderRow), o.id == P.c.order_id)
             .where(P.c.expires_at <= now, P.c.flagged_at.is_(None), o.hold_reason.is_(None),
-                   o.status.in_(OPEN_STATUSES))
+                   o.status.in_(sorted(s.value for s in LAPSE_STATUSES)))
             .order_by(P.c.expires_at, P.c.order_id).limit(limit))
 
 

@@ -40,6 +40,11 @@ BUILT_IN = ("test", OFFLINE)
 MAX_REFERENCE = 200
 # handed over: a parcel with the carrier or delivered, a pickup collected
 GONE = frozenset({*lifecycle.WITH_CARRIER, FulfillmentStatus.DELIVERED})
+# orders that may still be held when their authorisation lapses (work left to hand over)
+LAPSE_STATUSES = frozenset({
+    OrderStatus.PLACED, OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED,
+    OrderStatus.BACKORDERED, OrderStatus.IN_FULFILLMENT, OrderStatus.READY_FOR_PICKUP,
+    OrderStatus.PARTIALLY_SHIPPED})
 
 
 @dataclass(frozen=True, slots=True)

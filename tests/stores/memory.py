@@ -69,6 +69,7 @@ from domain.kernel.money import Money
 from domain.kernel.ports import Clock, IdempotencyRecord
 from domain.kernel.streams import StoredEvent
 from domain.orders import FulfillmentStatus, Order, OrderStatus
+from domain.payments import LAPSE_STATUSES
 from domain.returns import Return
 from domain.returns.status import ReturnStatus
 from domain.sourcing import Decision
@@ -187,11 +188,6 @@ class _Decided:
     id: str
     kind: str
     decision: Decision
-
-
-# orders that may still be held when their authorisation lapses (persistence/payments.py)
-LAPSE_STATUSES = frozenset({"PLACED", "ALLOCATED", "PARTIALLY_ALLOCATED", "BACKORDERED",
-                            "IN_FULFILLMENT", "READY_FOR_PICKUP", "PARTIALLY_SHIPPED"})
 
 
 # --- the tables -------------------------------------------------------------------------------
@@ -1013,7 +1009,7 @@ class MemoryReader:
             o, p = stored.order, stored.order.payment
             if (p is None or p.expires_at is None or p.expires_at > now
                     or p.flagged_at is not None or o.hold_reason is not None
-                    or o.status.value not in LAPSE_STATUSES):
+                    or o.status not in LAPSE_STATUSES):
                 continue
             found.append((p.expires_at, o.id))
         return [i for _, i in sorted(found)[:max(limit, 0)]]
