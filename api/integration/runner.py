@@ -75,6 +75,7 @@ class Runner:
     counters: Counters | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _size: int = 0  # jobs claimed per round: `batch`, halved after a round outlives its lease
 
     @property
     def name(self) -> str:
@@ -101,8 +102,9 @@ class Runner:
     async def round(self) -> int:
         """One round: take in, claim, handle, settle; how many jobs were handled."""
         await self.take_in()
+        size = self._size or self.batch
         jobs = await self.store.claim(self.name, owner=self.owner, now=self.clock.now(),
-                                      lease=self.lease, limit=self.batch,
+                                      lease=self.lease, limit=size,
                                       attempts=self.handler.backoff.attempts)
         if not jobs:
             return 0
@@ -110,8 +112,13 @@ class Runner:
             # done well within the lease, so no other process takes these jobs over meanwhile
             async with asyncio.timeout(self.lease.total_seconds() * 0.8):
                 results = await self.handler.handle(jobs)
+            self._size = min(self.batch, size * 2)  # back up towards `batch` when it keeps up
         except TimeoutError:
-            log.warning("consumer %s: a batch of %d outlived its deadline", self.name, len(jobs))
+            # a slow receiver or a busy machine: smaller batches, so the next ones finish
+            # within the lease instead of failing whole again until they are parked
+            self._size = max(1, len(jobs) // 2)
+            log.warning("consumer %s: a batch of %d outlived its deadline; next batches of %d",
+                        self.name, len(jobs), self._size)
             results = [Result(False, error="no outcome within the lease")] * len(jobs)
         except Exception as exc:  # noqa: BLE001 - a handler bug is a failed attempt, not a dead loop
             log.exception("consumer %s: handler failed", self.name)

@@ -189,3 +189,40 @@ async def test_a_job_whose_worker_dies_every_time_is_parked_not_handed_out_forev
         assert (await store.lag("test", now=clock.now()))[2] == 1  # parked, for an operator
     finally:
         await db.dispose()
+
+
+class SlowPerJob(Recording):
+    """A receiver that takes 20 ms per job: a batch of 60 cannot finish within its deadline."""
+
+    def __init__(self) -> None:
+        super().__init__(backoff=Backoff((0.0, 0.0), jitter=0.0))
+        self.sizes: list[int] = []
+
+    async def handle(self, jobs: list[Claimed]) -> list[Result]:
+        self.sizes.append(len(jobs))
+        await asyncio.sleep(0.02 * len(jobs))
+        return await super().handle(jobs)
+
+
+async def test_a_batch_that_outlives_its_lease_makes_the_next_ones_smaller_not_parked(
+        db_url: str) -> None:
+    """Three attempts of the same too-big batch would park all of it though nothing is wrong
+    with a single job (seen in CI on a loaded machine): the runner halves its batches after a
+    round that outlived its deadline, so the work goes through."""
+    db = Database(db_url)
+    try:
+        store = SqlConsumers(db)
+        handler = SlowPerJob()
+        runner = Runner(store, handler, clock=FixedClock(AT), owner="me", batch=60,
+                        lease=timedelta(seconds=1))  # deadline 0.8 s: at most 40 jobs
+        await store.register("test", now=AT)
+        await write_events(db, orders=60, each=1)
+        for _ in range(20):
+            if not await runner.round():
+                break
+        assert handler.sizes[:2] == [60, 30]  # 1.2 s > 0.8 s, then 0.6 s
+        events_behind, _, parked = await store.lag("test", now=AT)
+        assert (events_behind, parked) == (0, 0)
+        assert len({p for _, p, _ in handler.handled}) == 60
+    finally:
+        await db.dispose()

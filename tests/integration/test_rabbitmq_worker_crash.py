@@ -41,8 +41,11 @@ def start_worker(db_url: str) -> tuple[subprocess.Popen[bytes], str]:
            "PROMESSA_ENV": "test", "PROMESSA_EVENT_SINK_URL": AMQP,
            "PROMESSA_LOG_FORMAT": "text", "PROMESSA_CONSUMER_LEASE_SECONDS": "3",
            "PROMESSA_DB_POOL_SIZE": "5",  # CI runs other PostgreSQL tests beside this one
-           "PROMESSA_CONSUMER_BACKOFF": "0.2,0.5,1,2,4,8",
-           "PROMESSA_WEBHOOK_BACKOFF": "0.2,0.5,1,2,4,8"}
+           # quick first retries, then room to wait out a machine busy with other tests: with
+           # 16 s in all, batches of 200 outliving the 3 s lease again and again parked 108
+           # jobs once in CI on two loaded cores (the runner now also halves its batches)
+           "PROMESSA_CONSUMER_BACKOFF": "0.2,0.5,1,2,4,8,15,30,60",
+           "PROMESSA_WEBHOOK_BACKOFF": "0.2,0.5,1,2,4,8,15,30,60"}
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env,
                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     log.close()
