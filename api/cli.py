@@ -49,9 +49,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
     # no uvicorn access log in either format: RequestLog writes the one line per request, and
     # the access log would print query strings (signed label links, GET variables)
+    from api import server
+
     uvicorn.run("api.cli:app_factory", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", lifespan="on", log_config=log_config,
-                access_log=False, ws_max_size=settings.max_body_bytes)
+                access_log=False, ws_max_size=settings.max_body_bytes,
+                limit_concurrency=settings.max_connections,
+                **server.configure(head_timeout=settings.http_head_timeout_seconds))
     return 0
 
 
@@ -59,11 +63,13 @@ def app_factory():
     """Uvicorn's entry point (also in each worker process): settings from the environment."""
     import os
 
+    from api import server
     from api.app import create_app
     from api.observability import configure_logging
 
     demo = os.environ.get("PROMESSA_DEMO") == "1"
     settings = _settings(demo=demo)
+    server.configure(head_timeout=settings.http_head_timeout_seconds)
     if settings.log_format == "json":
         configure_logging("json")
     return create_app(settings)

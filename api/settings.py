@@ -48,6 +48,8 @@ class Settings:
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer <it>`
     metrics_public: bool | None = None  # without a token: None = open, except in production
     token_max_days: float = 366.0  # bearer tokens expiring later than this are refused
+    http_head_timeout_seconds: float = 10.0  # a request head must be complete within this
+    max_connections: int = 1000  # per process; uvicorn answers 503 past it
     log_format: str = "json"
     # request limits (api/limits.py) and abuse protection (api/guard.py, api/http.py)
     limits: Limits = field(default_factory=Limits)
@@ -167,6 +169,10 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
                     metrics_public=_flag(env, "PROMESSA_METRICS_PUBLIC"),
                     token_max_days=_number(env, "PROMESSA_TOKEN_MAX_DAYS", 366.0, low=0.001,
                                            high=3660),
+                    http_head_timeout_seconds=_number(env, "PROMESSA_HTTP_HEAD_TIMEOUT_SECONDS",
+                                                      10.0, low=0.1, high=300),
+                    max_connections=_whole(env, "PROMESSA_MAX_CONNECTIONS", 1000, low=10,
+                                           high=1_000_000),
                     log_format=log_format, broadcast_url=broadcast_url, jwt_secret=secret,
                     environment=environment, demo=demo, db_pool_size=pool,
                     customer_cancel_minutes=cancel_minutes,
