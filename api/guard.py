@@ -19,9 +19,11 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSyntaxError,
+    OperationType,
     get_operation_ast,
 )
 from starlette.responses import Response
+from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
 from api import limits
@@ -158,6 +160,12 @@ class RequestGuard(SchemaExtension):
         operation = get_operation_ast(document, context.operation_name)
         if operation is None:
             return None  # graphql-core explains the missing or ambiguous operation
+        if operation.operation is OperationType.SUBSCRIPTION and not isinstance(
+                getattr(context.context, "request", None), WebSocket):
+            # over HTTP a subscription's resolver has no stream to answer on
+            return GraphQLError("subscriptions are served over WebSocket "
+                                "(graphql-transport-ws) at /graphql, not over HTTP",
+                                nodes=operation, extensions={"code": "BAD_REQUEST"})
         try:
             self.cost = limits.measure(context.schema._schema, document, operation,
                                        context.variables, self.limits)

@@ -84,3 +84,15 @@ async def test_a_token_that_never_expires_or_lives_too_long_is_refused(api, clai
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert "exp" in error["message"] or "too long" in error["message"]
+
+
+async def test_a_subscription_sent_over_http_is_a_bad_request_not_an_internal_error(
+        api, tokens):
+    """A subscription has no stream to answer on over HTTP (issue 17, item 9)."""
+    response = await api.client.post(
+        "/graphql", json={"query": "subscription { inventoryEvents { sequence } }"},
+        headers={"authorization": f"Bearer {tokens['admin']}"})
+    assert response.status_code in (200, 400), response.text
+    body = response.json()
+    assert body.get("data") is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_REQUEST"]
