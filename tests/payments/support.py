@@ -4,10 +4,14 @@ and the `payments` consumer driven round by round (as `serve` or `worker` would 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from graphql import OperationDefinitionNode, parse, print_ast
 
+from api.app import create_app
 from api.integration.runner import Runner
 from api.payments.consumer import PaymentHandler
 from api.payments.providers import TestProvider
@@ -15,7 +19,7 @@ from domain.integration import Backoff
 from persistence.consumers import SqlConsumers
 from tests.api.lifecycle import fulfillment_ids, place, step
 from tests.api.returns import seed
-from tests.conftest import ROOT, Api
+from tests.conftest import ROOT, Api, make_settings
 
 HERE = ROOT / "tests" / "contract_payments"
 DOCUMENTS = {d.name.value: print_ast(d) for d in parse((HERE / "payments.graphql").read_text())
@@ -34,6 +38,19 @@ async def run(api: Api, name: str, variables: dict[str, Any], token: str) -> dic
 
 async def payment_of(api: Api, number: str, token: str) -> dict[str, Any]:
     return (await run(api, "OrderPayment", {"number": number}, token))["payment"]
+
+
+@asynccontextmanager
+async def stripe_app(db_url: str, clock: Any, emulator_url: str) -> AsyncIterator[Api]:
+    """The app with the `stripe` provider pointed at the emulator."""
+    from tests.payments.stripe_harness import API_KEY
+
+    app = create_app(make_settings(db_url, stripe_api_key=API_KEY,
+                                   stripe_api_base=emulator_url), clock=clock)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as client:
+            yield Api(client, app)
 
 
 def provider(api: Api) -> TestProvider:

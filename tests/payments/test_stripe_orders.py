@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.app import create_app
 from tests.api.lifecycle import desk
-from tests.conftest import Api, make_settings
-from tests.payments.stripe_harness import API_KEY, Control, emulator_process
+from tests.conftest import Api
+from tests.payments.stripe_harness import Control, emulator_process
 from tests.payments.support import (
     TWO_PARCELS,
     consumer,
@@ -23,6 +22,7 @@ from tests.payments.support import (
     paid_order,
     payment_of,
     seed,
+    stripe_app,
 )
 
 pytestmark = pytest.mark.anyio
@@ -36,12 +36,8 @@ def emulator_url() -> Iterator[str]:
 
 @pytest.fixture
 async def stripe_api(db_url: str, clock: Any, emulator_url: str) -> AsyncIterator[Api]:
-    app = create_app(make_settings(db_url, stripe_api_key=API_KEY,
-                                   stripe_api_base=emulator_url), clock=clock)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://test") as client:
-            yield Api(client, app)
+    async with stripe_app(db_url, clock, emulator_url) as api:
+        yield api
 
 
 async def test_a_card_without_multicapture_is_captured_once_with_the_last_parcel(

@@ -22,10 +22,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from api.app import create_app
-from tests.conftest import SECRET, Api, make_settings
+from tests.conftest import SECRET, Api
 from tests.payments.stripe_harness import API_KEY, Control, emulator_process
-from tests.payments.support import hand_over, paid_order, payment_of, seed
+from tests.payments.support import hand_over, paid_order, payment_of, seed, stripe_app
 from tests.processes import ROOT
 
 pytestmark = [pytest.mark.anyio]
@@ -39,12 +38,8 @@ def emulator_url() -> Iterator[str]:
 
 @pytest.fixture
 async def stripe_api(pg_url: str, clock: Any, emulator_url: str) -> AsyncIterator[Api]:
-    app = create_app(make_settings(pg_url, stripe_api_key=API_KEY,
-                                   stripe_api_base=emulator_url), clock=clock)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://test") as client:
-            yield Api(client, app)
+    async with stripe_app(pg_url, clock, emulator_url) as api:
+        yield api
 
 
 def start_worker(db_url: str, emulator_url: str) -> tuple[subprocess.Popen[bytes], str]:
