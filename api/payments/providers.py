@@ -33,13 +33,15 @@ class Call:
 class TestProvider:
     """Deterministic, for the demo and for tests of every path, by what the reference holds:
     `decline` is declined at checkout, `capturefail` fails every capture (until `heal`),
-    `slow` answers after `slow_seconds`; any other reference authorises the amount sent, or
-    the order's total, for CARD_AUTHORIZATION_DAYS. The same idempotency key answers with the
-    same reference and is counted once in `moved`; every call is kept in `calls`."""
+    `slow` answers after `slow_seconds` (or, while `gate` is set, when the gate opens); any
+    other reference authorises the amount sent, or the order's total, for
+    CARD_AUTHORIZATION_DAYS. The same idempotency key answers with the same reference and is
+    counted once in `moved`; every call is kept in `calls`."""
 
     clock: Clock
     name: str = "test"
     slow_seconds: float = 2.0
+    gate: asyncio.Event | None = None  # a test holds `slow` references until it opens
     calls: list[Call] = field(default_factory=list)
     moved: dict[str, Call] = field(default_factory=dict)  # by idempotency key
     healed: set[str] = field(default_factory=set)
@@ -51,7 +53,10 @@ class TestProvider:
 
     async def _answer(self, reference: str) -> None:
         if "slow" in reference:
-            await asyncio.sleep(self.slow_seconds)
+            if self.gate is not None:
+                await self.gate.wait()
+            else:
+                await asyncio.sleep(self.slow_seconds)
         if self.down:
             raise errors.PaymentProviderUnavailable("the test provider is down")
 
