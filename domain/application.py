@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.access import Principal
-from domain.catalog import Address, Channel, Location, Sku
+from domain.catalog import Address, Channel, ChannelMail, Location, Sku
 from domain.catalog import services as catalog
 from domain.checkout import delivery_promise, ordering
 from domain.fulfillment import acknowledgement, receiving, resourcing
@@ -79,9 +79,10 @@ class CatalogUseCases:
             self.p.uow, skus, principal=principal, clock=self.p.clock))
 
     async def update_channel(self, code: str, *, payment_required: bool | None,
-                             principal: Principal) -> Channel:
+                             principal: Principal, mail: ChannelMail | None = None) -> Channel:
         return await self.p.retry(lambda: catalog.update_channel(
-            self.p.uow, code, payment_required=payment_required, principal=principal))
+            self.p.uow, code, payment_required=payment_required, principal=principal,
+            mail=mail))
 
 
 class InventoryUseCases:

@@ -144,4 +144,5 @@ class SqlCatalogRepository:
     async def save_channel(self, channel: Channel) -> None:
         await self.conn.execute(sa.update(table(ChannelRow)).where(
             col(ChannelRow.code) == channel.code).values(
-            payment_required=channel.payment_required))
+            payment_required=channel.payment_required, sender_name=channel.sender_name,
+            brand_color=channel.brand_color, locale=channel.locale))

@@ -39,7 +39,9 @@ def split(csv: str) -> list[str]:
 
 def channel_from_row(row: Any) -> Channel:
     return Channel(row.code, row.name, tuple(split(row.currencies)),
-                   bool(getattr(row, "payment_required", False)))
+                   bool(getattr(row, "payment_required", False)),
+                   getattr(row, "sender_name", None), getattr(row, "brand_color", None),
+                   getattr(row, "locale", None))
 
 
 def location_values(loc: Location, now: datetime) -> dict[str, Any]:

@@ -51,6 +51,10 @@ class ChannelRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     currencies: str = Field(max_length=200)  # comma separated, default first
     payment_required: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # how its mails look: the sender's display name, the accent colour, the default language
+    sender_name: str | None = Field(default=None, max_length=100)
+    brand_color: str | None = Field(default=None, max_length=7)
+    locale: str | None = Field(default=None, max_length=16)
 
 
 class LocationRow(SQLModel, table=True):
@@ -230,6 +234,38 @@ class PaymentTransactionRow(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     final: bool = False
     attempts: int = 0
+
+
+class NotificationRow(SQLModel, table=True):
+    """A message to a customer about one event (domain/notifications): what was written, to
+    whom, and whether the SMTP server took it. `event_id` is its idempotency key."""
+
+    __tablename__ = "notifications"
+    id: str = Field(primary_key=True, max_length=36)
+    order_number: str = Field(max_length=32, index=True)
+    event_id: str = Field(max_length=64, unique=True)
+    kind: str = Field(max_length=24)
+    to_address: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    language: str = Field(max_length=8)
+    status: str = Field(max_length=16)
+    message_id: str = Field(max_length=200)
+    created_at: datetime = utc()
+    sent_at: datetime | None = utc(default=None, nullable=True)
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    fulfillment_id: str | None = Field(default=None, max_length=36)
+    resend_of: str | None = Field(default=None, max_length=36)
+    text: str = Field(default="", sa_type=sa.Text)
+    html: str = Field(default="", sa_type=sa.Text)
+
+
+class NotificationOptOutRow(SQLModel, table=True):
+    """Addresses that turned off non-essential updates (delivered, out for delivery)."""
+
+    __tablename__ = "notification_optouts"
+    email: str = Field(primary_key=True, max_length=320)
+    at: datetime = utc()
 
 
 class OrderLineRow(SQLModel, table=True):

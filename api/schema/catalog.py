@@ -113,11 +113,18 @@ class Channel:
     payment_required: bool = strawberry.field(
         default=False, description="Orders only with a payment (placeOrder's `payment`; "
                                    "PAYMENT_REQUIRED without one).")
+    sender_name: str | None = strawberry.field(
+        default=None, description="The display name customer mails of this channel come from.")
+    brand_color: str | None = strawberry.field(
+        default=None, description="The accent colour of its mails (#rrggbb).")
+    locale: str | None = strawberry.field(
+        default=None, description="The language of its mails when an order names none.")
 
     @classmethod
     def from_domain(cls, c: catalog.Channel) -> Channel:
         return cls(code=c.code, name=c.name, currencies=list(c.currencies),
-                   payment_required=c.payment_required)
+                   payment_required=c.payment_required, sender_name=c.sender_name,
+                   brand_color=c.brand_color, locale=c.locale)
 
 
 @strawberry.input
@@ -125,6 +132,14 @@ class UpdateChannelInput:
     code: str
     payment_required: bool | None = strawberry.field(
         default=None, description="Take orders only with a payment; unchanged when omitted.")
+    sender_name: str | None = strawberry.field(
+        default=None, description="Mails' sender display name; unchanged when omitted, "
+                                  "cleared by \"\".")
+    brand_color: str | None = strawberry.field(
+        default=None, description="Mails' accent colour, #rrggbb; \"\" clears it.")
+    locale: str | None = strawberry.field(
+        default=None, description="Mails' language when an order names none (en, it); "
+                                  "\"\" clears it.")
 
 
 @strawberry.type
@@ -274,7 +289,8 @@ class CatalogMutation:
                              input: UpdateChannelInput) -> UpdateChannelPayload:
         ctx = info.context
         saved, errors = await attempt(lambda: ctx.app.catalog.update_channel(
-            input.code, payment_required=input.payment_required, principal=ctx.principal))
+            input.code, payment_required=input.payment_required, principal=ctx.principal,
+            mail=catalog.ChannelMail(input.sender_name, input.brand_color, input.locale)))
         return UpdateChannelPayload(channel=Channel.from_domain(saved) if saved else None,
                                     user_errors=errors)
 

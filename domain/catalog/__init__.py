@@ -8,6 +8,7 @@ May use: kernel, access.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import time
@@ -209,10 +210,55 @@ class Channel:
     name: str
     currencies: tuple[str, ...]
     payment_required: bool = False  # orders only with a payment (placeOrder's `payment`)
+    # how its mails look (domain/notifications): the sender's display name, an accent colour
+    # (#rrggbb) and the language of orders that name none
+    sender_name: str | None = None
+    brand_color: str | None = None
+    locale: str | None = None
 
     @property
     def default_currency(self) -> str:
         return self.currencies[0]
+
+
+MAIL_LANGUAGES = ("en", "it")  # the languages customer mails are written in
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMail:
+    """A change to how a channel's mails look: None leaves a field as it is, "" clears it."""
+
+    sender_name: str | None = None
+    brand_color: str | None = None
+    locale: str | None = None
+
+    def checked(self) -> ChannelMail:
+        name = self.sender_name
+        if name is not None:
+            name = name.strip()
+            if len(name) > 100 or any(c in name for c in '<>"\\,;:@'):
+                raise errors.InvalidInput("senderName: at most 100 characters, none of < > \" "
+                                          "\\ , ; : @", field=["senderName"])
+        color = self.brand_color
+        if color:
+            color = color.strip().lower()
+            if not re.fullmatch(r"#[0-9a-f]{6}", color):
+                raise errors.InvalidInput("brandColor must be #rrggbb, e.g. #0b5fff",
+                                          field=["brandColor"])
+        locale = self.locale
+        if locale:
+            locale = locale.strip()
+            if locale.replace("_", "-").split("-")[0].lower() not in MAIL_LANGUAGES:
+                raise errors.InvalidInput(
+                    f"locale must be one of {', '.join(MAIL_LANGUAGES)} (e.g. it-IT)",
+                    field=["locale"])
+        return ChannelMail(name, color, locale)
+
+    def apply(self, channel: Channel) -> Channel:
+        changed = {k: (v or None) for k, v in (("sender_name", self.sender_name),
+                                                ("brand_color", self.brand_color),
+                                                ("locale", self.locale)) if v is not None}
+        return dataclasses.replace(channel, **changed)  # type: ignore[arg-type]
 
 
 def check_channel_code(code: str, *, field: list[str]) -> str:

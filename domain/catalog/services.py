@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from domain import access
 from domain.access import Principal
-from domain.catalog import Channel, Location, Sku
+from domain.catalog import Channel, ChannelMail, Location, Sku
 from domain.catalog.ports import UnitOfWorkFactory
 from domain.kernel import errors
 from domain.kernel.events import Event
@@ -75,15 +75,20 @@ async def upsert_skus(uow: UnitOfWorkFactory, skus: list[Sku], *, principal: Pri
 
 
 async def update_channel(uow: UnitOfWorkFactory, code: str, *, payment_required: bool | None,
-                         principal: Principal) -> Channel:
-    """Change a channel's settings (admins): whether it takes orders only with a payment."""
+                         principal: Principal, mail: ChannelMail | None = None) -> Channel:
+    """Change a channel's settings (admins): whether it takes orders only with a payment, and
+    how its mails look (a field of `mail` left None stays as it is; "" clears it)."""
     access.require(principal, "channels.manage")
+    if mail is not None:
+        mail = mail.checked()
     async with uow() as tx:
         found = next((c for c in await tx.catalog.channels() if c.code == code), None)
         if found is None:
             raise errors.UnknownChannel(f"unknown channel {code!r}", field=["code"])
         if payment_required is not None:
             found = dataclasses.replace(found, payment_required=payment_required)
+        if mail is not None:
+            found = mail.apply(found)
         await tx.catalog.save_channel(found)
         await tx.commit()
     return found

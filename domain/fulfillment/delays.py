@@ -45,4 +45,7 @@ def move_promise(order: Order, f: Fulfillment, *, expected: datetime | None, act
                  actor=actor, at=at, before=before.isoformat() if before else None,
                  after=latest.isoformat(), fulfillment=f,
                  public=f"Your parcel is running late: we now expect it by {_plain(latest)}")
+    # the windows before and after, for the customer's "running late" mail
+    order.events[-1].payload.update({"before": before.isoformat() if before else None,
+                                     "after": latest.isoformat()})
     return True
