@@ -1,11 +1,12 @@
 """The composition root: every adapter is built here, once, at start-up.
 
 `open_dependencies` opens the database (migrating the embedded one) and builds the SQL unit
-of work and reader, the clock, the sourcing engine, the one retry layer, the payment gateway
-and the service desk's rules; `Dependencies` binds them into `domain.application.Ports` and
-the `Application` — the use cases bound to them — beside what only the API needs (live
-subscriptions, request guards, the label key). Resolvers, the CLI and the demo seeder get
-everything from the `Dependencies` it returns and never build an adapter themselves.
+of work and reader, the clock, the sourcing engine, the one retry layer, the payment gateway,
+the service desk's rules and the carriers (the `demo` one for every carrier code);
+`Dependencies` binds them into `domain.application.Ports` and the `Application` — the use
+cases bound to them — beside what only the API needs (live subscriptions, request guards,
+the label key). Resolvers, the CLI and the demo seeder get everything from the
+`Dependencies` it returns and never build an adapter themselves.
 
 A plain bootstrap rather than a DI container: the graph is small and fixed, a typed
 constructor call shows it whole, and mypy checks every seam (see the README).
@@ -31,6 +32,7 @@ from api.prometheus import Metrics, counting_reservations
 from api.realtime import Realtime
 from api.settings import Settings
 from api.throttle import Bucket, open_buckets
+from domain.documents.carriers import DemoCarriers
 from domain.kernel.ports import Clock
 from domain.kernel.retry import Retry
 from domain.returns.payments import RecordingPayments
@@ -88,7 +90,8 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
             customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes)),
         label_key=labels.label_key(settings.jwt_secret),
         label_ttl=timedelta(hours=settings.return_label_hours),
-        integration=SqlIntegrationStore(db), providers=open_providers(settings, clock=clock))
+        integration=SqlIntegrationStore(db), providers=open_providers(settings, clock=clock),
+        carriers=DemoCarriers())
     return db, deps
 
 

@@ -12,6 +12,7 @@ from domain import access
 from domain.access import Principal
 from domain.application import Application, Ports
 from domain.catalog import Location, Sku
+from domain.documents.carriers import Carriers, DemoCarriers
 from domain.integration.ports import IntegrationStore
 from domain.kernel.ports import Clock
 from domain.kernel.retry import Retry
@@ -50,6 +51,7 @@ class Dependencies:
     label_ttl: timedelta = timedelta(hours=72)
     integration: IntegrationStore | None = None  # webhook endpoints, consumers' jobs
     providers: Providers | None = None  # payment providers by name
+    carriers: Carriers = field(default_factory=DemoCarriers)  # tracking numbers by carrier
     app: Application = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -57,7 +59,7 @@ class Dependencies:
             reader=self.reader, uow=self.uow, clock=self.clock, sourcer=self.sourcer,
             retry=self.retrying, promise_key=self.promise_key, payments=self.payments,
             service_desk=self.policy, integration=self.integration,
-            providers=self.providers)))
+            providers=self.providers, carriers=self.carriers)))
 
 
 @dataclass

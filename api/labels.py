@@ -1,5 +1,8 @@
 """Return labels: a printable PDF at a URL that only works for the return's customer.
 
+The PDF is the documents' parcel label (api/documents, 100 × 150 mm, Code 128 of the
+tracking number the carrier issued when the return was opened).
+
 The URL carries an expiry and an HMAC over (return number, customer email, expiry) made with
 a key derived from the server secret, so it cannot be moved to another return, customer or
 time. A caller who also presents a token must be that customer (or staff).
@@ -16,9 +19,11 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from api import documents
 from api.auth import InvalidToken, principal_from_header
 from domain.access import STAFF, Role
 from domain.catalog import Location
+from domain.documents import content as documents_content
 from domain.orders import Order
 from domain.returns import Return
 from domain.returns.policy import ReturnMethod
@@ -59,53 +64,33 @@ def valid(key: bytes, ret: Return, *, expires: str | None, given: str | None,
     return hmac.compare_digest(wanted, given) and int(expires) > now.timestamp()
 
 
-def _text(value: str) -> str:
-    safe = value.encode("latin-1", "replace").decode("latin-1")
-    return "".join(c if c.isprintable() else "?" for c in safe).replace(
-        "\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+def label_of(ret: Return, order: Order, to: Location | None) -> documents_content.Label:
+    """The return's parcel label: from the customer (the order's delivery address) to the
+    receiving location, with the tracking number the carrier issued for the return."""
+    customer = order.customer.name or order.customer.email
+    where = order.delivery.address
+    # a pickup order has no delivery address: the parcel leaves from the receiving country
+    country = where.country if where else (to.address.country if to else "IT")
+    sender = (documents_content.party(customer, where) if where is not None
+              else documents_content.Party(name=customer, address_lines=(), country=country))
+    recipient = (documents_content.party(f"{to.name} ({to.code})", to.address)
+                 if to is not None else documents_content.Party(
+                     name=ret.receiving_location, address_lines=(), country=country))
+    if ret.carrier is None or ret.tracking_number is None:
+        raise ValueError(f"return {ret.number} is not sent back with a carrier")
+    return documents_content.Label(
+        carrier=ret.carrier, service="Return", tracking_number=ret.tracking_number,
+        sender=sender,
+        recipient=recipient, reference=ret.number, returning=True,
+        contents=", ".join(f"{ln.quantity} × {ln.sku}" for ln in ret.lines))
 
 
 def render_pdf(ret: Return, order: Order, to: Location | None) -> bytes:
-    """A one-page PDF 1.4 label (4 × 6 in) in the standard Helvetica font."""
-    sender = order.delivery.address
-    lines = [("F2", 16, f"RETURN {ret.number}"), ("F1", 11, f"Carrier: {ret.carrier}"),
-             ("F2", 14, f"Tracking: {ret.tracking_number}"), ("F1", 11, ""),
-             ("F2", 11, "FROM"), ("F1", 11, order.customer.name or order.customer.email)]
-    if sender is not None:
-        lines += [("F1", 11, sender.line1),
-                  ("F1", 11, f"{sender.postal_code} {sender.city} {sender.country}")]
-    lines += [("F1", 11, ""), ("F2", 11, "TO")]
-    if to is not None:
-        a = to.address
-        lines += [("F1", 11, f"{to.name} ({to.code})"), ("F1", 11, a.line1),
-                  ("F1", 11, f"{a.postal_code} {a.city} {a.country}")]
-    lines += [("F1", 11, ""), ("F1", 10, f"Order {order.number}"),
-              ("F1", 10, ", ".join(f"{ln.quantity} x {ln.sku}" for ln in ret.lines)[:80])]
-    ops = ["2 w 12 12 264 408 re S", "BT", "24 392 Td"]
-    for font, size, text in lines:
-        ops.append(f"/{font} {size} Tf ({_text(text)}) Tj 0 -{size + 8} Td")
-    ops.append("ET")
-    content = "\n".join(ops).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
+    """The return label as a 100 × 150 mm PDF, in the customer's language (Italian or
+    English)."""
+    locale = (order.customer.locale or "").lower()
+    formats = documents.Formats(language="it" if locale.startswith("it") else "en")
+    return documents.render_label(label_of(ret, order, to), formats)
 
 
 def _refused(status: int) -> Response:

@@ -21,6 +21,7 @@ from domain.access import Principal
 from domain.catalog import Address, Channel, ChannelMail, Location, Sku
 from domain.catalog import services as catalog
 from domain.checkout import delivery_promise, ordering
+from domain.documents.carriers import Carriers, DemoCarriers
 from domain.fulfillment import acknowledgement, receiving, resourcing
 from domain.fulfillment import services as fulfillment
 from domain.fulfillment.fulfilling import Command
@@ -63,6 +64,8 @@ class Ports:
     service_desk: ServiceDeskPolicy = field(default_factory=ServiceDeskPolicy)
     integration: IntegrationStore | None = None  # webhook endpoints, consumers' jobs
     providers: Providers | None = None  # payment providers by name (placeOrder's `payment`)
+    # tracking numbers by carrier code; every carrier is the demo one until real adapters exist
+    carriers: Carriers = field(default_factory=DemoCarriers)
 
 
 class CatalogUseCases:
@@ -268,7 +271,7 @@ class ReturnsUseCases:
                       principal: Principal) -> returns.ReturnView:
         return await self.p.retry(lambda: returns.request_return(
             self.p.reader, self.p.uow, command, principal=principal, clock=self.p.clock,
-            sourcer=self.p.sourcer, promise_key=self.p.promise_key))
+            sourcer=self.p.sourcer, promise_key=self.p.promise_key, carriers=self.p.carriers))
 
     async def approve(self, number: str, *, principal: Principal) -> returns.ReturnView:
         return await self.p.retry(lambda: returns.approve_return(

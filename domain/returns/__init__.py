@@ -9,7 +9,7 @@ The returns & refunds context: the return aggregate and its status machine, retu
 what may come back, refunds and the payment port, exchanges.
 
 May use: kernel, access, catalog, inventory, orders, sourcing, checkout, fulfillment,
-service_desk, payments.
+service_desk, payments, documents.
 """
 
 from __future__ import annotations

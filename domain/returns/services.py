@@ -13,6 +13,7 @@ from domain import access, orders, payments, returns, service_desk
 from domain.access import Principal, Role
 from domain.catalog import Location, Sku
 from domain.checkout import ordering
+from domain.documents.carriers import Carriers
 from domain.fulfillment.stock import apply_moves
 from domain.inventory import LedgerEntry, check_reason
 from domain.kernel import errors, events
@@ -87,9 +88,11 @@ async def return_eligibility(reader: Reader, number: str, *, email: str | None,
 
 async def request_return(reader: Reader, uow: UnitOfWorkFactory,
                          command: return_requests.RequestReturn, *, principal: Principal,
-                         clock: Clock, sourcer: Sourcer, promise_key: bytes) -> ReturnView:
+                         clock: Clock, sourcer: Sourcer, promise_key: bytes,
+                         carriers: Carriers) -> ReturnView:
     """Open a return; auto-approved where the policy says so; an exchange reserves its
-    replacement at once, held until the return is received."""
+    replacement at once, held until the return is received. A parcel sent back gets its
+    tracking number from the policy's carrier."""
     access.require(principal, "returns.request")
     number = (command.order_number or "").strip()
     now = clock.now()
@@ -109,7 +112,7 @@ async def request_return(reader: Reader, uow: UnitOfWorkFactory,
         assert order is not None
         existing = await tx.returns.for_order(order.id)
         ret = _new_return(order, command, existing, skus=skus, locations=locations,
-                          principal=principal, now=now)
+                          principal=principal, now=now, carriers=carriers)
         replacement = None
         if snapshot is not None:
             replacement = await _reserve_replacement(
@@ -125,7 +128,7 @@ async def request_return(reader: Reader, uow: UnitOfWorkFactory,
 def _new_return(order: Order, command: return_requests.RequestReturn,
                 existing: list[Return], *, skus: dict[str, Sku],
                 locations: dict[str, Location], principal: Principal,
-                now: datetime) -> Return:
+                now: datetime, carriers: Carriers) -> Return:
     policy = policy_for(order.channel)
     lines = return_requests.eligibility(
         order, skus=skus, policy=policy, returns=existing, now=now,
@@ -155,7 +158,10 @@ def _new_return(order: Order, command: return_requests.RequestReturn,
         requested_by=principal.actor)
     if command.method is ReturnMethod.SHIP_BACK:
         ret.carrier = policy.carrier
-        ret.tracking_number = f"RT{uuid.UUID(ret_id).int % 10**12:012d}"
+        # the return's number names the parcel: a run repeated by the retry layer, with the
+        # same number, gets the same tracking number
+        ret.tracking_number = carriers.carrier(policy.carrier).issue_tracking_number(
+            ret.number, returning=True)
     else:
         ret.drop_off_code = uuid.uuid4().hex[:8].upper()
     value = quote.items.amount

@@ -335,4 +335,5 @@ def test_the_domain_is_layered_as_its_packages_say() -> None:
     assert layering_problems(sources) == []
     assert set(allowances(sources)) == {
         "kernel", "access", "catalog", "inventory", "orders", "sourcing", "checkout",
-        "fulfillment", "service_desk", "returns", "integration", "payments", "notifications"}
+        "fulfillment", "service_desk", "returns", "integration", "payments", "notifications",
+        "documents"}

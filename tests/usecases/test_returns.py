@@ -11,6 +11,8 @@ from decimal import Decimal
 import pytest
 
 from domain.application import Application
+from domain.documents import s10
+from domain.documents.carriers import DemoCarrier
 from domain.kernel import errors
 from domain.kernel.money import Money
 from domain.orders import LineStatus, Order, OrderStatus, OrderTag
@@ -291,3 +293,53 @@ async def test_a_store_receives_returns_only_at_its_own_location(shop_app, store
     assert state(store) == before
     stored = await store.reader.return_by_number(asked.ret.number)
     assert stored is not None and stored.status is ReturnStatus.APPROVED
+
+
+@dataclasses.dataclass
+class NumberedCarrier:
+    """A carrier adapter as a real one would sit behind the port: it records who asked."""
+
+    code: str
+    asked: list[tuple[str, int, bool]] = dataclasses.field(default_factory=list)
+
+    def issue_tracking_number(self, reference: str, *, parcel: int = 1,
+                              returning: bool = False) -> str:
+        self.asked.append((reference, parcel, returning))
+        return f"{self.code}-{reference}-{parcel}"
+
+    def is_valid_tracking_number(self, number: str) -> bool:
+        return number.startswith(f"{self.code}-")
+
+
+@dataclasses.dataclass
+class OneCarrier:
+    carrier_: NumberedCarrier
+    codes: list[str] = dataclasses.field(default_factory=list)
+
+    def carrier(self, code: str) -> NumberedCarrier:
+        self.codes.append(code)
+        return self.carrier_
+
+
+async def test_a_parcel_sent_back_gets_its_tracking_number_from_the_policys_carrier(
+        shop_app, delivered, ada):
+    carriers = OneCarrier(NumberedCarrier("XYZ"))
+    app = Application(dataclasses.replace(shop_app.ports, carriers=carriers))
+
+    asked = await app.returns.request(return_of(delivered.number, (TEE, 1)), principal=ada)
+
+    assert carriers.codes == ["BRT"]  # the web channel's return policy ships with BRT
+    assert carriers.carrier_.asked == [(asked.ret.number, 1, True)]
+    assert (asked.ret.carrier, asked.ret.tracking_number) == (
+        "BRT", f"XYZ-{asked.ret.number}-1")
+
+
+async def test_the_demo_carrier_numbers_returns_with_valid_s10_identifiers(shop_app,
+                                                                          delivered, ada):
+    asked = await shop_app.returns.request(return_of(delivered.number, (TEE, 1)),
+                                           principal=ada)
+
+    number = asked.ret.tracking_number
+    assert number is not None and s10.is_valid(number) and number.startswith("RT")
+    assert number == DemoCarrier("BRT").issue_tracking_number(asked.ret.number,
+                                                              returning=True)
