@@ -145,6 +145,18 @@ def _weekly_field(field: list[str] | None, at: list[str], entries: list[int]) ->
     return [*at, "weekly", str(entries[k]), *field[len(at) + 2:]]
 
 
+def days_from(hours: OpeningHours, start: date, count: int
+              ) -> list[tuple[date, Day, bool]]:
+    """`count` local dates from `start`: each with its periods and whether an exception set
+    them (what a storefront shows as "this week's hours")."""
+    dated = dict(hours.exceptions)
+    out = []
+    for ahead in range(count):
+        day = start + timedelta(days=ahead)
+        out.append((day, hours.on(day), day in dated))
+    return out
+
+
 # -- arithmetic --------------------------------------------------------------------------------
 
 def _moment(day: date, minutes: int, tz: zoneinfo.ZoneInfo) -> datetime:
