@@ -2,14 +2,14 @@
 (persistence/mapping.py); NULL keeps a location open around the clock, as before.
 
 Revision ID: 0008h
-Revises: 0006p
+Revises: 0007n
 Create Date: 2026-12-08 09:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0008h'
-down_revision = '0006p'
+down_revision = '0007n'
 branch_labels = None
 depends_on = None
 
