@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from api import demo_data
 from api.context import Dependencies
 from domain import catalog
 from domain.access import Principal, Role
-from domain.catalog import Address
+from domain.catalog import Address, hours
 from domain.catalog import services as catalog_service
 from domain.inventory import services as inventory_service
 from domain.kernel.geo import GeoPoint
@@ -29,7 +29,8 @@ DEMO_POLICY = policy.new_policy(
 
 
 def _location(i: int, x: dict) -> catalog.Location:
-    a = x["address"]
+    a, h = x["address"], x["openingHours"]
+    at = ["locations", str(i)]
     return catalog.new_location(
         code=x["code"], name=x["name"], type=x["type"],
         address=Address(a["line1"], a["city"], a["postalCode"], a["country"],
@@ -39,7 +40,11 @@ def _location(i: int, x: dict) -> catalog.Location:
         cutoff_time=x["cutoffTime"], processing_hours=x["processingHours"],
         daily_capacity=x["dailyCapacity"], cost_per_shipment=x.get("costPerShipment"),
         cost_per_kg=x.get("costPerKg"), carbon_factor=x.get("carbonFactor"), active=True,
-        at=["locations", str(i)])
+        at=at, opening_hours=hours.new_opening_hours(
+            weekly=[(p["day"], p["opens"], p["closes"]) for p in h["weekly"]],
+            exceptions=[(date.fromisoformat(e["date"]),
+                         [(p["opens"], p["closes"]) for p in e["periods"]])
+                        for e in h["exceptions"]], at=[*at, "openingHours"]))
 
 
 def _sku(i: int, x: dict) -> catalog.Sku:
@@ -59,7 +64,7 @@ async def seed(deps: Dependencies) -> bool:
         return False
     app, today = deps.app, deps.clock.now().date()
     await app.catalog.upsert_locations(
-        [_location(i, x) for i, x in enumerate(demo_data.locations())], principal=SEEDER)
+        [_location(i, x) for i, x in enumerate(demo_data.locations(today))], principal=SEEDER)
     skus = [_sku(i, x) for i, x in enumerate(demo_data.skus())]
     items = [s for s in skus if not s.is_kit]
     for start in range(0, len(items), catalog_service.MAX_BATCH):

@@ -167,8 +167,43 @@ _CUSTOMERS = (
 )
 
 
-def locations() -> list[dict]:
-    """The 14 demo locations: 3 warehouses, 10 stores, 1 drop-ship supplier."""
+_DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+# Opening hours per type, as an Italian high-street shop and a logistics site keep them.
+_HOURS = {
+    "WAREHOUSE": [(day, "08:00", "18:00") for day in _DAYS[:5]],
+    "STORE": [(day, "09:30", "19:30") for day in _DAYS[:6]],
+    "SUPPLIER": [(day, "08:30", "17:30") for day in _DAYS[:5]],
+}
+# Venice lives on tourists: its store opens on Sundays too.
+_SUNDAY_OPENING = {"ST-VENEZIA": ("SUNDAY", "10:00", "19:00")}
+# Italy's fixed-date public holidays (month, day): everyone closed. Christmas Eve and New
+# Year's Eve stores close early. (Easter Monday moves; a real network sends it as well.)
+_HOLIDAYS = ((1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8), (12, 25),
+             (12, 26))
+_SHORT_DAYS = ((12, 24), (12, 31))
+
+
+def opening_hours(code: str, type_: str, today: datetime.date) -> dict:
+    """A location's `openingHours` input: its type's week, holidays this year and next."""
+    weekly = [*_HOURS[type_]]
+    if code in _SUNDAY_OPENING:
+        weekly.append(_SUNDAY_OPENING[code])
+    exceptions: list[dict[str, object]] = []
+    for year in (today.year, today.year + 1):
+        exceptions += [{"date": datetime.date(year, m, d).isoformat(), "periods": []}
+                       for m, d in _HOLIDAYS]
+        if type_ == "STORE":
+            exceptions += [{"date": datetime.date(year, m, d).isoformat(),
+                            "periods": [{"opens": "09:30", "closes": "16:00"}]}
+                           for m, d in _SHORT_DAYS]
+    return {"weekly": [{"day": d, "opens": o, "closes": c} for d, o, c in weekly],
+            "exceptions": sorted(exceptions, key=lambda x: x["date"])}
+
+
+def locations(today: datetime.date | None = None) -> list[dict]:
+    """The 14 demo locations: 3 warehouses, 10 stores, 1 drop-ship supplier, with opening
+    hours (holidays of `today`'s year and the next; 2030 when not given)."""
+    today = today or datetime.date(2030, 1, 1)
     result = []
     for (code, name, type_, line1, city, postal, lat, lon,
          cutoff, hours, capacity, per_shipment, per_kg, carbon) in _LOCATIONS:
@@ -189,6 +224,7 @@ def locations() -> list[dict]:
             "costPerShipment": per_shipment,
             "costPerKg": per_kg,
             "carbonFactor": carbon,
+            "openingHours": opening_hours(code, type_, today),
         })
     return result
 

@@ -39,11 +39,12 @@ CHANNEL_READ = ("SELECT channels.code, channels.name, channels.currencies, "
                 "WHERE channels.code = $1::VARCHAR")
 IN_CHANNEL = ("(SELECT location_channels.location FROM location_channels "
               "WHERE location_channels.channel = $1::VARCHAR)")
-LOCATION_COLUMNS = ", ".join(f"locations.{c}" for c in (
+LOCATION_COLUMNS = (", ".join(f"locations.{c}" for c in (
     "code", "name", "type", "line1", "line2", "city", "postal_code", "country", "region",
     "latitude", "longitude", "capabilities", "handling_classes", "time_zone", "cutoff_time",
     "processing_hours", "daily_capacity", "cost_per_shipment_minor", "cost_per_kg_minor",
-    "carbon_factor", "active", "updated_at", "ack_minutes")) + ", location_channels.channel"
+    "carbon_factor", "active", "updated_at", "ack_minutes", "opening_hours"))
+    + ", location_channels.channel")
 LOCATIONS_FROM = ("FROM locations LEFT OUTER JOIN location_channels "
                   "ON location_channels.location = locations.code")
 

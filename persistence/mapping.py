@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, time
+import json
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from domain.catalog import (
     LocationType,
     Sku,
 )
+from domain.catalog.hours import Day, OpeningHours, Period
 from domain.inventory import Incoming
 from domain.kernel.geo import GeoPoint
 from domain.kernel.money import Money
@@ -58,7 +60,32 @@ def location_values(loc: Location, now: datetime) -> dict[str, Any]:
         "cost_per_shipment_minor": to_minor(loc.cost_per_shipment),
         "cost_per_kg_minor": to_minor(loc.cost_per_kg), "carbon_factor": loc.carbon_factor,
         "active": loc.active, "updated_at": now, "ack_minutes": loc.ack_minutes,
+        "opening_hours": hours_to_text(loc.opening_hours),
     }
+
+
+def hours_to_text(h: OpeningHours | None) -> str | None:
+    """Opening hours as compact JSON: {"weekly": [[[opens, closes], ...] × 7], "exceptions":
+    [["YYYY-MM-DD", [[opens, closes], ...]], ...]}, minutes after local midnight."""
+    if h is None:
+        return None
+    def day(periods: Day) -> list[list[int]]:
+        return [[p.opens, p.closes] for p in periods]
+    return json.dumps({"weekly": [day(d) for d in h.weekly],
+                       "exceptions": [[when.isoformat(), day(d)] for when, d in h.exceptions]},
+                      separators=(",", ":"))
+
+
+def hours_from_text(text: str | None) -> OpeningHours | None:
+    if text is None:
+        return None
+    data = json.loads(text)
+    def day(periods: list[list[int]]) -> Day:
+        return tuple(Period(o, c) for o, c in periods)
+    w = [day(d) for d in data["weekly"]]
+    return OpeningHours(weekly=(w[0], w[1], w[2], w[3], w[4], w[5], w[6]),
+                        exceptions=tuple((date.fromisoformat(when), day(d))
+                                         for when, d in data["exceptions"]))
 
 
 def location_from_row(row: Any, channels: list[str]) -> Location:
@@ -74,7 +101,8 @@ def location_from_row(row: Any, channels: list[str]) -> Location:
         processing_hours=row.processing_hours, daily_capacity=row.daily_capacity,
         cost_per_shipment=from_minor(row.cost_per_shipment_minor),
         cost_per_kg=from_minor(row.cost_per_kg_minor), carbon_factor=row.carbon_factor,
-        active=row.active, ack_minutes=row.ack_minutes)
+        active=row.active, ack_minutes=row.ack_minutes,
+        opening_hours=hours_from_text(row.opening_hours))
 
 
 def sku_from_row(row: Any, prices: dict[str, Decimal],

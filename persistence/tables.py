@@ -82,6 +82,8 @@ class LocationRow(SQLModel, table=True):
     active: bool = True
     updated_at: datetime = utc()
     ack_minutes: int | None = None  # THIRD_PARTY: minutes to acknowledge work (0005a)
+    # weekly periods and dated exceptions as JSON (mapping.py); NULL: always open (0008h)
+    opening_hours: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class LocationChannelRow(SQLModel, table=True):

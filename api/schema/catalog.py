@@ -19,6 +19,7 @@ from api.schema.common import (
     PageInfo,
     page_size,
 )
+from api.schema.hours import OpeningHours, OpeningHoursInput
 from domain import access, catalog
 
 
@@ -36,6 +37,10 @@ class Location(relay.Node):
     cutoff_time: str = strawberry.field(description="Daily order cut-off, HH:MM local time.")
     processing_hours: int
     active: bool
+    opening_hours: OpeningHours | None = strawberry.field(description=(
+        "When it works, in its time zone: pickups are ready, same-day parcels leave and "
+        "processing runs only within these hours, and each day's cut-off lies inside them. "
+        "Null: no hours configured, open around the clock."))
     source: strawberry.Private[catalog.Location]
 
     def _internal(self, info: strawberry.Info[Context, None]) -> bool:
@@ -73,7 +78,8 @@ class Location(relay.Node):
                    capabilities=sorted(loc.capabilities), channels=list(loc.channels),
                    handling_classes=sorted(loc.handling_classes), time_zone=loc.time_zone,
                    cutoff_time=loc.cutoff_time.strftime("%H:%M"),
-                   processing_hours=loc.processing_hours, active=loc.active, source=loc)
+                   processing_hours=loc.processing_hours, active=loc.active,
+                   opening_hours=OpeningHours.of(loc), source=loc)
 
 
 @strawberry.type(description="One component of a kit.")
@@ -185,6 +191,10 @@ class LocationInput:
     ack_minutes: int | None = strawberry.field(
         default=None, description="THIRD_PARTY only: minutes (1-10080) to acknowledge work "
         "offered to the location before it is re-sourced; none when omitted.")
+    opening_hours: OpeningHoursInput | None = strawberry.field(
+        default=None, description="Weekly hours and dated exceptions (holidays). Omitted or "
+        "null: no hours, open around the clock (as every field here, an upsert replaces what "
+        "was saved).")
 
 
 @strawberry.input
@@ -246,7 +256,9 @@ def _location(i: int, x: LocationInput) -> catalog.Location:
         cost_per_shipment=None if x.cost_per_shipment is None else str(x.cost_per_shipment),
         cost_per_kg=None if x.cost_per_kg is None else str(x.cost_per_kg),
         carbon_factor=x.carbon_factor, active=x.active, at=["locations", str(i)],
-        ack_minutes=x.ack_minutes)
+        ack_minutes=x.ack_minutes,
+        opening_hours=None if x.opening_hours is None else x.opening_hours.to_domain(
+            at=["locations", str(i), "openingHours"]))
 
 
 def _sku(i: int, x: SkuInput) -> catalog.Sku:

@@ -18,6 +18,7 @@ from api.schema.common import (
     ServiceLevel,
     page_size,
 )
+from api.schema.hours import OpeningHours
 from api.schema.order_types import (
     DeliveryWindow,
     Fulfillment,
@@ -57,6 +58,9 @@ class PickupStore:
     name: str
     address: Address
     time_zone: str = strawberry.field(description="IANA time zone of the store's clock.")
+    opening_hours: OpeningHours | None = strawberry.field(
+        default=None, description="When the store is open to collect (null: no hours "
+                                  "configured).")
 
 
 @strawberry.type(description="What a guest with the order number and email may see.")
@@ -83,7 +87,7 @@ class TrackedOrder:
             return None
         return PickupStore(code=found.code, name=found.name,
                            address=Address.from_domain(found.address),
-                           time_zone=found.time_zone)
+                           time_zone=found.time_zone, opening_hours=OpeningHours.of(found))
 
     @strawberry.field(description="Pickup orders: when the order was promised ready to "
                                   "collect (the end of the promised window).")

@@ -17,7 +17,10 @@
   const TRACKED = `fragment Tracked on TrackedOrder {
     number status placedAt deliveryMethod readyBy
     promisedDelivery { earliest latest }
-    pickupStore { name timeZone address { line1 city postalCode } }
+    pickupStore {
+      name timeZone address { line1 city postalCode }
+      openingHours { upcoming(days: 7) { date closed periods { opens closes } } }
+    }
     lines { sku quantity }
     fulfillments {
       status carrier trackingNumber shippedAt deliveredAt
@@ -124,6 +127,22 @@
     list.append(row);
   }
 
+  // The store's next seven days, each on its own line ("Wed 2 Jan 09:30–19:30"). Dates are
+  // the store's own calendar dates: formatted at noon UTC so no zone moves them to another day.
+  function openingHours(store) {
+    const format = new Intl.DateTimeFormat(locale(), {
+      weekday: "short", day: "numeric", month: "short", timeZone: "UTC",
+    });
+    const list = el("ul", "hours");
+    for (const day of store.openingHours.upcoming) {
+      const when = format.format(new Date(`${day.date}T12:00:00Z`));
+      const times = day.closed ? t("closed")
+        : day.periods.map((p) => `${p.opens}–${p.closes}`).join(", ");
+      list.append(el("li", null, `${when}: ${times}`));
+    }
+    return list;
+  }
+
   function statusWords(status) {
     return STATUS[state.lang][status] || [status, ""];
   }
@@ -163,6 +182,13 @@
       const store = order.pickupStore;
       const where = [store.address.line1, `${store.address.postalCode} ${store.address.city}`];
       fact(facts, t("pickupStore"), `${store.name} — ${where.join(", ")}`);
+      if (store.openingHours) {
+        const row = el("div");
+        const value = el("dd");
+        value.append(openingHours(store));
+        row.append(el("dt", null, t("openingHours")), value);
+        facts.append(row);
+      }
     }
     if (pickup && order.readyBy) {
       fact(facts, t("readyBy"), dateTime(order.readyBy, order.pickupStore && order.pickupStore.timeZone));

@@ -15,6 +15,7 @@ from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 
+from domain.catalog.hours import OpeningHours
 from domain.kernel import errors
 from domain.kernel.geo import GeoPoint
 from domain.kernel.money import Money, check_currency, to_amount
@@ -187,6 +188,8 @@ class Location:
     # THIRD_PARTY only: minutes its integration has to acknowledge (accept) work offered to
     # it before the work is re-sourced; None: no limit
     ack_minutes: int | None = None
+    # when it works (its own time zone); None: around the clock (domain/catalog/hours.py)
+    opening_hours: OpeningHours | None = None
 
     @property
     def point(self) -> GeoPoint | None:
@@ -276,7 +279,8 @@ def new_location(*, code: str, name: str, type: str, address: Address,
                  time_zone: str, cutoff_time: str, processing_hours: int,
                  daily_capacity: int | None, cost_per_shipment: str | None,
                  cost_per_kg: str | None, carbon_factor: float | None, active: bool,
-                 at: list[str], ack_minutes: int | None = None) -> Location:
+                 at: list[str], ack_minutes: int | None = None,
+                 opening_hours: OpeningHours | None = None) -> Location:
     """Validate one location of an upsert (`at` is its path in the input)."""
     check_code(code, what="location code", field=[*at, "code"])
     try:
@@ -313,7 +317,8 @@ def new_location(*, code: str, name: str, type: str, address: Address,
         cost_per_shipment=to_amount(cost_per_shipment or "5.00",
                                     field=[*at, "costPerShipment"]),
         cost_per_kg=to_amount(cost_per_kg or "0.50", field=[*at, "costPerKg"]),
-        carbon_factor=carbon, active=active, ack_minutes=ack_minutes)
+        carbon_factor=carbon, active=active, ack_minutes=ack_minutes,
+        opening_hours=opening_hours)
 
 
 MAX_ACK_MINUTES = 7 * 24 * 60

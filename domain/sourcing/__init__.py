@@ -33,6 +33,7 @@ class Reason(StrEnum):
 
     NO_STOCK = "NO_STOCK"
     DOWNTIME = "DOWNTIME"
+    CLOSED = "CLOSED"  # its opening hours never open within the calendar's look-ahead
     CAPACITY = "CAPACITY"
     HANDLING_CLASS = "HANDLING_CLASS"
     LOCATION_TYPE = "LOCATION_TYPE"

@@ -107,10 +107,9 @@ def _backorder_window(b: Backorder, prepared: Prepared,
     bnd = band(site.distance, same_country=loc.address.country == request.destination.country)
     rate = RATES[level].get(bnd) or RATES[ServiceLevel.STANDARD][bnd]
     window = arrival(dispatched, rate)
-    if request.pickup is not None:
-        store = by_code[request.pickup].location
-        window = ready_after_transfer(store, window)
-    return window
+    if request.pickup is None:
+        return window
+    return ready_after_transfer(by_code[request.pickup].location, window)
 
 
 def verdicts(prepared: Prepared, chosen: list[str], *, promised: bool) -> tuple[Verdict, ...]:

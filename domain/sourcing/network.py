@@ -21,6 +21,7 @@ from domain.sourcing.shipping import (
     RATES,
     arrival,
     band,
+    closed_throughout,
     dispatch_at,
     down_at,
     ready_after_transfer,
@@ -177,7 +178,7 @@ def _site(candidate: Candidate, request: SourcingRequest, store: Location | None
         site.window = ready_after_transfer(store, site.window)
         site.transfer = 1
     if site.window is None and not site.reasons:
-        site.reasons.append(Reason.DOWNTIME)
+        site.reasons.append(_unreachable(loc, request.now, store))
     site.fixed_mc = (_cents(loc.cost_per_shipment) + rate.per_shipment_cents) * MC_PER_CENT
     site.fixed_co2_mg = emissions.last_mile_mg(pickup=request.pickup is not None)
     site.per_kg_cents = _cents(loc.cost_per_kg) + rate.per_kg_cents
@@ -190,10 +191,18 @@ def _pickup_here(site: Site, request: SourcingRequest) -> None:
     loc = site.location
     ready = ready_for_pickup(loc, request.now, request.downtime.get(loc.code, ()))
     if ready is None and not site.reasons:
-        site.reasons.append(Reason.DOWNTIME)
+        site.reasons.append(_unreachable(loc, request.now, None))
     site.window = None if ready is None else (ready, ready)
     site.fixed_mc = _cents(loc.cost_per_shipment) * MC_PER_CENT
     site.speed = _minutes(request.now, site.window)
+
+
+def _unreachable(loc: Location, now: datetime, store: Location | None) -> Reason:
+    """Why no date could be worked out: opening hours that never open (here or at the pickup
+    store), else downtime."""
+    if closed_throughout(loc, now) or (store is not None and closed_throughout(store, now)):
+        return Reason.CLOSED
+    return Reason.DOWNTIME
 
 
 def _screen(loc: Location, request: SourcingRequest) -> list[Reason]:
@@ -221,7 +230,8 @@ def _screen(loc: Location, request: SourcingRequest) -> list[Reason]:
 
 def backorder_site(site: Site) -> bool:
     """May receipts at this location serve a backorder? (Today's state does not matter.)"""
-    transient = {Reason.DOWNTIME, Reason.CAPACITY, Reason.CUTOFF, Reason.OUT_OF_RANGE}
+    transient = {Reason.DOWNTIME, Reason.CLOSED, Reason.CAPACITY, Reason.CUTOFF,
+                 Reason.OUT_OF_RANGE}
     return all(r in transient for r in site.reasons)
 
 

@@ -17,6 +17,13 @@ The model, in the words a retailer uses:
 - A pickup at the store itself is ready `processing_hours` after the order (after opening, on
   the accepted day). Stock transferred to a pickup store travels as STANDARD and is ready
   `processing_hours` after the store opens on the day it arrives.
+- Opening hours (`domain/catalog/hours.py`), when a location has them, replace the fixed
+  calendar above: its working days are the dates its hours open (holidays closed by an
+  exception), each day's cut-off is moved inside that day's hours (a Saturday closing at 13:00
+  has its cut-off at 13:00 at the latest), and processing — for SAME_DAY and pickups — starts
+  at opening and runs only while open (each whole 24 h is one open day, the hours left are
+  opening hours), so a pickup is ready, and a same-day parcel leaves, within opening hours. A
+  location without hours keeps the fixed calendar: working around the clock, opening at 09:00.
 
 The calendar is total: dates from callers are bounded on input (`domain/kernel/dates.py`), but
 a moment outside CALENDAR_RANGE (a row stored before the bounds, `9999-12-31…`) makes a rule
@@ -32,7 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from domain.catalog import Location, LocationType
+from domain.catalog import Location, LocationType, hours
+from domain.catalog.hours import OpeningHours
 from domain.orders import ServiceLevel
 
 OPENING = time(9, 0)
@@ -123,6 +131,8 @@ def down_at(windows: tuple[Downtime, ...] | list[Downtime], moment: datetime) ->
 
 
 def working_days(location: Location) -> frozenset[int]:
+    """Weekdays a location without opening hours works (one with hours works the dates its
+    hours open)."""
     return STORE_DAYS if location.type is LocationType.STORE else WEEK_DAYS
 
 
@@ -130,11 +140,21 @@ def _at(day: date, clock_time: time, tz: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, clock_time, tzinfo=tz)
 
 
-def _next_open_day(days: frozenset[int], cutoff: time, day: date,
-                   windows: tuple[Downtime, ...], tz: zoneinfo.ZoneInfo) -> date | None:
+def _day_cutoff(days: frozenset[int], open_hours: OpeningHours | None, cutoff: time,
+                day: date) -> time | None:
+    """The cut-off in force on `day`, or None when the location does not work that day."""
+    if open_hours is None:
+        return cutoff if day.weekday() in days else None
+    return hours.cutoff_on(open_hours, day, cutoff)
+
+
+def _next_open_day(days: frozenset[int], open_hours: OpeningHours | None, cutoff: time,
+                   day: date, windows: tuple[Downtime, ...], tz: zoneinfo.ZoneInfo
+                   ) -> date | None:
     """`day` or the first working day after it whose cut-off is not inside a downtime."""
     for _ in range(MAX_LOOKAHEAD_DAYS):
-        if day.weekday() in days and not down_at(windows, _at(day, cutoff, tz)):
+        today = _day_cutoff(days, open_hours, cutoff, day)
+        if today is not None and not down_at(windows, _at(day, today, tz)):
             return day
         day += timedelta(days=1)
     return None
@@ -145,8 +165,8 @@ def accepted_day(location: Location, now: datetime,
     """The working day whose cut-off an order placed at `now` makes (None: never)."""
     if not on_calendar(now):
         return None
-    return _accepted(working_days(location), location.cutoff_time, location.time_zone, now,
-                     tuple(windows))
+    return _accepted(working_days(location), location.opening_hours, location.cutoff_time,
+                     location.time_zone, now, tuple(windows))
 
 
 def dispatch_at(location: Location, now: datetime,
@@ -154,33 +174,46 @@ def dispatch_at(location: Location, now: datetime,
     """When the carrier collects an order placed at `now` (None: not within the look-ahead)."""
     if not on_calendar(now):
         return None
-    return _dispatch(working_days(location), location.cutoff_time, location.time_zone,
-                     location.processing_hours, now, tuple(windows))
+    return _dispatch(working_days(location), location.opening_hours, location.cutoff_time,
+                     location.time_zone, location.processing_hours, now, tuple(windows))
 
 
 # Pure functions of small values, asked for again and again by one delivery promise (every
 # option looks at every location): memoised.
 @functools.lru_cache(maxsize=4096)
-def _accepted(days: frozenset[int], cutoff: time, zone_name: str, now: datetime,
-              windows: tuple[Downtime, ...]) -> date | None:
+def _accepted(days: frozenset[int], open_hours: OpeningHours | None, cutoff: time,
+              zone_name: str, now: datetime, windows: tuple[Downtime, ...]) -> date | None:
     tz = zone(zone_name)
     local = now.astimezone(tz)
     day = local.date()
-    if local.time() >= cutoff:
+    today = _day_cutoff(days, open_hours, cutoff, day)
+    if today is not None and local.time() >= today:
         day += timedelta(days=1)
-    return _next_open_day(days, cutoff, day, windows, tz)
+    return _next_open_day(days, open_hours, cutoff, day, windows, tz)
 
 
 @functools.lru_cache(maxsize=4096)
-def _dispatch(days: frozenset[int], cutoff: time, zone_name: str, hours: int, now: datetime,
+def _dispatch(days: frozenset[int], open_hours: OpeningHours | None, cutoff: time,
+              zone_name: str, processing: int, now: datetime,
               windows: tuple[Downtime, ...]) -> datetime | None:
     tz = zone(zone_name)
-    day = _accepted(days, cutoff, zone_name, now, windows)
-    for _ in range(hours // 24):
+    day = _accepted(days, open_hours, cutoff, zone_name, now, windows)
+    for _ in range(processing // 24):
         if day is None:
             return None
-        day = _next_open_day(days, cutoff, day + timedelta(days=1), windows, tz)
-    return None if day is None else _at(day, cutoff, tz)
+        day = _next_open_day(days, open_hours, cutoff, day + timedelta(days=1), windows, tz)
+    if day is None:
+        return None
+    leaves = _day_cutoff(days, open_hours, cutoff, day)
+    assert leaves is not None  # a working day has a cut-off
+    return _at(day, leaves, tz)
+
+
+def closed_throughout(location: Location, now: datetime) -> bool:
+    """Do the location's opening hours never open within the look-ahead from `now`?"""
+    if location.opening_hours is None or not on_calendar(now):
+        return False
+    return hours.next_open(location.opening_hours, zone(location.time_zone), now) is None
 
 
 def add_carrier_days(day: date, count: int) -> date:
@@ -216,8 +249,14 @@ def same_day_window(location: Location, now: datetime,
     local = now.astimezone(tz)
     if accepted_day(location, now, windows) != local.date():
         return None
-    ready = local + timedelta(hours=location.processing_hours)
-    if ready > _at(local.date(), location.cutoff_time, tz):
+    open_hours = location.opening_hours
+    if open_hours is None:
+        cutoff: time | None = location.cutoff_time
+        ready: datetime | None = local + timedelta(hours=location.processing_hours)
+    else:  # the work starts when the location opens and stops while it is closed
+        cutoff = hours.cutoff_on(open_hours, local.date(), location.cutoff_time)
+        ready = hours.after_work(open_hours, tz, now, location.processing_hours)
+    if cutoff is None or ready is None or ready > _at(local.date(), cutoff, tz):
         return None
     earliest, latest = ready + timedelta(hours=1), _at(local.date(), SAME_DAY_UNTIL, tz)
     return (earliest, latest) if earliest <= latest else None
@@ -233,23 +272,38 @@ def ready_for_pickup(location: Location, now: datetime,
     if day is None:
         return None
     local = now.astimezone(tz)
-    start = local if day == local.date() else _at(day, OPENING, tz)
-    return start + timedelta(hours=location.processing_hours)
+    if location.opening_hours is None:
+        start = local if day == local.date() else _at(day, OPENING, tz)
+        return start + timedelta(hours=location.processing_hours)
+    start = local if day == local.date() else _at(day, time(0), tz)
+    return hours.after_work(location.opening_hours, tz, start, location.processing_hours)
 
 
 def ready_after_transfer(store: Location, window: tuple[datetime, datetime],
-                         ) -> tuple[datetime, datetime]:
-    """When stock arriving at a pickup store within `window` is ready to collect."""
+                         ) -> tuple[datetime, datetime] | None:
+    """When stock arriving at a pickup store within `window` is ready to collect (None: the
+    store does not open within the look-ahead)."""
     tz = zone(store.time_zone)
-    hours = timedelta(hours=store.processing_hours)
-    return tuple(_at(moment.astimezone(tz).date(), OPENING, tz) + hours  # type: ignore[return-value]
-                 for moment in window)
+    if store.opening_hours is None:
+        span = timedelta(hours=store.processing_hours)
+        return (_at(window[0].astimezone(tz).date(), OPENING, tz) + span,
+                _at(window[1].astimezone(tz).date(), OPENING, tz) + span)
+    earliest, latest = (hours.after_work(store.opening_hours, tz,
+                                         _at(moment.astimezone(tz).date(), time(0), tz),
+                                         store.processing_hours) for moment in window)
+    return None if earliest is None or latest is None else (earliest, latest)
 
 
 def next_cutoff(location: Location, now: datetime) -> datetime:
     """The next moment this location's cut-off passes (after which dates move on)."""
     tz = zone(location.time_zone)
     local = now.astimezone(tz)
+    if location.opening_hours is not None:
+        for ahead in range(8):
+            day = local.date() + timedelta(days=ahead)
+            cutoff = hours.cutoff_on(location.opening_hours, day, location.cutoff_time)
+            if cutoff is not None and _at(day, cutoff, tz) > local:
+                return _at(day, cutoff, tz)
     today = _at(local.date(), location.cutoff_time, tz)
     return today if local < today else _at(local.date() + timedelta(days=1),
                                            location.cutoff_time, tz)

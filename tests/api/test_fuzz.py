@@ -103,6 +103,8 @@ def _scalars(known: dict[str, list]) -> dict[str, st.SearchStrategy]:
         "2030-01-02T09:30:00+00:00", "2030-02-01T12:00:00+01:00", "2029-12-31T23:59:59Z",
         "2030-01-05T00:00:00-05:00", "2030-01-02T09:30:00", "0001-01-01T00:00:00+00:00",
         "9999-12-31T23:59:59+14:00", "2031-06-30T10:00:00+02:00", "2030-13-45", ""])
+    dates = st.sampled_from(["2030-01-02", "2030-12-25", "1999-12-31", "3000-01-01",
+                             "0001-01-01", "9999-12-31", "2030-02-30", "2030-1-2", ""])
     decimals = st.sampled_from(["19.90", "0", "-1.00", "0.001", "4.90", "150.00", "1e9999",
                                 "-1e9999", "123456789012345678901234567890.5", "NaN",
                                 "Infinity", "abc"])
@@ -112,6 +114,7 @@ def _scalars(known: dict[str, list]) -> dict[str, st.SearchStrategy]:
         "Int": ints.map(lambda n: graphql.IntValueNode(value=str(n))),
         "DateTime": times.map(lambda s: graphql.StringValueNode(value=s)),
         "Decimal": decimals.map(lambda s: graphql.StringValueNode(value=s)),
+        "Date": dates.map(lambda s: graphql.StringValueNode(value=s)),
     }
 
 

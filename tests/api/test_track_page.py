@@ -4,13 +4,15 @@ and the pickup facts trackOrder gives the page."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from tests.api.lifecycle import place
-from tests.conftest import seed_contract_network
+from tests.conftest import load_examples, load_operations, seed_contract_network
 
 pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).resolve().parents[2]
 
 TRACKED = """query($n: String!, $e: String!) { trackOrder(number: $n, email: $e) {
   deliveryMethod readyBy promisedDelivery { earliest latest }
@@ -71,3 +73,34 @@ async def test_tracking_a_shipment_has_no_pickup_facts(api, tokens):
 
     assert (got["deliveryMethod"], got["pickupStore"], got["readyBy"]) == ("SHIP", None, None)
     assert got["promisedDelivery"] is not None
+
+
+async def test_the_page_s_pickup_store_selection_answers_the_store_s_week(api, tokens):
+    """What track.js asks of the pickup store (taken from the file, so the two cannot drift)
+    runs against the schema and gives the store's next seven days."""
+    script = (ROOT / "api" / "static" / "track.js").read_text()
+    selection = re.search(r"pickupStore \{(.*?)\n    \}", script, re.S)
+    assert selection is not None and "openingHours" in selection[1]
+    await seed_contract_network(api, tokens)
+    ops, examples = load_operations(), load_examples()
+    roma = next(x for x in examples["UpsertLocations"]["input"]["locations"]
+                if x["code"] == "ST-ROMA")
+    hours = {"weekly": [{"day": "WEDNESDAY", "opens": "09:30", "closes": "13:00"},
+                        {"day": "WEDNESDAY", "opens": "15:00", "closes": "19:30"}],
+             "exceptions": [{"date": "2030-01-03", "periods": [
+                 {"opens": "10:00", "closes": "12:00"}]}]}
+    await api.data(ops["UpsertLocations"], {"input": {"locations": [
+        {**roma, "openingHours": hours}]}}, token=tokens["admin"])
+    number = (await place(api, "track-pickup-hrs1", token=tokens["ada"],
+                          delivery={"method": "PICKUP", "pickupLocation": "ST-ROMA"}))["number"]
+
+    got = (await api.data(
+        "query($n: String!, $e: String!) { trackOrder(number: $n, email: $e) { pickupStore {"
+        + selection[1] + "} } }", {"n": number, "e": "ada@example.com"}))["trackOrder"]
+
+    week = got["pickupStore"]["openingHours"]["upcoming"]
+    assert [(d["date"], d["closed"], [(p["opens"], p["closes"]) for p in d["periods"]])
+            for d in week] == [
+        ("2030-01-02", False, [("09:30", "13:00"), ("15:00", "19:30")]),
+        ("2030-01-03", False, [("10:00", "12:00")]),
+        *((f"2030-01-0{day}", True, []) for day in range(4, 9))]

@@ -16,7 +16,14 @@ from tests.api.lifecycle import fulfillment_ids, place, step
 from tests.api.returns import delivered_order, op
 from tests.api.returns import seed as seed_returns
 from tests.browser.conftest import Page
-from tests.conftest import Api, make_settings, seed_contract_network, serve
+from tests.conftest import (
+    Api,
+    load_examples,
+    load_operations,
+    make_settings,
+    seed_contract_network,
+    serve,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -135,6 +142,32 @@ async def test_a_link_with_the_order_in_its_fragment_opens_a_pickup_and_leaves_n
     assert "Ready for pickup at Roma Via del Corso" in await page.text("timeline")
     assert await page.text("facts") == facts  # the live view carries the same pickup facts
     await page.shot("track-pickup", *PHONE)
+
+
+async def test_a_pickup_shows_the_store_s_opening_hours_for_the_week(page, live, tokens):
+    await seed_contract_network(live.api, tokens)
+    ops, examples = load_operations(), load_examples()
+    roma = next(x for x in examples["UpsertLocations"]["input"]["locations"]
+                if x["code"] == "ST-ROMA")
+    week = [{"day": d, "opens": "09:30", "closes": "19:30"}
+            for d in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")]
+    saved = await live.api.data(ops["UpsertLocations"], {"input": {"locations": [
+        {**roma, "openingHours": {"weekly": week}}]}}, token=tokens["admin"])
+    assert saved["upsertLocations"]["userErrors"] == []
+    number = (await place(live.api, "track-page-hours1", token=tokens["ada"],
+                          delivery={"method": "PICKUP", "pickupLocation": "ST-ROMA"}))["number"]
+
+    await page.open(f"{live.url}/track#number={number}&email=ada%40example.com")
+    await page.wait_text("status", "Confirmed")
+
+    facts = await page.text("facts")
+    assert "Store opening hours" in facts
+    # the clock's Wednesday 2 January 2030 and the six days after it, Sunday closed (the
+    # dates are written in the browser's own locale)
+    days = [line for line in facts.splitlines() if line.endswith(("19:30", "closed"))]
+    assert len(days) == 7 and days[0].startswith("Wed") and days[4].startswith("Sun")
+    assert [line.endswith(": closed") for line in days] == [False] * 4 + [True] + [False] * 2
+    await page.shot("track-pickup-hours", *PHONE)
 
 
 async def test_italian_follows_the_browser_and_the_switch_is_remembered(

@@ -14,7 +14,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from domain.catalog import DEFAULT_CHANNELS, Capability, LocationType
+from domain.catalog import DEFAULT_CHANNELS, Capability, LocationType, hours
 from domain.fulfillment.ports import OfferedWork
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
 from domain.kernel import events
@@ -557,6 +557,29 @@ async def test_saving_a_location_again_replaces_its_channels_and_terms(store):
     await in_tx(store, lambda tx: tx.catalog.save_locations([moved]))
     got = (await store.reader.locations(["WH-B"]))["WH-B"]
     assert got == replace(moved, channels=("call_center", "marketplace:amazon", "store"))
+
+
+async def test_opening_hours_are_saved_read_back_replaced_and_removed(store):
+    await seed(store)
+    week = [(day, "09:30", "13:00") for day in hours.WEEKDAYS[:6]] + [
+        (day, "15:00", "24:00") for day in hours.WEEKDAYS[:5]]
+    with_hours = replace(ST_C, opening_hours=hours.new_opening_hours(
+        weekly=week, exceptions=[(date(2030, 12, 25), []),
+                                 (date(2030, 12, 24), [("09:30", "13:00")])], at=[]))
+    await in_tx(store, lambda tx: tx.catalog.save_locations([with_hours]))
+    got = (await store.reader.locations(["ST-C"]))["ST-C"]
+    assert got == with_hours
+    assert got.opening_hours is not None and got.opening_hours.on(date(2030, 12, 25)) == ()
+    assert await in_tx(store, lambda tx: tx.catalog.locations(["ST-C"])) == {"ST-C": with_hours}
+    # a snapshot for a promise sees them too
+    snapshot = await store.reader.sourcing_snapshot(channel="store", skus=[TEE], now=NOW)
+    assert snapshot.locations["ST-C"].opening_hours == with_hours.opening_hours
+
+    never = replace(ST_C, opening_hours=hours.new_opening_hours(weekly=[], exceptions=[], at=[]))
+    await in_tx(store, lambda tx: tx.catalog.save_locations([never]))
+    assert (await store.reader.locations(["ST-C"]))["ST-C"] == never
+    await in_tx(store, lambda tx: tx.catalog.save_locations([ST_C]))
+    assert (await store.reader.locations(["ST-C"]))["ST-C"].opening_hours is None
 
 
 # --- orders ------------------------------------------------------------------------------------
