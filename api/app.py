@@ -30,6 +30,7 @@ from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
 from api.integration.runner import Consumers
 from api.integration.timers import Timers
+from api.notifications.optout import optout
 from api.observability import RequestLog
 from api.payments.providers import Registry
 from api.prometheus import Metrics, metrics_endpoint
@@ -223,6 +224,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/returns/{number}/label.pdf", labels.return_label),
+        Route("/notifications/optout", optout, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", ops.readyz),
         Route("/metrics", metrics_endpoint),

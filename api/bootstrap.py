@@ -26,6 +26,8 @@ from api.integration.broker import BrokerHandler
 from api.integration.runner import Consumers, Handler, Runner
 from api.integration.views import OrderViews
 from api.integration.webhooks import WebhookHandler
+from api.notifications.consumer import MailSettings, NotificationHandler
+from api.notifications.mailer import SmtpMailer
 from api.payments.consumer import PaymentHandler
 from api.payments.providers import Registry, TestProvider
 from api.prometheus import Metrics, counting_reservations
@@ -35,12 +37,14 @@ from api.throttle import Bucket, open_buckets
 from domain.documents.carriers import DemoCarriers
 from domain.kernel.ports import Clock
 from domain.kernel.retry import Retry
+from domain.notifications import optout_key
 from domain.returns.payments import RecordingPayments
 from domain.service_desk import ServiceDeskPolicy
 from domain.sourcing.engine import SourcingEngine
 from persistence import migrate
 from persistence.consumers import SqlConsumers
 from persistence.db import Database, is_transient
+from persistence.notifications import SqlNotifications
 from persistence.outbox import SqlOutbox
 from persistence.reads import SqlReader
 from persistence.uow import CommitHook, SqlUnitOfWork
@@ -91,7 +95,7 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
         label_key=labels.label_key(settings.jwt_secret),
         label_ttl=timedelta(hours=settings.return_label_hours),
         integration=SqlIntegrationStore(db), providers=open_providers(settings, clock=clock),
-        carriers=DemoCarriers())
+        carriers=DemoCarriers(), notifications=SqlNotifications(db))
     return db, deps
 
 
@@ -128,7 +132,8 @@ def open_consumers(settings: Settings, db: Database, *, clock: Clock,
     store = SqlConsumers(db)
     views = OrderViews(deps) if deps is not None else None
     handlers: list[Handler] = [] if deps is None else [
-        PaymentHandler(deps.app, backoff=settings.consumer_backoff)]
+        PaymentHandler(deps.app, backoff=settings.consumer_backoff),
+        open_notifications(settings, db, deps, clock=clock)]
     handlers += [WebhookHandler(
         SqlEndpoints(db), clock=clock, backoff=settings.webhook_backoff,
         allow_private=settings.webhooks_may_call_private,
@@ -140,6 +145,18 @@ def open_consumers(settings: Settings, db: Database, *, clock: Clock,
     return Consumers([Runner(store, h, clock=clock, poll_seconds=settings.consumer_poll_seconds,
                              lease=timedelta(seconds=settings.consumer_lease_seconds),
                              counters=metrics) for h in handlers])
+
+
+def open_notifications(settings: Settings, db: Database, deps: Dependencies, *,
+                       clock: Clock) -> NotificationHandler:
+    """Customer mails: through SMTP when PROMESSA_SMTP_URL names a server, else recorded."""
+    mailer = SmtpMailer(settings.smtp_url) if settings.smtp_url else None
+    return NotificationHandler(
+        reader=deps.reader, store=SqlNotifications(db), mailer=mailer, clock=clock,
+        backoff=settings.consumer_backoff,
+        settings=MailSettings(public_url=settings.public_url, sender=settings.mail_from,
+                              optout_key=optout_key(settings.jwt_secret),
+                              label_key=labels.label_key(settings.jwt_secret)))
 
 
 def bind_realtime(realtime: Realtime, db: Database) -> None:

@@ -16,6 +16,8 @@ from domain.documents.carriers import Carriers, DemoCarriers
 from domain.integration.ports import IntegrationStore
 from domain.kernel.ports import Clock
 from domain.kernel.retry import Retry
+from domain.notifications import Notification
+from domain.notifications.ports import NotificationStore
 from domain.orders import Order
 from domain.payments.ports import Providers
 from domain.ports import UnitOfWorkFactory
@@ -52,6 +54,7 @@ class Dependencies:
     integration: IntegrationStore | None = None  # webhook endpoints, consumers' jobs
     providers: Providers | None = None  # payment providers by name
     carriers: Carriers = field(default_factory=DemoCarriers)  # tracking numbers by carrier
+    notifications: NotificationStore | None = None  # customer mails written, opt-outs
     app: Application = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -59,7 +62,8 @@ class Dependencies:
             reader=self.reader, uow=self.uow, clock=self.clock, sourcer=self.sourcer,
             retry=self.retrying, promise_key=self.promise_key, payments=self.payments,
             service_desk=self.policy, integration=self.integration,
-            providers=self.providers, carriers=self.carriers)))
+            providers=self.providers, carriers=self.carriers,
+            notifications=self.notifications)))
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Loaders:
     sku: DataLoader[str, Sku | None]
     fulfillment_order: DataLoader[str, Order | None]  # a fulfillment's order, by its id
     returns: DataLoader[str, list[Return]]  # by order id
+    notifications: DataLoader[str, list[Notification]]  # by order number
 
 
 def make_loaders(deps: Dependencies) -> Loaders:
@@ -94,10 +99,17 @@ def make_loaders(deps: Dependencies) -> Loaders:
         found = await deps.reader.returns_by_order(order_ids)
         return [found.get(i, []) for i in order_ids]
 
+    async def load_notifications(numbers: list[str]) -> list[list[Notification]]:
+        if deps.notifications is None:
+            return [[] for _ in numbers]
+        found = await deps.notifications.for_orders(numbers)
+        return [found.get(n, []) for n in numbers]
+
     return Loaders(location=DataLoader(load_fn=load_locations),
                    order=DataLoader(load_fn=load_orders), sku=DataLoader(load_fn=load_skus),
                    fulfillment_order=DataLoader(load_fn=load_fulfillment_orders),
-                   returns=DataLoader(load_fn=load_returns))
+                   returns=DataLoader(load_fn=load_returns),
+                   notifications=DataLoader(load_fn=load_notifications))
 
 
 @dataclass

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import TypedDict
+from urllib.parse import urlsplit
 
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
@@ -78,6 +80,11 @@ class Settings:
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None  # another Stripe API address (an emulator in tests)
     stripe_timeout_seconds: float = 10.0
+    # customer mails (api/notifications): sent through SMTP when a server is named, else
+    # rendered and recorded only; links in them point at public_url
+    smtp_url: str | None = None
+    mail_from: str = "Promessa <orders@promessa.example>"
+    public_url: str = "http://127.0.0.1:8000"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -191,7 +198,8 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
                                                      2.0, low=0.05, high=60),
                     return_label_hours=_number(env, "PROMESSA_RETURN_LABEL_HOURS", 72.0,
                                                low=0.01, high=24 * 90),
-                    **_protection(env), **_integration(env), **_payments(env))
+                    **_protection(env), **_integration(env), **_payments(env),
+                    **_mail(env))
 
 
 def _whole(env: dict[str, str], name: str, default: int, *, low: int, high: int) -> int:
@@ -327,6 +335,35 @@ def _payments(env: dict[str, str]) -> _Payments:
                      stripe_api_base=base,
                      stripe_timeout_seconds=_number(env, "PROMESSA_STRIPE_TIMEOUT_SECONDS", 10.0,
                                                     low=0.1, high=120))
+
+
+class _Mail(TypedDict):
+    smtp_url: str | None
+    mail_from: str
+    public_url: str
+
+
+def _mail(env: dict[str, str]) -> _Mail:
+    """Customer mails: PROMESSA_SMTP_URL (smtp:// or smtps://), PROMESSA_MAIL_FROM and the
+    address links in mails point at, PROMESSA_PUBLIC_URL."""
+    smtp = env.get("PROMESSA_SMTP_URL", "").strip() or None
+    if smtp is not None:
+        parts = urlsplit(smtp)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port == -1:
+            raise SettingsError("PROMESSA_SMTP_URL must be smtp://[user:pass@]host[:port] or "
+                                "smtps://[user:pass@]host[:port]")
+    sender = env.get("PROMESSA_MAIL_FROM", "").strip() or "Promessa <orders@promessa.example>"
+    if "@" not in parseaddr(sender)[1] or any(c in sender for c in "\r\n"):
+        raise SettingsError("PROMESSA_MAIL_FROM must be an address, e.g. "
+                            "'Shop <orders@shop.example>'")
+    public = (env.get("PROMESSA_PUBLIC_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
+    if not public.startswith(("http://", "https://")):
+        raise SettingsError("PROMESSA_PUBLIC_URL must be an http(s):// URL")
+    return _Mail(smtp_url=smtp, mail_from=sender, public_url=public)
 
 
 def _number(env: dict[str, str], name: str, default: float, *, low: float, high: float,

@@ -33,6 +33,9 @@ from domain.inventory import Incoming, InventoryLevel, importing
 from domain.inventory import services as inventory
 from domain.kernel.ports import Clock, Page
 from domain.kernel.retry import Retry
+from domain.notifications import Notification
+from domain.notifications import services as notifications
+from domain.notifications.ports import NotificationStore
 from domain.orders import Fulfillment, Order, OrderTag, PlaceOrder, TrackingStatus
 from domain.payments import services as payments
 from domain.payments.ports import Providers
@@ -66,6 +69,7 @@ class Ports:
     providers: Providers | None = None  # payment providers by name (placeOrder's `payment`)
     # tracking numbers by carrier code; every carrier is the demo one until real adapters exist
     carriers: Carriers = field(default_factory=DemoCarriers)
+    notifications: NotificationStore | None = None  # customer mails written and opt-outs
 
 
 class CatalogUseCases:
@@ -401,6 +405,23 @@ class PaymentUseCases:
             self.p.reader, self.p.uow, clock=self.p.clock, limit=limit))
 
 
+class NotificationUseCases:
+    """Customer mails: what an agent may do with them."""
+
+    def __init__(self, p: Ports) -> None:
+        self.p = p
+
+    @property
+    def store(self) -> NotificationStore:
+        if self.p.notifications is None:
+            raise RuntimeError("no notification store is bound")
+        return self.p.notifications
+
+    async def resend(self, notification_id: str, *, principal: Principal) -> Notification:
+        return await notifications.resend(self.store, notification_id, principal=principal,
+                                          clock=self.p.clock)
+
+
 class Application:
     """Every use case, by context."""
 
@@ -415,3 +436,4 @@ class Application:
         self.returns = ReturnsUseCases(ports)
         self.integration = IntegrationUseCases(ports)
         self.payments = PaymentUseCases(ports)
+        self.notifications = NotificationUseCases(ports)

@@ -28,7 +28,7 @@ def _notification(r: Any) -> Notification:
         to=r.to_address, subject=r.subject, language=r.language, status=Status(r.status),
         created_at=r.created_at, message_id=r.message_id, fulfillment_id=r.fulfillment_id,
         sent_at=r.sent_at, attempts=r.attempts, error=r.error, resend_of=r.resend_of,
-        text=r.text, html=r.html)
+        text=r.text, html=r.html, position=r.position)
 
 
 def _values(n: Notification) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def _values(n: Notification) -> dict[str, Any]:
             "language": n.language, "status": n.status.value, "message_id": n.message_id,
             "created_at": n.created_at, "sent_at": n.sent_at, "attempts": n.attempts,
             "error": n.error, "fulfillment_id": n.fulfillment_id, "resend_of": n.resend_of,
-            "text": n.text, "html": n.html}
+            "text": n.text, "html": n.html, "position": n.position}
 
 
 class SqlNotifications:
@@ -60,7 +60,7 @@ class SqlNotifications:
         async with self.db.reader.begin() as conn:
             rows = (await conn.execute(sa.select(N).where(N.c.order_number.in_(wanted))
                                        .order_by(N.c.order_number, N.c.created_at,
-                                                 N.c.id))).all()
+                                                 N.c.position, N.c.id))).all()
         for r in rows:
             found[r.order_number].append(_notification(r))
         return found

@@ -258,6 +258,7 @@ class NotificationRow(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     fulfillment_id: str | None = Field(default=None, max_length=36)
     resend_of: str | None = Field(default=None, max_length=36)
+    position: int = Field(default=0, sa_type=sa.BigInteger)
     text: str = Field(default="", sa_type=sa.Text)
     html: str = Field(default="", sa_type=sa.Text)
 

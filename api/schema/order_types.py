@@ -33,6 +33,7 @@ from api.schema.common import (
     ServiceLevel,
     TrackingStatus,
 )
+from api.schema.notification_types import OrderDocument, OrderNotification, documents_of
 from api.schema.payment_types import OrderPayment, OrderProblem
 from api.schema.return_types import Return
 from domain import access, orders
@@ -306,6 +307,19 @@ class Order(relay.Node):
         view = caller_view(info, self.source)
         found = await info.context.loaders.returns.load(str(self.id))
         return [Return.from_domain(r, view) for r in found]
+
+    @strawberry.field(description="The mails written to the customer about this order, "
+                                  "oldest first: staff and the customer (stores: empty).")
+    async def notifications(self, info: Info) -> list[OrderNotification]:
+        view = caller_view(info, self.source)
+        if not view.email:
+            return []
+        found = await info.context.loaders.notifications.load(self.source.number)
+        return [OrderNotification.seen(view, n) for n in found]
+
+    @strawberry.field(description="Its printable documents (staff and the customer).")
+    async def documents(self, info: Info) -> list[OrderDocument]:
+        return await documents_of(info, self.source.id, caller_view(info, self.source))
 
     @strawberry.field(description="Internal notes, oldest first (staff only).")
     def notes(self, info: Info) -> list[OrderNote]:

@@ -19,6 +19,7 @@ from api.schema.common import (
     page_size,
 )
 from api.schema.hours import OpeningHours
+from api.schema.notification_types import OrderDocument, documents_of
 from api.schema.order_types import (
     DeliveryWindow,
     Fulfillment,
@@ -77,6 +78,10 @@ class TrackedOrder:
         description="SHIP to an address or PICKUP at a store.")
     order_id: strawberry.Private[str]
     pickup_location_code: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="Its printable documents (return labels today).")
+    async def documents(self, info: strawberry.Info[Context, None]) -> list[OrderDocument]:
+        return await documents_of(info, self.order_id, access.OWNER_VIEW)
 
     @strawberry.field(description="Pickup orders: the store to collect from.")
     async def pickup_store(self, info: strawberry.Info[Context, None]) -> PickupStore | None:

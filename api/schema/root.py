@@ -21,6 +21,7 @@ from api.schema.fulfillment import FulfillmentMutation, FulfillmentQuery
 from api.schema.integration import IntegrationMutation, IntegrationQuery
 from api.schema.inventory import InventoryMutation, InventoryQuery
 from api.schema.nodes import NodeQuery
+from api.schema.notifications import NotificationMutation
 from api.schema.operations import OperationsQuery
 from api.schema.orders import OrderQuery
 from api.schema.payments import PaymentMutation
@@ -42,7 +43,7 @@ class Query(CatalogQuery, InventoryQuery, OrderQuery, FulfillmentQuery, Customer
 @strawberry.type(description="Everything a client can change; refusals come as userErrors.")
 class Mutation(CatalogMutation, InventoryMutation, OrderMutation, FulfillmentMutation,
                ServiceDeskMutation, SourcingMutation, ReturnMutation, IntegrationMutation,
-               PaymentMutation):
+               PaymentMutation, NotificationMutation):
     pass
 
 

@@ -111,6 +111,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     # a failed payment capture asked again once the provider recovered (payments/services)
     "payments.retry": frozenset({Role.AGENT, Role.ADMIN}),
     "channels.manage": frozenset({Role.ADMIN}),
+    # customer mails: agents read what was sent and send one again (notifications/services)
+    "notifications.resend": frozenset({Role.AGENT, Role.ADMIN}),
     # webhook endpoints: admins all, an integration those it created (integration/services)
     "webhooks.manage": frozenset({Role.ADMIN, Role.INTEGRATION}),
     # events a consumer parked after its last attempt: the operator's
@@ -182,6 +184,7 @@ ENTRY_POINTS: dict[str, str] = {
     "Mutation.refundReturn": "returns.refund",
     "Mutation.retryPaymentCapture": "payments.retry",
     "Mutation.updateChannel": "channels.manage",
+    "Mutation.resendNotification": "notifications.resend",
     # integration: webhooks and parked events
     "Query.webhookEndpoints": "webhooks.manage",
     "Query.webhookDeliveries": "webhooks.manage",

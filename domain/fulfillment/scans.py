@@ -117,6 +117,7 @@ def record_scan(order: Order, fulfillment_id: str, scan: TrackingScan, *, actor:
                  actor=actor, at=scan.recorded_at, public=_scan_public(scan, moved=moves),
                  before=before.value if moves else None,
                  after=f.status.value if moves else None, fulfillment=f)
+    order.events[-1].payload["moved"] = moves  # news for the customer only when it moved
     if scan.status is T.DELAYED:
         delays.move_promise(order, f, expected=expected, actor=actor, at=scan.recorded_at)
     return _ignored(scan, before, late=late, moved=moves)

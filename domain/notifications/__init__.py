@@ -7,7 +7,7 @@ adapter and testable without one. A message is about one event: the event id is 
 idempotency key, so a retried job finds the message it already wrote instead of writing a
 second one.
 
-May use: kernel.
+May use: kernel, access.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ KIND_OF_EVENT: dict[str, Kind] = {
     "FULFILLMENT_SHIPPED": Kind.SHIPPED,
     "PROMISE_MOVED": Kind.DELAYED,
     "FULFILLMENT_OUT_FOR_DELIVERY": Kind.OUT_FOR_DELIVERY,
+    "TRACKING_OUT_FOR_DELIVERY": Kind.OUT_FOR_DELIVERY,
+    "TRACKING_DELIVERED": Kind.DELIVERED,
     "FULFILLMENT_READY_FOR_PICKUP": Kind.READY_FOR_PICKUP,
     "FULFILLMENT_DELIVERED": Kind.DELIVERED,
     "ORDER_CANCELLED": Kind.CANCELLED,
@@ -65,6 +67,9 @@ KIND_OF_EVENT: dict[str, Kind] = {
 }
 # what a customer may turn off; everything else is transactional and always sent
 NON_ESSENTIAL = frozenset({Kind.OUT_FOR_DELIVERY, Kind.DELIVERED})
+# a carrier scan is news only when it moved the parcel's status (payload `moved`): a repeated
+# scan, or one older than the newest, tells the customer nothing new
+SCAN_EVENTS = frozenset({"TRACKING_OUT_FOR_DELIVERY", "TRACKING_DELIVERED"})
 # news that can come again within minutes (a carrier re-announcing a delay): one mail per
 # order and parcel within COALESCE_WINDOW, the later ones are kept as SUPPRESSED
 COALESCED = frozenset({Kind.DELAYED, Kind.OUT_FOR_DELIVERY})
@@ -78,6 +83,8 @@ MAX_SUBJECT = 300
 def kind_of(event_type: str, payload: dict[str, Any]) -> Kind | None:
     """The message an event makes, if any: only an order's events reach a customer."""
     if not isinstance(payload.get("order"), str):
+        return None
+    if event_type in SCAN_EVENTS and payload.get("moved") is not True:
         return None
     return KIND_OF_EVENT.get(event_type)
 
@@ -120,6 +127,7 @@ class Notification:
     resend_of: str | None = None
     text: str = ""
     html: str = ""
+    position: int = 0  # its event's place in the outbox: orders an order's messages
 
 
 def suppressed(kind: Kind, fulfillment_id: str | None, *, at: datetime,

@@ -1,4 +1,4 @@
-"""What notifications need stored, and the outlet mails leave through."""
+"""What notifications need stored, and what a rendered mail holds for the SMTP outlet."""
 
 from __future__ import annotations
 
@@ -50,14 +50,6 @@ class Mail:
     language: str
     headers: dict[str, str] = field(default_factory=dict)
     attachments: tuple[Attachment, ...] = ()
-
-
-class Mailer(Protocol):
-    async def send(self, mail: Mail) -> None:
-        """Hand `mail` to the SMTP server; returns once the server accepted it, raises
-        MailRefused (permanent) or MailUnavailable (try again) otherwise."""
-
-    async def close(self) -> None: ...
 
 
 class MailUnavailable(Exception):

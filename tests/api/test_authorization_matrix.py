@@ -231,6 +231,10 @@ MUTATIONS: dict[str, Case] = {
     "refundReturn": Case(mutation("refundReturn", "RefundReturnInput"), a_return(), DESK),
     "retryPaymentCapture": Case(mutation("retryPaymentCapture", "RetryPaymentCaptureInput"),
                                 lambda w, _r: {"input": {"orderNumber": w.delivered}}, DESK),
+    # the world has sent no mail: the desk is let in and finds no such notification
+    "resendNotification": Case(mutation("resendNotification", "ResendNotificationInput"),
+                               lambda _w, _r: {"input": {"id": "no-such-notification"}},
+                               DESK, hidden=DESK),
     "updateChannel": Case(mutation("updateChannel", "UpdateChannelInput"),
                           lambda _w, _r: {"input": {"code": "web"}}, frozenset({"admin"})),
     "scheduleLocationDowntime": Case(

@@ -112,8 +112,12 @@ async def test_a_worker_killed_after_stripe_captured_records_the_capture_once(
             second, second_log = start_worker(pg_url, emulator_url)
 
             async def recorded() -> bool:
+                # the capture recorded, and the job that did it settled (the worker writes
+                # DONE just after the record: killing it in between leaves a lease behind)
                 paid = await payment_of(api, number, tokens["agent"])
-                return bool(paid["status"] == "CAPTURED")
+                return bool(paid["status"] == "CAPTURED") and not await rows(
+                    api, "SELECT id FROM consumer_jobs WHERE consumer = 'payments' "
+                         "AND status != 'DONE'")
 
             await until(recorded, seconds=60, what="the record after the takeover",
                         log=second_log)

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column('error', sa.String(length=500), nullable=True),
         sa.Column('fulfillment_id', sa.String(length=36), nullable=True),
         sa.Column('resend_of', sa.String(length=36), nullable=True),
+        sa.Column('position', sa.BigInteger(), nullable=False),
         sa.Column('text', sa.Text(), nullable=False),
         sa.Column('html', sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint('id'),

@@ -1,0 +1,1 @@
+"""Customer e-mail: the notifications consumer, its templates and the SMTP outlet."""

@@ -1,0 +1,148 @@
+"""Customer mails through a real SMTP server (aiosmtpd), on both engines: an Italian order
+placed, shipped, delayed, delivered, partly returned and refunded makes exactly the expected
+mails, in Italian, each with its parts, links that work and the right amounts."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from email.message import EmailMessage
+
+import pytest
+from babel.numbers import format_currency
+
+from tests.api.lifecycle import step
+from tests.api.returns import op, request
+from tests.conftest import Api
+from tests.notifications.smtp import smtp_server
+from tests.notifications.support import PUBLIC, drain, mail_app, mailer, run
+from tests.payments.support import consumer as payments_consumer
+from tests.payments.support import drain as drain_payments
+from tests.payments.support import hand_over, paid_order, payment_of, seed
+
+pytestmark = pytest.mark.anyio
+
+
+def parts(msg: EmailMessage) -> tuple[str, str]:
+    text = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert text is not None and html is not None, msg
+    return text.get_content(), html.get_content()
+
+
+async def test_an_order_s_life_makes_exactly_the_expected_mails_in_its_language(
+        db_url: str, clock, tokens: dict[str, str]) -> None:
+    with smtp_server() as (inbox, port):
+        async with mail_app(db_url, clock, port) as api:
+            await seed(api, tokens)
+            mails, payments = mailer(api), payments_consumer(api)
+            await mails.take_in()
+            await payments.take_in()
+            number = await paid_order(api, "mail-flow-001", reference="pi_mail",
+                                      lines=[{"sku": "TSHIRT-RED-M", "quantity": 2}],
+                                      token=tokens["ada"])
+            await _italian_by_country(api, number)
+            fid = await hand_over(api, tokens, number, "WH-MIL")
+            await drain_payments(payments)
+            now = clock.now().isoformat()
+            late = await step(api, "recordTrackingEvent", fid, tokens["integration"],
+                              status="DELAYED", at=now)
+            assert late["userErrors"] == [], late
+            # the same delay scan again (a carrier re-sending it): not a second mail
+            again = await step(api, "recordTrackingEvent", fid, tokens["integration"],
+                               status="DELAYED", at=now)
+            assert again["userErrors"] == [], again
+            # a delivery scan repeated by the carrier: one "delivered" mail
+            done = await step(api, "recordTrackingEvent", fid, tokens["integration"],
+                              status="DELIVERED", at=now)
+            assert done["userErrors"] == [], done
+            twice = await step(api, "recordTrackingEvent", fid, tokens["integration"],
+                               status="DELIVERED", at=now)
+            assert twice["userErrors"] == [], twice
+            await drain_payments(payments)
+            asked = await op(api, "RequestReturn", request(number, [
+                {"sku": "TSHIRT-RED-M", "quantity": 1, "reason": "TOO_SMALL"}],
+                method="DROP_AT_STORE"), token=tokens["ada"])
+            assert asked["userErrors"] == [], asked
+            ret = asked["return"]["number"]
+            received = await op(api, "ReceiveReturn", {"input": {"returnNumber": ret, "lines": [
+                {"sku": "TSHIRT-RED-M", "condition": "RESTOCK"}]}}, token=tokens["store_roma"])
+            assert received["userErrors"] == [], received
+            refunded = await op(api, "RefundReturn", {"input": {"returnNumber": ret}},
+                                token=tokens["agent"])
+            assert refunded["userErrors"] == [], refunded
+            await drain(mails)
+            assert await drain(mails) == 0  # a second pass sends nothing more
+
+            got = inbox.messages
+            subjects = [m["Subject"] for m in got]
+            kinds = [n["kind"] for n in (await run(api, "OrderNotifications",
+                                                   {"number": number},
+                                                   tokens["agent"]))["notifications"]]
+            print(subjects, kinds)
+            assert kinds == ["ORDER_CONFIRMED", "SHIPPED", "DELAYED", "DELIVERED",
+                             "RETURN_APPROVED", "RETURN_RECEIVED", "REFUND_ISSUED"]
+            assert len(got) == 7, subjects
+            assert len({m["Message-ID"] for m in got}) == 7
+            for m in got:
+                assert m["To"] == "ada@example.com"
+                assert m["From"] == "Negozio <ordini@negozio.example>"
+                assert m["Content-Language"] == "it"
+                text, html = parts(m)
+                assert number in text and number in html
+                assert "<img" not in html and "http" not in re.sub(
+                    r'href="[^"]*"', "", html).replace(PUBLIC, "")  # no remote resources
+                for link in re.findall(r'href="([^"]+)"', html):
+                    assert link.startswith(PUBLIC), link
+                    page = await api.client.get(link.replace("&amp;", "&"))
+                    assert page.status_code == 200, link
+            confirmed, shipped, delayed, delivered, approved, back, refund = got
+            assert confirmed["Subject"].startswith(f"Ordine {number} confermato")
+            assert "grazie per il tuo ordine" in parts(confirmed)[0]
+            paid = await payment_of(api, number, tokens["agent"])
+            total = format_currency(Decimal(paid["authorized"]["amount"]), "EUR",
+                                    locale="it_IT")
+            assert total in parts(confirmed)[0]
+            assert "è stato spedito" in shipped["Subject"]
+            assert "BRT" in parts(shipped)[0]
+            assert "in ritardo" in delayed["Subject"]
+            assert "Avevamo promesso" in parts(delayed)[0]
+            assert "consegnato" in delivered["Subject"]
+            assert delivered["List-Unsubscribe"] and "optout" in delivered["List-Unsubscribe"]
+            assert ret in approved["Subject"] and "Codice di consegna" in parts(approved)[0]
+            assert ret in back["Subject"]
+            money = format_currency(Decimal(paid["refunded"]["amount"]), "EUR", locale="it_IT")
+            assert money.replace("\xa0", " ") in refund["Subject"] and money in parts(refund)[0]
+            # an agent sends the delivery mail again: a new message, its own Message-ID
+            listed = (await run(api, "OrderNotifications", {"number": number},
+                                tokens["agent"]))["notifications"]
+            first = next(n for n in listed if n["kind"] == "DELIVERED")
+            assert first["status"] == "SENT" and first["to"] == "ada@example.com"
+            again = await run(api, "ResendNotification", {"input": {"id": first["id"]}},
+                              tokens["agent"])
+            assert again["userErrors"] == [] and again["notification"]["status"] == "QUEUED"
+            await drain(mails)
+            resent = inbox.messages[-1]
+            assert len(inbox.messages) == 8 and resent["Subject"] == delivered["Subject"]
+            assert resent["Message-ID"] != delivered["Message-ID"]
+            refused = await run(api, "ResendNotification", {"input": {"id": first["id"]}},
+                                tokens["ada"])
+            assert refused is None or refused["userErrors"]
+            # the customer turns off non-essential updates from the link in the mail
+            link = delivered["List-Unsubscribe"].strip("<>")
+            assert (await api.client.post(link)).status_code == 200
+            optouts = await api.app.state.deps.notifications.opted_out(["ada@example.com"])
+            assert optouts == {"ada@example.com"}
+            forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+            assert (await api.client.post(forged)).status_code == 404
+            # nobody but staff and the customer sees the list
+            store = await run(api, "OrderNotifications", {"number": number},
+                              tokens["store_mil"])
+            assert store is None or store["notifications"] == []
+
+
+async def _italian_by_country(api: Api, number: str) -> None:
+    """The tests' order input names no locale: its mails are Italian by the shipping country."""
+    order = await api.app.state.deps.reader.order_by_number(number)
+    assert order is not None and order.delivery.address is not None
+    assert order.delivery.address.country == "IT"
