@@ -35,7 +35,8 @@ IDEMPOTENCY_READ = (
     "SELECT idempotency_keys.key, idempotency_keys.fingerprint, idempotency_keys.order_id, "
     "idempotency_keys.created_at FROM idempotency_keys WHERE idempotency_keys.key = $1::VARCHAR")
 CHANNEL_READ = ("SELECT channels.code, channels.name, channels.currencies, "
-                "channels.payment_required FROM channels "
+                "channels.payment_required, channels.sender_name, channels.brand_color, "
+                "channels.locale FROM channels "
                 "WHERE channels.code = $1::VARCHAR")
 IN_CHANNEL = ("(SELECT location_channels.location FROM location_channels "
               "WHERE location_channels.channel = $1::VARCHAR)")
