@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from email.utils import formataddr, parseaddr
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from api import labels
 from api.integration.runner import Result
@@ -354,8 +355,6 @@ def _address(loc: Location) -> str:
 def _store(loc: Location, at: datetime) -> dict[str, Any]:
     hours: list[tuple[str, str]] = []
     if loc.opening_hours is not None:
-        from zoneinfo import ZoneInfo
-
         today = at.astimezone(ZoneInfo(loc.time_zone)).date()
         for day, periods, _ in days_from(loc.opening_hours, today, 7):
             hours.append((day.isoformat(), ", ".join(p.label() for p in periods) or "–"))

@@ -7,12 +7,11 @@ from enum import StrEnum
 
 import strawberry
 
-from api import labels
 from api.context import Context
 from api.schema.common import Money
+from api.schema.return_types import signed_label
 from domain import access
 from domain.notifications import Kind, Notification, Status
-from domain.returns.policy import ReturnMethod
 
 strawberry.enum(Kind, name="NotificationKind", description="What a customer mail is about.")
 strawberry.enum(Status, name="NotificationStatus", description=(
@@ -72,17 +71,11 @@ async def documents_of(info: strawberry.Info[Context, None], order_id: str,
     rendered by api/documents but not yet issued per capture: see the README)."""
     if not view.documents:
         return []
-    deps = info.context.deps
-    request = info.context.request
-    base = str(request.base_url).rstrip("/") if request is not None else ""
     out = []
     for ret in await info.context.loaders.returns.load(order_id):
-        if ret.method is not ReturnMethod.SHIP_BACK or ret.status not in labels.PRINTABLE \
-                or ret.tracking_number is None:
-            continue
-        path, expires = labels.label_path(deps.label_key, ret, now=deps.clock.now(),
-                                          ttl=deps.label_ttl)
-        out.append(OrderDocument(kind=DocumentKind.RETURN_LABEL, number=ret.tracking_number,
-                                 issued_at=ret.requested_at, total=None, url=base + path,
-                                 expires_at=expires))
+        label = signed_label(info, ret)
+        if label is not None:
+            out.append(OrderDocument(kind=DocumentKind.RETURN_LABEL,
+                                     number=label.tracking_number, issued_at=ret.requested_at,
+                                     total=None, url=label.url, expires_at=label.expires_at))
     return out

@@ -52,6 +52,22 @@ class ReturnLabel:
     expires_at: datetime
 
 
+def signed_label(info: strawberry.Info[Context, None], ret: returns.Return
+                 ) -> ReturnLabel | None:
+    """The label of a ship-back return while it may be sent, as a signed, expiring link on
+    this server (the caller decides whether the viewer may print it)."""
+    if ret.method is not return_policy.ReturnMethod.SHIP_BACK or \
+            ret.status not in labels.PRINTABLE or ret.tracking_number is None:
+        return None
+    deps = info.context.deps
+    path, expires = labels.label_path(deps.label_key, ret, now=deps.clock.now(),
+                                      ttl=deps.label_ttl)
+    request = info.context.request
+    base = str(request.base_url).rstrip("/") if request is not None else ""
+    return ReturnLabel(carrier=ret.carrier or "", tracking_number=ret.tracking_number,
+                       url=base + path, expires_at=expires)
+
+
 @strawberry.type(description="Where the customer drops the parcel, and the code to show.")
 class DropOff:
     code: str
@@ -112,18 +128,7 @@ class Return:
                                   "until it is received (the customer and staff: it prints "
                                   "the customer's address).")
     def label(self, info: strawberry.Info[Context, None]) -> ReturnLabel | None:
-        ret = self.domain
-        if ret.method is not return_policy.ReturnMethod.SHIP_BACK or \
-                ret.status not in labels.PRINTABLE or not self.view.documents:
-            return None
-        deps = info.context.deps
-        path, expires = labels.label_path(deps.label_key, ret, now=deps.clock.now(),
-                                          ttl=deps.label_ttl)
-        request = info.context.request
-        base = str(request.base_url).rstrip("/") if request is not None else ""
-        assert ret.carrier is not None and ret.tracking_number is not None
-        return ReturnLabel(carrier=ret.carrier, tracking_number=ret.tracking_number,
-                           url=base + path, expires_at=expires)
+        return signed_label(info, self.domain) if self.view.documents else None
 
     @strawberry.field(description="Drop at a store: the store and the code to show, once the "
                                   "return is approved.")

@@ -258,10 +258,13 @@ class ChannelMail:
         return ChannelMail(name, color, locale)
 
     def apply(self, channel: Channel) -> Channel:
-        changed = {k: (v or None) for k, v in (("sender_name", self.sender_name),
-                                                ("brand_color", self.brand_color),
-                                                ("locale", self.locale)) if v is not None}
-        return dataclasses.replace(channel, **changed)  # type: ignore[arg-type]
+        def pick(given: str | None, current: str | None) -> str | None:
+            return current if given is None else (given or None)
+
+        return dataclasses.replace(
+            channel, sender_name=pick(self.sender_name, channel.sender_name),
+            brand_color=pick(self.brand_color, channel.brand_color),
+            locale=pick(self.locale, channel.locale))
 
 
 def check_channel_code(code: str, *, field: list[str]) -> str:

@@ -16,6 +16,9 @@ from api.bootstrap import open_notifications
 from api.integration.runner import Runner
 from persistence.consumers import SqlConsumers
 from tests.conftest import ROOT, Api, make_settings
+from tests.payments.support import drain
+
+__all__ = ["drain"]
 
 HERE = ROOT / "tests" / "contract_notifications"
 DOCUMENTS = {d.name.value: print_ast(d) for d in parse(
@@ -45,16 +48,6 @@ def mailer(api: Api, *, retries: int = 2) -> Runner:
     handler = open_notifications(state.settings, state.db, state.deps, clock=state.deps.clock)
     handler.backoff = Backoff((0.0,) * retries, 0)
     return Runner(SqlConsumers(state.db), handler, clock=state.deps.clock, owner="test")
-
-
-async def drain(runner: Runner) -> int:
-    handled = 0
-    for _ in range(50):
-        n = await runner.round()
-        if n == 0:
-            return handled
-        handled += n
-    raise AssertionError("the notifications consumer never ran dry")
 
 
 async def run(api: Api, name: str, variables: dict[str, Any], token: str | None

@@ -75,7 +75,7 @@ async def drain(runner: Runner) -> int:
         if n == 0:
             return handled
         handled += n
-    raise AssertionError("the payments consumer never ran dry")
+    raise AssertionError(f"the {runner.name} consumer never ran dry")
 
 
 async def paid_order(api: Api, key: str, *, reference: str, lines: list[dict[str, Any]],
