@@ -30,6 +30,8 @@ from email.utils import formataddr, parseaddr
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_currency
+
 from api import labels
 from api.integration.runner import Result
 from api.notifications.mailer import Connection, SmtpMailer
@@ -244,12 +246,13 @@ class NotificationHandler:
         lang = language(customer=order.customer.locale,
                         channel=channel.locale if channel else None, country=country)
         store_code = order.delivery.pickup_location
+        locale = babel_locale(lang, order.customer.locale)
         facts = Facts(
-            kind=kind, language=lang, locale=babel_locale(lang, order.customer.locale),
+            kind=kind, language=lang, locale=locale,
             zone=COUNTRY_ZONE.get(country or "", "Europe/Rome" if lang == "it" else "UTC"),
             brand=(channel.sender_name or channel.name) if channel else "Promessa",
             color=(channel.brand_color if channel and channel.brand_color else DEFAULT_COLOR),
-            name=order.customer.name, order=self._order(order, context),
+            name=order.customer.name, order=self._order(order, context, locale),
             links={"track": f"{self.settings.public_url}/track#number={order.number}",
                    "optout": self._optout_link(order.customer.email)},
             non_essential=kind in NON_ESSENTIAL)
@@ -261,20 +264,21 @@ class NotificationHandler:
             facts.delay = {"before": _when(job.payload.get("before")),
                            "after": _when(job.payload.get("after")) or order.promised_latest}
         if kind is Kind.CANCELLED:
-            facts.cancelled = _cancelled(job, order, context)
+            facts.cancelled = _cancelled(job, order, context, locale)
         if isinstance(number := job.payload.get("return"), str):
             ret = context.returns.get(number)
             if ret is not None:
                 facts.ret = self._return(ret, order, context, at=job.at)
         return facts
 
-    def _order(self, order: Order, context: _Context) -> dict[str, Any]:
+    def _order(self, order: Order, context: _Context, locale: str) -> dict[str, Any]:
         a = order.delivery.address
         return {
             "number": order.number, "placed": order.placed_at,
             "lines": [{"sku": line.sku, "name": _name(context, line.sku),
                        "quantity": line.quantity,
-                       "total": _money(line.unit_price.amount * line.quantity, order.currency)}
+                       "total": _money(line.unit_price.amount * line.quantity, order.currency,
+                                       locale)}
                       for line in order.lines],
             "subtotal": _pair(order.subtotal), "shipping": _pair(order.shipping),
             "tax": _pair(order.tax), "total": _pair(order.total),
@@ -334,8 +338,9 @@ def _pair(m: Money) -> tuple[Decimal, str]:
     return (m.amount, m.currency)
 
 
-def _money(amount: Decimal, currency: str) -> str:
-    return f"{amount:.2f} {currency}"
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    """A line's amount as the mail's totals show money (Babel, the mail's locale)."""
+    return format_currency(amount, currency, locale=locale)
 
 
 def _when(value: Any) -> datetime | None:
@@ -368,7 +373,8 @@ def _method(provider: str | None, locale: str | None) -> str:
     return "la carta usata per l'ordine" if italian else "the card you paid with"
 
 
-def _cancelled(job: Claimed, order: Order, context: _Context) -> dict[str, Any]:
+def _cancelled(job: Claimed, order: Order, context: _Context, locale: str
+               ) -> dict[str, Any]:
     whole = job.type == "ORDER_CANCELLED"
     lines = [(line, line.quantity if whole else line.cancelled) for line in order.lines]
     lines = [(line, n) for line, n in lines if n]
@@ -384,6 +390,6 @@ def _cancelled(job: Claimed, order: Order, context: _Context) -> dict[str, Any]:
     return {"whole": whole, "reason": (entry.public or entry.message) if entry else "",
             "money": money, "amount": (amount, order.currency),
             "lines": [{"sku": line.sku, "name": _name(context, line.sku), "quantity": n,
-                       "total": _money(line.unit_price.amount * n, order.currency)}
+                       "total": _money(line.unit_price.amount * n, order.currency, locale)}
                       for line, n in lines]}
 
