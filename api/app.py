@@ -24,7 +24,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
-from api import bootstrap, http, labels, ops, pages
+from api import bootstrap, http, invoices, labels, ops, pages
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
@@ -224,6 +224,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/returns/{number}/label.pdf", labels.return_label),
+        Route("/documents/{number}.pdf", invoices.document_pdf),
         Route("/notifications/optout", optout, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", ops.readyz),

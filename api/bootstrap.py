@@ -18,7 +18,7 @@ import hashlib
 import logging
 from datetime import timedelta
 
-from api import labels
+from api import invoices, labels
 from api.context import Dependencies
 from api.fanout import Fanout
 from api.guard import Guards
@@ -94,6 +94,7 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
             customer_cancel_window=timedelta(minutes=settings.customer_cancel_minutes)),
         label_key=labels.label_key(settings.jwt_secret),
         label_ttl=timedelta(hours=settings.return_label_hours),
+        document_key=invoices.document_key(settings.jwt_secret),
         integration=SqlIntegrationStore(db), providers=open_providers(settings, clock=clock),
         carriers=DemoCarriers(), notifications=SqlNotifications(db))
     return db, deps

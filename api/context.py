@@ -13,6 +13,7 @@ from domain.access import Principal
 from domain.application import Application, Ports
 from domain.catalog import Location, Sku
 from domain.documents.carriers import Carriers, DemoCarriers
+from domain.documents.issuing import DEMO_SELLER, Issued, Seller
 from domain.integration.ports import IntegrationStore
 from domain.kernel.ports import Clock
 from domain.kernel.retry import Retry
@@ -55,6 +56,8 @@ class Dependencies:
     providers: Providers | None = None  # payment providers by name
     carriers: Carriers = field(default_factory=DemoCarriers)  # tracking numbers by carrier
     notifications: NotificationStore | None = None  # customer mails written, opt-outs
+    document_key: bytes = b""  # signs invoice and credit-note URLs (see api/invoices.py)
+    seller: Seller = DEMO_SELLER  # named on invoices and credit notes
     app: Application = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -63,7 +66,7 @@ class Dependencies:
             retry=self.retrying, promise_key=self.promise_key, payments=self.payments,
             service_desk=self.policy, integration=self.integration,
             providers=self.providers, carriers=self.carriers,
-            notifications=self.notifications)))
+            notifications=self.notifications, seller=self.seller)))
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Loaders:
     fulfillment_order: DataLoader[str, Order | None]  # a fulfillment's order, by its id
     returns: DataLoader[str, list[Return]]  # by order id
     notifications: DataLoader[str, list[Notification]]  # by order number
+    documents: DataLoader[str, list[Issued]]  # invoices and credit notes, by order id
 
 
 def make_loaders(deps: Dependencies) -> Loaders:
@@ -105,11 +109,16 @@ def make_loaders(deps: Dependencies) -> Loaders:
         found = await deps.notifications.for_orders(numbers)
         return [found.get(n, []) for n in numbers]
 
+    async def load_documents(order_ids: list[str]) -> list[list[Issued]]:
+        found = await deps.reader.documents_by_order(order_ids)
+        return [found.get(i, []) for i in order_ids]
+
     return Loaders(location=DataLoader(load_fn=load_locations),
                    order=DataLoader(load_fn=load_orders), sku=DataLoader(load_fn=load_skus),
                    fulfillment_order=DataLoader(load_fn=load_fulfillment_orders),
                    returns=DataLoader(load_fn=load_returns),
-                   notifications=DataLoader(load_fn=load_notifications))
+                   notifications=DataLoader(load_fn=load_notifications),
+                   documents=DataLoader(load_fn=load_documents))
 
 
 @dataclass

@@ -146,7 +146,7 @@ INSERT_ORDER = insert("orders", [
 INSERT_ORDER_LINE = insert("order_lines", [
     ("id", V), ("order_id", V), ("position", INT), ("sku", V), ("quantity", INT),
     ("unit_price_minor", BIG), ("status", V), ("backordered", INT), ("incoming_id", V),
-    ("cancelled", INT), ("returned", INT)])
+    ("cancelled", INT), ("returned", INT), ("vat_rate_bp", INT)])
 INSERT_FULFILLMENT = insert("fulfillments", [
     ("id", V), ("order_id", V), ("location", V), ("status", V), ("service_level", V),
     ("carrier", V), ("tracking_number", V), ("created_at", TS), ("updated_at", TS),

@@ -22,6 +22,7 @@ from domain.catalog import Address, Channel, ChannelMail, Location, Sku
 from domain.catalog import services as catalog
 from domain.checkout import delivery_promise, ordering
 from domain.documents.carriers import Carriers, DemoCarriers
+from domain.documents.issuing import DEMO_SELLER, Seller
 from domain.fulfillment import acknowledgement, receiving, resourcing
 from domain.fulfillment import services as fulfillment
 from domain.fulfillment.fulfilling import Command
@@ -70,6 +71,7 @@ class Ports:
     # tracking numbers by carrier code; every carrier is the demo one until real adapters exist
     carriers: Carriers = field(default_factory=DemoCarriers)
     notifications: NotificationStore | None = None  # customer mails written and opt-outs
+    seller: Seller = DEMO_SELLER  # who invoices and credit notes name as the seller
 
 
 class CatalogUseCases:
@@ -303,7 +305,7 @@ class ReturnsUseCases:
                      principal: Principal) -> returns.ReturnView:
         return await self.p.retry(lambda: returns.refund_return(
             self.p.uow, self.p.payments, number, amount=amount, principal=principal,
-            clock=self.p.clock, providers=self.p.providers))
+            clock=self.p.clock, providers=self.p.providers, seller=self.p.seller))
 
     async def complete_due(self, *, limit: int = completion.BATCH) -> int:
         """A timer's: move DELIVERED orders whose return window has closed with no return
@@ -387,11 +389,12 @@ class PaymentUseCases:
 
     async def settle(self, number: str) -> Order | None:
         return await self.p.retry(lambda: payments.settle(
-            self.p.uow, self.providers, number, clock=self.p.clock))
+            self.p.uow, self.providers, number, clock=self.p.clock, seller=self.p.seller))
 
     async def retry_capture(self, number: str, *, principal: Principal) -> Order:
         order = await self.p.retry(lambda: payments.retry_capture(
-            self.p.uow, self.providers, number, principal=principal, clock=self.p.clock))
+            self.p.uow, self.providers, number, principal=principal, clock=self.p.clock,
+            seller=self.p.seller))
         if self.p.integration is not None:
             # the consumer's parked job for this order is done now: the operator's list of
             # parked events should not offer it again

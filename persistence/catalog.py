@@ -119,7 +119,8 @@ class SqlCatalogRepository:
         values = [{"sku": s.sku, "name": s.name, "product_group": s.product_group,
                    "handling": s.handling.value, "weight_grams": s.weight_grams,
                    "backorderable": s.backorderable, "preorderable": s.preorderable,
-                   "is_kit": s.is_kit, "updated_at": self.now} for s in skus]
+                   "is_kit": s.is_kit, "updated_at": self.now,
+                   "tax_class": s.tax_class.value} for s in skus]
         stmt = insert_for(self.conn, table(SkuRow))
         await self.conn.execute(stmt.on_conflict_do_update(
             index_elements=["sku"], set_={k: stmt.excluded[k] for k in values[0] if k != "sku"}),

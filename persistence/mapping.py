@@ -23,6 +23,7 @@ from domain.catalog.hours import Day, OpeningHours, Period
 from domain.inventory import Incoming
 from domain.kernel.geo import GeoPoint
 from domain.kernel.money import Money
+from domain.kernel.tax import TaxClass
 
 CENTS = Decimal(100)
 
@@ -33,6 +34,24 @@ def to_minor(amount: Decimal) -> int:
 
 def from_minor(minor: int) -> Decimal:
     return (Decimal(minor) / CENTS).quantize(Decimal("0.01"))
+
+
+BASIS_POINT = Decimal("0.0001")
+
+
+def rate_to_bp(rate: Decimal | None) -> int | None:
+    """A VAT rate as a whole number of basis points (0.135 → 1350): exact, and an integer
+    column on both engines."""
+    if rate is None:
+        return None
+    bp = rate / BASIS_POINT
+    if bp != bp.to_integral_value():
+        raise ValueError(f"VAT rate {rate} is finer than a basis point")
+    return int(bp)
+
+
+def rate_from_bp(bp: int | None) -> Decimal | None:
+    return None if bp is None else (Decimal(bp) * BASIS_POINT).normalize()
 
 
 def split(csv: str) -> list[str]:
@@ -110,7 +129,8 @@ def sku_from_row(row: Any, prices: dict[str, Decimal],
     return Sku(sku=row.sku, name=row.name, product_group=row.product_group,
                handling=HandlingClass(row.handling), weight_grams=row.weight_grams,
                prices=prices, backorderable=row.backorderable, preorderable=row.preorderable,
-               components=tuple(KitComponent(c, q) for c, q in sorted(components)))
+               components=tuple(KitComponent(c, q) for c, q in sorted(components)),
+               tax_class=TaxClass(row.tax_class))
 
 
 def order_values(order: orders.Order) -> dict[str, Any]:
@@ -143,7 +163,8 @@ def line_values(order_id: str, position: int, ln: orders.OrderLine) -> dict[str,
     return {"id": ln.id, "order_id": order_id, "position": position, "sku": ln.sku,
             "quantity": ln.quantity, "unit_price_minor": to_minor(ln.unit_price.amount),
             "status": ln.status.value, "backordered": ln.backordered,
-            "incoming_id": ln.incoming_id, "cancelled": ln.cancelled, "returned": ln.returned}
+            "incoming_id": ln.incoming_id, "cancelled": ln.cancelled, "returned": ln.returned,
+            "vat_rate_bp": rate_to_bp(ln.vat_rate)}
 
 
 def fulfillment_values(order_id: str, f: orders.Fulfillment, now: datetime | None
@@ -218,7 +239,7 @@ def order_from_rows(row: Any, lines: list[Any], fulfillments: list[orders.Fulfil
         lines=[orders.OrderLine(ln.id, ln.sku, ln.quantity,
                                 Money(from_minor(ln.unit_price_minor), currency),
                                 orders.LineStatus(ln.status), ln.backordered, ln.incoming_id,
-                                ln.cancelled, ln.returned)
+                                ln.cancelled, ln.returned, rate_from_bp(ln.vat_rate_bp))
                for ln in lines],
         fulfillments=fulfillments,
         subtotal=Money(from_minor(row.subtotal_minor), currency),

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from domain.catalog import Channel, Location, Sku
+from domain.documents.issuing import Issued
 from domain.fulfillment.ports import OfferedWork
 from domain.inventory import Incoming, InventoryLevel
 from domain.kernel import errors
@@ -24,7 +25,7 @@ from domain.returns import Return
 from domain.returns.status import ReturnStatus
 from domain.service_desk import customers, metrics
 from domain.sourcing.ports import SourcingSnapshot
-from persistence import mapping, order_store, payments
+from persistence import documents, mapping, order_store, payments
 from persistence.catalog import (
     IN_CHANNEL,
     LOCATIONS_BY_CODE,
@@ -217,6 +218,15 @@ class SqlReader(SourcingReads):
     async def orders_by_ids(self, ids: Iterable[str]) -> dict[str, Order]:
         found = await self.orders_where(col(OrderRow.id).in_(sorted(set(ids))))
         return {o.id: o for o in found}
+
+    async def documents_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Issued]]:
+        """The invoices and credit notes of these orders (one statement)."""
+        async with self._connect() as conn:
+            return await documents.of_orders(conn, list(order_ids))
+
+    async def document(self, number: str) -> Issued | None:
+        async with self._connect() as conn:
+            return await documents.by_number(conn, number)
 
     async def returns_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Return]]:
         """Every return of these orders (three statements however many orders)."""

@@ -103,6 +103,8 @@ class SkuRow(SQLModel, table=True):
     preorderable: bool = False
     is_kit: bool = False
     updated_at: datetime = utc()
+    tax_class: str = Field(default="STANDARD", max_length=16,
+                           sa_column_kwargs={"server_default": "STANDARD"})
 
 
 class SkuPriceRow(SQLModel, table=True):
@@ -263,6 +265,36 @@ class NotificationRow(SQLModel, table=True):
     html: str = Field(default="", sa_type=sa.Text)
 
 
+class DocumentCounterRow(SQLModel, table=True):
+    """The last number handed out in a series of invoices and credit notes (`IT-2026`),
+    incremented in the transaction that issues the next document: gap-free."""
+
+    __tablename__ = "document_counters"
+    series: str = Field(primary_key=True, max_length=8)
+    last: int
+
+
+class DocumentRow(SQLModel, table=True):
+    """An invoice or credit note as issued: its number, what it is for (`source`, unique: the
+    capture, shipment or refund it documents, so it is issued once) and its content (JSON of
+    domain.documents.content, frozen at issue)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (sa.UniqueConstraint("series", "sequence"),)
+    id: str = Field(primary_key=True, max_length=36)
+    order_id: str = Field(foreign_key="orders.id", max_length=36, index=True)
+    kind: str = Field(max_length=16)
+    number: str = Field(max_length=20, unique=True)
+    series: str = Field(max_length=8)
+    sequence: int
+    source: str = Field(max_length=120, unique=True)
+    refers_to: str | None = Field(default=None, max_length=20)
+    issued_at: datetime = utc()
+    currency: str = Field(max_length=3)
+    total_minor: int = Field(sa_type=sa.BigInteger)
+    content: str = Field(sa_type=sa.Text)
+
+
 class NotificationOptOutRow(SQLModel, table=True):
     """Addresses that turned off non-essential updates (delivered, out for delivery)."""
 
@@ -285,6 +317,8 @@ class OrderLineRow(SQLModel, table=True):
     incoming_id: str | None = Field(default=None, max_length=36)
     cancelled: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     returned: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # the VAT rate it was sold at in basis points (2200 = 22 %); NULL before tax classes
+    vat_rate_bp: int | None = None
 
 
 class FulfillmentRow(SQLModel, table=True):

@@ -19,6 +19,7 @@ from domain.kernel import events
 from domain.kernel.ports import Clock
 from persistence.catalog import SqlCatalogRepository
 from persistence.db import Database
+from persistence.documents import SqlDocumentStore
 from persistence.idempotency import SqlIdempotencyRepository
 from persistence.inventory import SqlInventoryRepository
 from persistence.orders import SqlOrderRepository
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyRepository
     sourcing: SqlSourcingRepository
     returns: SqlReturnRepository
+    documents: SqlDocumentStore
 
     def __init__(self, db: Database, clock: Clock, *, on_commit: CommitHook | None = None
                  ) -> None:
@@ -69,6 +71,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(self._conn, now)
         self.sourcing = SqlSourcingRepository(self._conn, now)
         self.returns = SqlReturnRepository(self._conn, now)
+        self.documents = SqlDocumentStore(self._conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -17,6 +17,7 @@ from api.schema.common import (
     LocationType,
     Money,
     PageInfo,
+    TaxClass,
     page_size,
 )
 from api.schema.hours import OpeningHours, OpeningHoursInput
@@ -100,6 +101,8 @@ class Sku(relay.Node):
     backorderable: bool
     preorderable: bool
     components: list[KitComponent] = strawberry.field(description="Empty unless a kit.")
+    tax_class: TaxClass = strawberry.field(description="Its VAT rate class; the rate is the "
+                                                       "class's in the destination country.")
 
     @classmethod
     def from_domain(cls, s: catalog.Sku) -> Sku:
@@ -108,7 +111,7 @@ class Sku(relay.Node):
                    prices=[Money(amount=a, currency=c) for c, a in sorted(s.prices.items())],
                    backorderable=s.backorderable, preorderable=s.preorderable,
                    components=[KitComponent(sku=c.sku, quantity=c.quantity)
-                               for c in s.components])
+                               for c in s.components], tax_class=s.tax_class)
 
 
 @strawberry.type(description="Where orders come from.")
@@ -232,6 +235,7 @@ class SkuInput:
     preorderable: bool = False
     components: list[KitComponentInput] = strawberry.field(
         default_factory=list, description="Makes this SKU a kit of these components.")
+    tax_class: TaxClass = TaxClass.STANDARD
 
 
 @strawberry.input
@@ -266,7 +270,8 @@ def _sku(i: int, x: SkuInput) -> catalog.Sku:
         sku=x.sku, name=x.name, product_group=x.product_group, handling=x.handling.value,
         weight_grams=x.weight_grams, prices=[(str(p.amount), p.currency) for p in x.prices],
         backorderable=x.backorderable, preorderable=x.preorderable,
-        components=[(c.sku, c.quantity) for c in x.components], at=["skus", str(i)])
+        components=[(c.sku, c.quantity) for c in x.components], at=["skus", str(i)],
+        tax_class=x.tax_class.value)
 
 
 @strawberry.type

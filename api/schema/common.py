@@ -10,6 +10,7 @@ from strawberry import relay
 
 from domain import catalog, orders
 from domain.catalog import Address as DomainAddress
+from domain.kernel import tax
 from domain.kernel.errors import InvalidInput, NotFound
 from domain.kernel.geo import GeoPoint
 from domain.kernel.money import Money as DomainMoney
@@ -19,6 +20,9 @@ from domain.kernel.money import Money as DomainMoney
 # the call is made for its registration.
 HandlingClass: TypeAlias = catalog.HandlingClass
 strawberry.enum(HandlingClass, description="How an item must be handled.")
+TaxClass: TypeAlias = tax.TaxClass
+strawberry.enum(TaxClass, description="A VAT rate class: the rate is the class's in the country "
+                                      "the goods go to (Italy: 22, 10, 5, 4, 0 %).")
 LocationType: TypeAlias = catalog.LocationType
 strawberry.enum(LocationType, description="Kind of location.")
 Capability: TypeAlias = catalog.Capability

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 import strawberry
 
+from api import invoices
 from api.context import Context
 from api.schema.common import Money
 from api.schema.return_types import signed_label
@@ -66,16 +67,39 @@ class OrderDocument:
 
 async def documents_of(info: strawberry.Info[Context, None], order_id: str,
                        view: access.OrderView) -> list[OrderDocument]:
-    """The order's documents the caller may print. Today: return labels of ship-back returns
-    while they may be sent (invoices, credit notes, packing slips and shipping labels are
-    rendered by api/documents but not yet issued per capture: see the README)."""
+    """The order's documents the caller may print: its invoices and credit notes, oldest
+    first, then the labels of ship-back returns while they may be sent."""
     if not view.documents:
         return []
-    out = []
+    out = await _tax_documents(info, order_id)
     for ret in await info.context.loaders.returns.load(order_id):
         label = signed_label(info, ret)
         if label is not None:
             out.append(OrderDocument(kind=DocumentKind.RETURN_LABEL,
                                      number=label.tracking_number, issued_at=ret.requested_at,
                                      total=None, url=label.url, expires_at=label.expires_at))
+    return out
+
+
+async def _tax_documents(info: strawberry.Info[Context, None], order_id: str
+                         ) -> list[OrderDocument]:
+    """Invoices and credit notes, as links signed for the order's customer."""
+    issued = await info.context.loaders.documents.load(order_id)
+    if not issued:
+        return []
+    order = await info.context.loaders.order.load(order_id)
+    if order is None:
+        return []
+    deps, request = info.context.deps, info.context.request
+    base = str(request.base_url).rstrip("/") if request is not None else ""
+    out = []
+    for doc in issued:
+        path, expires = invoices.document_path(deps.document_key, doc.number,
+                                               order.customer.email, now=deps.clock.now(),
+                                               ttl=deps.label_ttl)
+        out.append(OrderDocument(
+            kind=DocumentKind(doc.kind.value), number=doc.number,
+            issued_at=doc.document.issued_at,
+            total=Money(amount=doc.total, currency=doc.document.currency),
+            url=base + path, expires_at=expires))
     return out

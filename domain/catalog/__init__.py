@@ -19,6 +19,7 @@ from domain.catalog.hours import OpeningHours
 from domain.kernel import errors
 from domain.kernel.geo import GeoPoint
 from domain.kernel.money import Money, check_currency, to_amount
+from domain.kernel.tax import TaxClass
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 MAX_NAME = 200
@@ -117,6 +118,7 @@ class Sku:
     backorderable: bool = False
     preorderable: bool = False
     components: tuple[KitComponent, ...] = ()
+    tax_class: TaxClass = TaxClass.STANDARD  # its VAT rate in each country (kernel/tax.py)
 
     @property
     def is_kit(self) -> bool:
@@ -129,7 +131,8 @@ class Sku:
 
 def new_sku(*, sku: str, name: str, product_group: str, handling: str, weight_grams: int,
             prices: list[tuple[str | Decimal, str]], backorderable: bool, preorderable: bool,
-            components: list[tuple[str, int]], at: list[str]) -> Sku:
+            components: list[tuple[str, int]], at: list[str],
+            tax_class: str = TaxClass.STANDARD) -> Sku:
     """Validate one SKU of an upsert (`at` is its path in the input)."""
     check_code(sku, what="sku", field=[*at, "sku"])
     try:
@@ -137,6 +140,11 @@ def new_sku(*, sku: str, name: str, product_group: str, handling: str, weight_gr
     except ValueError:
         raise errors.InvalidInput(f"unknown handling class {handling!r}",
                                   field=[*at, "handling"]) from None
+    try:
+        taxed_as = TaxClass(tax_class)
+    except ValueError:
+        raise errors.InvalidInput(f"unknown tax class {tax_class!r}",
+                                  field=[*at, "taxClass"]) from None
     if not 0 <= weight_grams <= 5_000_000:
         raise errors.InvalidInput("weightGrams must be 0-5000000", field=[*at, "weightGrams"])
     price_map: dict[str, Decimal] = {}
@@ -163,7 +171,7 @@ def new_sku(*, sku: str, name: str, product_group: str, handling: str, weight_gr
     return Sku(sku=sku, name=check_name(name, field=[*at, "name"]), product_group=group,
                handling=handling_class, weight_grams=weight_grams, prices=price_map,
                backorderable=backorderable, preorderable=preorderable,
-               components=tuple(KitComponent(c, q) for c, q in components))
+               components=tuple(KitComponent(c, q) for c, q in components), tax_class=taxed_as)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from domain.checkout.ports import Reader, UnitOfWork, UnitOfWorkFactory
 from domain.inventory import LedgerEntry
 from domain.kernel import errors, events
 from domain.kernel.ports import Clock, IdempotencyRecord
+from domain.kernel.tax import rate_for as tax_rate
 from domain.orders import (
     Customer,
     Delivery,
@@ -163,15 +164,17 @@ def _draft(snapshot: SourcingSnapshot, command: PlaceOrder, lines: list[LineRequ
         country = delivery.address.country
     else:
         country = snapshot.locations[delivery.pickup_location or ""].address.country
+    # each line's VAT rate is fixed now: its SKU's class in the destination country
+    rates = [tax_rate(country, snapshot.skus[line.sku].tax_class) for line in lines]
     subtotal, shipping, tax, total = orders.totals(prices, lines, delivery=delivery,
                                                    destination_country=country,
-                                                   currency=currency)
+                                                   currency=currency, rates=rates)
     demands = demands_for(snapshot, lines)
     decision, window = _source(snapshot, demands, lines, delivery, now=now, sourcer=sourcer,
                                promise_key=promise_key)
     order_lines = [OrderLine(str(uuid.uuid4()), line.sku, line.quantity, price,
-                             orders.LineStatus.ALLOCATED)
-                   for line, price in zip(lines, prices, strict=True)]
+                             orders.LineStatus.ALLOCATED, vat_rate=rate)
+                   for line, price, rate in zip(lines, prices, rates, strict=True)]
     for b in decision.plan.backorders:
         order_lines[b.line].backordered += b.units
         order_lines[b.line].incoming_id = b.incoming_id

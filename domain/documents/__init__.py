@@ -8,5 +8,5 @@ incremented in the capture's transaction), and carriers (`carriers`: the port, a
 built-in `demo` carrier issuing UPU S10 numbers, `s10`). Rendering them (PDF) is the API's
 business; nothing here formats money or dates for people.
 
-May use: kernel, catalog.
+May use: kernel, catalog, orders.
 """

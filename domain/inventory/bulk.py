@@ -34,13 +34,14 @@ SKU_COLUMNS = {
     "currency": ("currency", "currency_code"),
     "backorderable": ("backorderable",),
     "preorderable": ("preorderable",),
+    "tax_class": ("tax_class", "vat_class"),
 }
 SKU_REQUIRED = ("sku", "name", "product_group", "weight_grams", "price", "currency")
 TRUE, FALSE = {"1", "true", "yes", "y", "t"}, {"", "0", "false", "no", "n", "f"}
 # domain field names (GraphQL input paths) → the file's columns
 SKU_FIELDS = {"sku": "sku", "name": "name", "productGroup": "product_group",
               "handling": "handling", "weightGrams": "weight_grams", "amount": "price",
-              "currency": "currency"}
+              "currency": "currency", "taxClass": "tax_class"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,9 @@ def sku_from(record: Sequence[str], columns: dict[str, int], *, line: int) -> Sk
             handling=_cell(record, columns, "handling").upper() or "STANDARD",
             weight_grams=weight,
             prices=[(_cell(record, columns, "price"), _cell(record, columns, "currency"))],
-            components=[], at=[], **flags)
+            components=[], at=[], backorderable=flags["backorderable"],
+            preorderable=flags["preorderable"],
+            tax_class=_cell(record, columns, "tax_class").upper() or "STANDARD")
     except errors.DomainError as exc:
         field = exc.field[-1] if exc.field else None
         return Rejection(line, SKU_FIELDS.get(field or "", field), exc.message)

@@ -158,6 +158,10 @@ class OrderLine:
     incoming_id: str | None = None
     cancelled: int = 0
     returned: int = 0  # units received back from the customer
+    # the VAT rate the line was sold at (its SKU's tax class in the destination country),
+    # fixed when the order is placed so documents issued later agree with its totals; None
+    # on orders placed before tax classes existed: the country's standard rate
+    vat_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,13 +377,20 @@ def currency_for(requested: str | None, channel: Channel) -> str:
 
 
 def totals(prices: list[Money], lines: list[LineRequest], *, delivery: Delivery,
-           destination_country: str, currency: str) -> tuple[Money, Money, Money, Money]:
-    """(subtotal, shipping, tax, total) for the priced lines and the delivery choice."""
+           destination_country: str, currency: str, rates: list[Decimal] | None = None
+           ) -> tuple[Money, Money, Money, Money]:
+    """(subtotal, shipping, tax, total) for the priced lines and the delivery choice;
+    `rates`: each line's VAT rate (default: the country's standard rate)."""
     subtotal = subtotal_of(prices, lines, currency=currency)
     fee = shipping_fee(delivery.service_level if delivery.method is DeliveryMethod.SHIP
                        else None, subtotal.amount)
     shipping = Money(fee, currency)
-    tax_amount, added = tax.tax_for(destination_country, subtotal.amount + fee)
+    if rates is None:
+        rates = [tax.rate_for(destination_country)] * len(lines)
+    taxed = [(price.amount * line.quantity, rate)
+             for price, line, rate in zip(prices, lines, rates, strict=True)]
+    taxed.append((fee, tax.shipping_rate(rates, destination_country)))
+    tax_amount, added = tax.tax_by_rate(destination_country, taxed)
     total = Money(subtotal.amount + fee + added, currency)
     return subtotal, shipping, Money(tax_amount, currency), total
 

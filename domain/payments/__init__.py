@@ -14,7 +14,7 @@ authorisation when they are cancelled: the order simply captures less at shipmen
 is left is released with the last capture (or voided, when nothing ships at all). `offline`
 payments are captured when the goods are delivered or collected.
 
-May use: kernel, access, orders.
+May use: kernel, access, catalog, orders, documents.
 """
 
 from __future__ import annotations

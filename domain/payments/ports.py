@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.documents.services import UnitOfWork as DocumentsUnitOfWork
 from domain.kernel.money import Money
 from domain.kernel.ports import Transaction
 from domain.orders.ports import OrderReader, OrderRepository
@@ -56,7 +57,9 @@ class Providers(Protocol):
         """The provider called `name`, if this deployment has it."""
 
 
-class UnitOfWork(Transaction, Protocol):
+class UnitOfWork(Transaction, DocumentsUnitOfWork, Protocol):
+    """A capture's invoice is numbered in the transaction that records the capture."""
+
     @property
     def orders(self) -> OrderRepository: ...
 

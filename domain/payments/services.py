@@ -13,9 +13,12 @@ already made, and it is recorded once.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from domain import access, payments
 from domain.access import Principal
+from domain.documents import services as documents
+from domain.documents.issuing import DEMO_SELLER, Seller
 from domain.kernel import errors
 from domain.kernel.money import Money
 from domain.kernel.ports import Clock
@@ -26,6 +29,7 @@ from domain.payments.ports import (
     PaymentProvider,
     Providers,
     Reader,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 
@@ -56,16 +60,22 @@ async def check_at_checkout(providers: Providers, order: Order, request: Payment
 
 
 async def settle(uow: UnitOfWorkFactory, providers: Providers, number: str, *,
-                 clock: Clock) -> Order | None:
+                 clock: Clock, seller: Seller = DEMO_SELLER) -> Order | None:
     """Move every bit of money the order is due now (captures of parcels handed over, the
-    release of what will never ship), one movement at a time. A provider refusal or outage
-    is recorded on the order and raised (PaymentDeclined / PaymentProviderUnavailable), so
-    the caller — a durable consumer — retries it later with the same key."""
+    release of what will never ship), one movement at a time, each capture invoiced in the
+    transaction that records it. A provider refusal or outage is recorded on the order and
+    raised (PaymentDeclined / PaymentProviderUnavailable), so the caller — a durable
+    consumer — retries it later with the same key. An order placed without a payment gets
+    an invoice per parcel handed over instead."""
     order: Order | None = None
     for _ in range(MAX_MOVES):
         async with uow() as tx:  # 1. claim
             order = await tx.orders.get(number=number)
-            if order is None or order.payment is None:
+            if order is None:
+                return order
+            if order.payment is None:
+                if await _bill_shipments(tx, order, seller=seller, at=clock.now()):
+                    await tx.commit()
                 return order
             move = payments.next_move(order)
             if move is None:
@@ -77,6 +87,7 @@ async def settle(uow: UnitOfWorkFactory, providers: Providers, number: str, *,
             if local:  # no money moves at a provider: recorded at once
                 payments.succeeded(order, txn.id, reference=None if move.amount == 0
                                    else f"{OFFLINE}:{txn.key}", at=clock.now())
+                await _bill_capture(tx, order, txn.id, seller=seller, at=clock.now())
             key, amount_due, final = txn.key, txn.amount, txn.final
             await tx.orders.save(order)
             tx.emit(*order.events)
@@ -92,19 +103,59 @@ async def settle(uow: UnitOfWorkFactory, providers: Providers, number: str, *,
             else:
                 answer = await provider.void(reference, idempotency_key=key)
         except (errors.PaymentDeclined, errors.PaymentProviderUnavailable) as exc:
-            await _record(uow, number, txn.id, clock=clock, error=f"{exc.code}: {exc.message}")
+            await _record(uow, number, txn.id, clock=clock, seller=seller,
+                          error=f"{exc.code}: {exc.message}")
             raise
-        order = await _record(uow, number, txn.id, clock=clock, reference=answer)  # 3. record
+        order = await _record(uow, number, txn.id, clock=clock, seller=seller,  # 3. record
+                              reference=answer)
     return order
 
 
+async def _bill_capture(tx: UnitOfWork, order: Order, txn_id: str, *, seller: Seller,
+                        at: datetime) -> None:
+    """The invoice of a capture just recorded: for its parcel — or, for a provider that
+    captures once, every parcel handed over — numbered in this transaction."""
+    assert order.payment is not None
+    txn = next(t for t in order.payment.transactions if t.id == txn_id)
+    if txn.kind is not TransactionKind.CAPTURE:
+        return
+    if order.payment.partial and txn.fulfillment_id is not None:
+        parcels = [txn.fulfillment_id]
+    else:
+        parcels = [f.id for f in order.fulfillments if f.status in payments.GONE]
+    # a declined capture asked again carries `#2` on its key: still the same capture
+    await documents.bill(tx, order, source=f"capture:{txn.key.split('#')[0]}",
+                         fulfillment_ids=parcels, amount=txn.amount, seller=seller, at=at)
+
+
+async def _bill_shipments(tx: UnitOfWork, order: Order, *, seller: Seller,
+                          at: datetime) -> bool:
+    """Invoices of an order without a payment: one per parcel handed over, for its share
+    (the first also the shipping charge). True when one was issued."""
+    issued = {d.source for d in await tx.documents.for_order(order.id)}
+    billed = False
+    for f in sorted((f for f in order.fulfillments if f.status in payments.GONE),
+                    key=lambda f: (f.shipped_at or f.delivered_at or order.placed_at, f.id)):
+        source = f"shipment:{f.id}"
+        if source in issued:
+            continue
+        first = not issued and not billed
+        amount = payments.share(order, f.id, with_shipping=first)
+        if await documents.bill(tx, order, source=source, fulfillment_ids=[f.id],
+                                amount=amount, seller=seller, at=at) is not None:
+            billed = True
+    return billed
+
+
 async def _record(uow: UnitOfWorkFactory, number: str, txn_id: str, *, clock: Clock,
-                  reference: str | None = None, error: str | None = None) -> Order:
+                  seller: Seller, reference: str | None = None,
+                  error: str | None = None) -> Order:
     async with uow() as tx:
         order = await tx.orders.get(number=number)
         assert order is not None and order.payment is not None
         if error is None:
-            payments.succeeded(order, txn_id, reference=reference, at=clock.now())
+            if payments.succeeded(order, txn_id, reference=reference, at=clock.now()):
+                await _bill_capture(tx, order, txn_id, seller=seller, at=clock.now())
         else:
             payments.failed(order, txn_id, error=error, at=clock.now())
         await tx.orders.save(order)
@@ -114,7 +165,8 @@ async def _record(uow: UnitOfWorkFactory, number: str, txn_id: str, *, clock: Cl
 
 
 async def retry_capture(uow: UnitOfWorkFactory, providers: Providers, number: str, *,
-                        principal: Principal, clock: Clock) -> Order:
+                        principal: Principal, clock: Clock,
+                        seller: Seller = DEMO_SELLER) -> Order:
     """An agent asks again for a capture that failed (the provider recovered): the same
     idempotency keys, so nothing is taken twice."""
     access.require(principal, "payments.retry")
@@ -125,7 +177,7 @@ async def retry_capture(uow: UnitOfWorkFactory, providers: Providers, number: st
         if order.payment is None or payments.next_move(order) is None:
             raise errors.InvalidInput(f"order {number} has no payment movement to retry",
                                       field=["orderNumber"])
-    settled = await settle(uow, providers, number, clock=clock)
+    settled = await settle(uow, providers, number, clock=clock, seller=seller)
     assert settled is not None
     return settled
 

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from domain.catalog.ports import CatalogReader
 from domain.checkout.ports import UnitOfWork as CheckoutUnitOfWork
+from domain.documents.services import UnitOfWork as DocumentsUnitOfWork
 from domain.kernel.money import Money
 from domain.orders.ports import OrderReader
 from domain.returns import Return
@@ -55,8 +56,9 @@ class Reader(CatalogReader, OrderReader, SnapshotReader, Protocol):
         delivery first (then by id), at most `limit`."""
 
 
-class UnitOfWork(CheckoutUnitOfWork, Protocol):
-    """An exchange places its replacement order in the same transaction as the return."""
+class UnitOfWork(CheckoutUnitOfWork, DocumentsUnitOfWork, Protocol):
+    """An exchange places its replacement order in the same transaction as the return; a
+    refund's credit note is numbered in the transaction that records the refund."""
 
     @property
     def returns(self) -> ReturnRepository: ...

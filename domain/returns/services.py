@@ -13,7 +13,9 @@ from domain import access, orders, payments, returns, service_desk
 from domain.access import Principal, Role
 from domain.catalog import Location, Sku
 from domain.checkout import ordering
+from domain.documents import services as documents
 from domain.documents.carriers import Carriers
+from domain.documents.issuing import DEMO_SELLER, Seller
 from domain.fulfillment.stock import apply_moves
 from domain.inventory import LedgerEntry, check_reason
 from domain.kernel import errors, events
@@ -355,7 +357,8 @@ async def receive_return(uow: UnitOfWorkFactory, number: str,
 
 async def refund_return(uow: UnitOfWorkFactory, gateway: PaymentGateway, number: str, *,
                         amount: Decimal | None, principal: Principal,
-                        clock: Clock, providers: Providers | None = None) -> ReturnView:
+                        clock: Clock, providers: Providers | None = None,
+                        seller: Seller = DEMO_SELLER) -> ReturnView:
     """Give the money back through the payment provider and record it; an agent may give a
     different amount, never more than the order has left of what it paid.
 
@@ -409,6 +412,12 @@ async def refund_return(uow: UnitOfWorkFactory, gateway: PaymentGateway, number:
         if not store_credit:
             payments.refunded(order, paid.amount, key=key, reference=receipt.reference,
                               at=paid.at or clock.now())
+        # the credit note, numbered in the refund's transaction (store credit too: the sale
+        # is reduced all the same)
+        await documents.credit(
+            tx, order, source=key, returned=[(ln.order_line_id, ln.quantity) for ln in ret.lines],
+            shipping=ret.shipping_refund.amount, amount=paid.amount.amount, seller=seller,
+            at=paid.at or clock.now(), reason=f"Return {ret.number}")
         return await _finish(tx, ReturnView(ret, order))
 
 

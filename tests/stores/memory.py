@@ -54,13 +54,14 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any, NamedTuple, Self
 
 import domain.ports
 from domain.catalog import DEFAULT_CHANNELS, Channel, KitComponent, Location, Sku
+from domain.documents.issuing import Draft, Issued
 from domain.fulfillment.ports import OfferedWork
 from domain.inventory import Incoming, InventoryLevel, LedgerEntry
 from domain.inventory.ports import Change, LevelKey, Want
@@ -214,6 +215,8 @@ class _Tables:
     downtime: dict[str, Downtime]
     returns: dict[str, Return]
     return_by_number: dict[str, str]
+    documents: dict[str, Issued] = field(default_factory=dict)  # by source
+    counters: dict[str, int] = field(default_factory=dict)  # by series
 
     @classmethod
     def seeded(cls, channels: Iterable[Channel]) -> _Tables:
@@ -229,7 +232,8 @@ class _Tables:
             dict(self.incoming), dict(self.orders), dict(self.order_by_number),
             dict(self.order_by_fulfillment), dict(self.order_by_line), self.order_counter,
             dict(self.idempotency), dict(self.policies), dict(self.decisions), dict(self.load),
-            dict(self.downtime), dict(self.returns), dict(self.return_by_number))
+            dict(self.downtime), dict(self.returns), dict(self.return_by_number),
+            dict(self.documents), dict(self.counters))
 
     # --- shared by repositories and readers ---------------------------------------------------
     def require_sku(self, code: str) -> None:
@@ -770,6 +774,27 @@ class FakeReturnRepository(_Repository):
 
 # --- the unit of work -------------------------------------------------------------------------
 
+class FakeDocumentStore(_Repository):
+    """Invoices and credit notes; a counter per series, as the SQL store keeps."""
+
+    async def for_order(self, order_id: str) -> list[Issued]:
+        return sorted((d for d in self._t.documents.values() if d.order_id == order_id),
+                      key=lambda d: (d.document.issued_at, d.number))
+
+    async def issue(self, draft: Draft) -> Issued:
+        t = self._t
+        if draft.source in t.documents:
+            return t.documents[draft.source]
+        key = draft.series.key
+        t.counters[key] = t.counters.get(key, 0) + 1
+        issued = Issued(id=str(uuid.uuid4()), kind=draft.kind, source=draft.source,
+                        order_id=draft.order_id, document=draft.numbered(t.counters[key]),
+                        fulfillment_ids=draft.fulfillment_ids,
+                        order_line_ids=draft.order_line_ids)
+        t.documents[draft.source] = issued
+        return issued
+
+
 class MemoryUnitOfWork:
     """`async with uow:` … `await uow.commit()`; leaving without commit keeps nothing."""
 
@@ -786,6 +811,7 @@ class MemoryUnitOfWork:
         self._idempotency = FakeIdempotencyRepository(self)
         self._sourcing = FakeSourcingRepository(self)
         self._returns = FakeReturnRepository(self)
+        self._documents = FakeDocumentStore(self)
         self.committed = False
 
     async def __aenter__(self) -> Self:
@@ -812,6 +838,11 @@ class MemoryUnitOfWork:
     def catalog(self) -> FakeCatalogRepository:
         self._live()
         return self._catalog
+
+    @property
+    def documents(self) -> FakeDocumentStore:
+        self._live()
+        return self._documents
 
     @property
     def inventory(self) -> FakeInventoryRepository:
