@@ -138,8 +138,9 @@ def due(order: Order, payment: Payment) -> list[str]:
     return [f.id for f in handed if payment.capture_for(f.id) is None]
 
 
-def more_to_hand_over(order: Order, payment: Payment) -> bool:
-    offline = payment.provider == OFFLINE
+def more_to_hand_over(order: Order, payment: Payment | None) -> bool:
+    """Units still to go (to be delivered, for `offline`; no payment: to be handed over)."""
+    offline = payment is not None and payment.provider == OFFLINE
     return any((u.delivered if offline else u.gone) < u.remaining
                for u in lifecycle.line_units(order).values())
 

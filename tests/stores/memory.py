@@ -340,6 +340,11 @@ class MemoryStore:
         return {n: o for n, i in sorted(t.order_by_number.items())
                 if (o := t.order(i)) is not None}
 
+    @property
+    def documents(self) -> list[Issued]:
+        """Every invoice and credit note issued, by number (they are frozen: no copies)."""
+        return sorted(self._tables.documents.values(), key=lambda d: d.number)
+
     # --- what a commit does -------------------------------------------------------------------
     async def _begin(self) -> _Tables:
         task = asyncio.current_task()
