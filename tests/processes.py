@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -69,3 +69,33 @@ async def server_process(command: list[str], port: int, env: dict[str, str], *,
 
 def _tail(log, lines: int = 40) -> str:
     return "\n".join(Path(log.name).read_text(errors="replace").splitlines()[-lines:])
+
+
+def start_worker(db_url: str, env: dict[str, str], *, prefix: str = "promessa-worker-"
+                 ) -> tuple[subprocess.Popen[bytes], str]:
+    """`promessa worker` on `db_url` with `env` on top of the test settings; the process and
+    the path of its log (kept after the test, for a failure's tail)."""
+    from tests.conftest import SECRET
+
+    log = tempfile.NamedTemporaryFile(prefix=prefix, suffix=".log", delete=False)
+    env = {**os.environ, "PROMESSA_DATABASE_URL": db_url, "PROMESSA_JWT_SECRET": SECRET,
+           "PROMESSA_ENV": "test", "PROMESSA_LOG_FORMAT": "text", **env}
+    process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env,
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    return process, log.name
+
+
+async def until(check: Callable[[], Awaitable[bool]], *, seconds: float, what: str,
+                log: str | None = None) -> None:
+    """Wait for `check` to hold, polling every 0.1 s; fail with the tail of `log` after
+    `seconds`."""
+    for _ in range(int(seconds * 10)):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what} did not happen within {seconds} s" + tail(log))
+
+
+def tail(log: str | None) -> str:
+    return f"\n{Path(log).read_text()[-2000:]}" if log else ""

@@ -15,14 +15,16 @@ order its events happened, a failing SMTP server is retried on the consumer's ba
 What that guarantees, exactly: a message is handed to the SMTP server at least once, and more
 than once only if the process dies (or the database is away) between the server's "250 OK"
 to the message and the write that marks it SENT — a window of one UPDATE. A repeat carries the
-same Message-ID. SMTP has no idempotency of its own, so no client can close that window.
+same Message-ID. SMTP has no idempotency of its own, so no client can close that window. A
+batch the runner cuts off at its deadline stops between two messages, never inside one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -182,7 +184,7 @@ class NotificationHandler:
         try:
             async with self.mailer.connection() as conn:
                 for i, n in todo:
-                    out.append((i, await self._one(conn, n, context)))
+                    out.append((i, await _whole(self._one(conn, n, context))))
         except MailUnavailable as exc:
             # the server is away: what was not handed over waits for the next attempt
             done = {i for i, _ in out}
@@ -318,6 +320,18 @@ class NotificationHandler:
                 "method": _method(provider, order.customer.locale),
                 "lines": [{"sku": line.sku, "name": _name(context, line.sku),
                            "quantity": line.quantity, "total": ""} for line in ret.lines]}
+
+
+async def _whole(hand_over: Coroutine[Any, Any, Result]) -> Result:
+    """Run one message's hand-over to its end even when the batch is cancelled meanwhile (the
+    runner's deadline, 80 % of the lease): cut between the server's 250 and the write of SENT,
+    a message still SENDING would go out again on the retry. The cancellation goes on after."""
+    task = asyncio.create_task(hand_over)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])  # its outcome is written; the shield retrieves its error
+        raise
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,8 +41,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server(port: int | None = None) -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
+def smtp_server(port: int | None = None, *, handler: Inbox | None = None
+                ) -> Iterator[tuple[Inbox, int]]:
+    inbox = handler or Inbox()
     port = port or free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

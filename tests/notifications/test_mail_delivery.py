@@ -1,9 +1,13 @@
 """Handing mails over: an SMTP server that is away is waited out, a message is never written
-twice for one event, and the decisions of domain/notifications."""
+twice for one event, a batch cut off at its deadline hands no mail over twice, and the
+decisions of domain/notifications."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -19,8 +23,8 @@ from domain.notifications import (
 )
 from tests.api.lifecycle import place
 from tests.api.returns import seed
-from tests.notifications.smtp import free_port, smtp_server
-from tests.notifications.support import mail_app, mailer, run
+from tests.notifications.smtp import Inbox, free_port, smtp_server
+from tests.notifications.support import drain, mail_app, mailer, run
 
 AT = datetime(2030, 1, 2, 9, 30, tzinfo=UTC)
 
@@ -50,6 +54,35 @@ async def test_a_server_that_is_away_is_waited_out_and_each_mail_goes_once(
         stored = (await api.app.state.deps.notifications.for_orders([number]))[number][0]
         assert mail["Message-ID"].strip() == stored.message_id
         assert stored.message_id.startswith(f"<{stored.event_id}.order_confirmed@")
+
+
+class SlowInbox(Inbox):
+    """A server that answers each message 0.35 s after it has taken it."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(0.35)
+        return answer
+
+
+@pytest.mark.anyio
+async def test_a_batch_cut_off_at_its_deadline_hands_no_mail_over_twice(
+        db_url: str, clock, tokens: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    with smtp_server(handler=SlowInbox()) as (inbox, port):
+        async with mail_app(db_url, clock, port) as api:
+            await seed(api, tokens)
+            mails = mailer(api, retries=5)
+            mails.lease = timedelta(seconds=1)  # the batch's deadline: 0.8 s, for 1.4 s of mail
+            await mails.take_in()
+            numbers = [(await place(api, f"mail-cut-{i:03d}", lines=[
+                {"sku": "MUG-NAME", "quantity": 1}]))["number"] for i in range(4)]
+            await drain(mails)
+            sent = await api.app.state.deps.notifications.for_orders(numbers)
+    assert "a batch of 4 outlived its deadline" in caplog.text  # cut while a mail was out
+    # the mail the cut caught between the server's 250 and its SENT went out once, as all
+    assert sorted(Counter(m["Message-ID"].strip() for m in inbox.messages).items()) == sorted(
+        (n.message_id, 1) for number in numbers for n in sent[number])
+    assert {n.status for ns in sent.values() for n in ns} == {Status.SENT}
 
 
 @pytest.mark.anyio

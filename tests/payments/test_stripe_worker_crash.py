@@ -7,25 +7,21 @@ emulator (not Stripe itself: there is no internet here), real worker processes."
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
 import subprocess
-import sys
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import SECRET, Api
+from tests import processes
+from tests.conftest import Api
 from tests.payments.stripe_harness import API_KEY, Control, emulator_process
 from tests.payments.support import hand_over, paid_order, payment_of, seed, stripe_app
-from tests.processes import ROOT
+from tests.processes import until
 
 pytestmark = [pytest.mark.anyio]
 
@@ -43,29 +39,11 @@ async def stripe_api(pg_url: str, clock: Any, emulator_url: str) -> AsyncIterato
 
 
 def start_worker(db_url: str, emulator_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    log = tempfile.NamedTemporaryFile(prefix="promessa-pay-worker-", suffix=".log",
-                                      delete=False)
-    env = {**os.environ, "PROMESSA_DATABASE_URL": db_url, "PROMESSA_JWT_SECRET": SECRET,
-           "PROMESSA_ENV": "test", "PROMESSA_LOG_FORMAT": "text",
-           "PROMESSA_CONSUMER_LEASE_SECONDS": "3", "PROMESSA_DB_POOL_SIZE": "3",
-           "PROMESSA_CONSUMER_BACKOFF": "0.2,0.5,1", "PROMESSA_STRIPE_API_KEY": API_KEY,
-           "PROMESSA_STRIPE_API_BASE": emulator_url, "PROMESSA_STRIPE_TIMEOUT_SECONDS": "60"}
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env,
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    return process, log.name
-
-
-async def until(check: Any, *, seconds: float, what: str, log: str | None = None) -> None:
-    for _ in range(int(seconds * 10)):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {seconds} s" + tail(log))
-
-
-def tail(log: str | None) -> str:
-    return f"\n{Path(log).read_text()[-2000:]}" if log else ""
+    return processes.start_worker(db_url, {
+        "PROMESSA_CONSUMER_LEASE_SECONDS": "3", "PROMESSA_DB_POOL_SIZE": "3",
+        "PROMESSA_CONSUMER_BACKOFF": "0.2,0.5,1", "PROMESSA_STRIPE_API_KEY": API_KEY,
+        "PROMESSA_STRIPE_API_BASE": emulator_url, "PROMESSA_STRIPE_TIMEOUT_SECONDS": "60"},
+        prefix="promessa-pay-worker-")
 
 
 async def rows(api: Api, sql: str, **params: Any) -> list[Any]:
