@@ -73,6 +73,8 @@ async def credit(tx: UnitOfWork, order: Order, *, source: str,
     issued, found = await _issued(tx, order, source)
     if found is not None:
         return found
+    if not any(d.kind is Kind.INVOICE for d in issued):
+        return None  # nothing was billed, so nothing to credit (and no catalog to read)
     names, country = await _facts(tx, order)
     draft = issuing.credit_note(order, source=source, returned=returned, shipping=shipping,
                                 amount=amount, invoices=issued, seller=seller, names=names,

@@ -255,5 +255,6 @@ async def test_a_return_request_and_a_refund_take_a_handful_of_statements(api, t
     await op(api, "RefundReturn", {"input": {"returnNumber": ret}}, token=tokens["agent"])
     refunded = [s for s in seen if s.strip().upper() != "BEGIN"]
     # two transactions, each locking the order with its returns (the claim, then the
-    # provider's answer), with the provider asked in between and no lock held
+    # provider's answer), with the provider asked in between and no lock held; the record
+    # also looks up the order's documents for a credit note (none here: nothing was invoiced)
     assert len(refunded) <= 34, refunded
