@@ -137,7 +137,7 @@ async def place_raw(db: sql.RawDb, spec: OrderSpec) -> dict[str, Any]:
                          None, "ALLOCATED", subtotal, shipping, tax, total, now, ACTOR, now,
                          None, "", None, None)
         await sql.insert_rows(conn, sql.INSERT_ORDER_LINE, [
-            (line_id, order_id, i, sku, q, price[sku], "ALLOCATED", 0, None, 0, 0)
+            (line_id, order_id, i, sku, q, price[sku], "ALLOCATED", 0, None, 0, 0, 2200)
             for i, (line_id, (sku, q)) in enumerate(zip(line_ids, lines, strict=True))])
         await sql.insert_rows(conn, sql.INSERT_FULFILLMENT, [
             (fulfillment_id, order_id, location, "ASSIGNED", "STANDARD", None, None, now, now,

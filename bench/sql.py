@@ -57,7 +57,7 @@ def kit_parts(n: int) -> str:
 
 def skus_with_prices(n: int) -> str:
     return ("SELECT skus.sku, skus.name, skus.product_group, skus.handling, skus.weight_grams, "
-            "skus.backorderable, skus.preorderable, skus.is_kit, skus.updated_at, "
+            "skus.backorderable, skus.preorderable, skus.is_kit, skus.updated_at, skus.tax_class, "
             "sku_prices.currency, sku_prices.amount_minor FROM skus LEFT OUTER JOIN sku_prices "
             f"ON sku_prices.sku = skus.sku WHERE skus.sku IN ({params(1, n)})")
 
