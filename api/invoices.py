@@ -24,9 +24,11 @@ from starlette.responses import PlainTextResponse, Response
 
 from api import documents
 from api.auth import InvalidToken, principal_from_header
+from api.notifications.render import babel_locale
 from domain.access import STAFF, Role
 from domain.documents.content import CreditNote
 from domain.documents.issuing import Issued
+from domain.notifications import language
 from domain.orders import Order
 
 
@@ -77,8 +79,17 @@ def formats_for(locale: str | None) -> documents.Formats:
                              language="it" if tag.lower().startswith("it") else "en")
 
 
-def render(issued: Issued, order: Order) -> bytes:
-    formats = formats_for(order.customer.locale)
+def locale_of(order: Order) -> str:
+    """The locale a document of the order is written in: its mails' language (the customer's
+    locale, else the shipping country's), with the customer's own formats when they match."""
+    country = order.delivery.address.country if order.delivery.address else None
+    lang = language(customer=order.customer.locale, channel=None, country=country)
+    return babel_locale(lang, order.customer.locale)
+
+
+def render(issued: Issued, order: Order, *, locale: str | None = None) -> bytes:
+    """The document as a PDF in `locale` (Babel's, e.g. it_IT), else the order's."""
+    formats = formats_for(locale or locale_of(order))
     doc = issued.document
     if isinstance(doc, CreditNote):
         return documents.render_credit_note(doc, formats)

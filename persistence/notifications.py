@@ -28,7 +28,8 @@ def _notification(r: Any) -> Notification:
         to=r.to_address, subject=r.subject, language=r.language, status=Status(r.status),
         created_at=r.created_at, message_id=r.message_id, fulfillment_id=r.fulfillment_id,
         sent_at=r.sent_at, attempts=r.attempts, error=r.error, resend_of=r.resend_of,
-        text=r.text, html=r.html, position=r.position)
+        text=r.text, html=r.html, position=r.position,
+        attachments=tuple(a for a in (r.attachments or "").split(",") if a))
 
 
 def _values(n: Notification) -> dict[str, Any]:
@@ -37,7 +38,8 @@ def _values(n: Notification) -> dict[str, Any]:
             "language": n.language, "status": n.status.value, "message_id": n.message_id,
             "created_at": n.created_at, "sent_at": n.sent_at, "attempts": n.attempts,
             "error": n.error, "fulfillment_id": n.fulfillment_id, "resend_of": n.resend_of,
-            "text": n.text, "html": n.html, "position": n.position}
+            "text": n.text, "html": n.html, "position": n.position,
+            "attachments": ",".join(n.attachments)}
 
 
 class SqlNotifications:

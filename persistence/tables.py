@@ -260,6 +260,9 @@ class NotificationRow(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     fulfillment_id: str | None = Field(default=None, max_length=36)
     resend_of: str | None = Field(default=None, max_length=36)
+    # the numbers of the documents attached, comma separated (an invoice, a credit note)
+    attachments: str = Field(default="", max_length=200,
+                             sa_column_kwargs={"server_default": ""})
     position: int = Field(default=0, sa_type=sa.BigInteger)
     text: str = Field(default="", sa_type=sa.Text)
     html: str = Field(default="", sa_type=sa.Text)

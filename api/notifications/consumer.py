@@ -12,6 +12,15 @@ order its events happened, a failing SMTP server is retried on the consumer's ba
 3. hands it to the SMTP server and marks it SENT — or RECORDED when no server is configured
    (the embedded default: the demo shows what would have gone out).
 
+Documents go with the mails they belong to: the "shipped" mail carries the parcel's invoice,
+the "refund issued" mail the refund's credit note, as PDFs. Which ones is decided when the
+message is written (their numbers are kept on it), so a retry or a resend attaches the same.
+A credit note is issued in the refund's own transaction, so it is always there; an invoice is
+issued by the payments consumer when it captures the parcel's money, which runs beside this
+one — a "shipped" mail whose invoice is due but not issued yet waits for it for up to two
+attempts (the first waits of PROMESSA_CONSUMER_BACKOFF), then goes without it rather than
+hold the news back (the invoice stays on the order's documents and /track).
+
 What that guarantees, exactly: a message is handed to the SMTP server at least once, and more
 than once only if the process dies (or the database is away) between the server's "250 OK"
 to the message and the write that marks it SENT — a window of one UPDATE. A repeat carries the
@@ -34,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
 
-from api import labels
+from api import invoices, labels
 from api.integration.runner import Result
 from api.notifications.mailer import Connection, SmtpMailer
 from api.notifications.render import (
@@ -46,6 +55,8 @@ from api.notifications.render import (
 )
 from domain.catalog import Channel, Location, Sku
 from domain.catalog.hours import days_from
+from domain.documents.issuing import Issued
+from domain.documents.issuing import Kind as DocumentKind
 from domain.integration import Backoff
 from domain.kernel.money import Money
 from domain.notifications import (
@@ -59,8 +70,16 @@ from domain.notifications import (
     optout_token,
     suppressed,
 )
-from domain.notifications.ports import Mail, MailRefused, MailUnavailable, NotificationStore
+from domain.notifications.ports import (
+    Attachment,
+    Mail,
+    MailRefused,
+    MailUnavailable,
+    NotificationStore,
+)
 from domain.orders import Order
+from domain.orders.payment import OFFLINE
+from domain.payments import more_to_hand_over
 from domain.returns import Return
 from persistence.consumers import Claimed, NewEvent
 from persistence.notifications import RESEND
@@ -69,6 +88,11 @@ log = logging.getLogger("promessa.notifications")
 CONSUMER = "notifications"
 DONE = frozenset({Status.SENT, Status.RECORDED, Status.SUPPRESSED, Status.OPTED_OUT})
 LABEL_TTL = timedelta(days=14)
+INVOICE_WAITS = 2  # attempts a "shipped" mail waits for its parcel's invoice
+
+
+class _Waiting(Exception):
+    """The mail's document is due but not issued yet: try again on the next attempt."""
 
 
 class Reads(Protocol):
@@ -79,6 +103,7 @@ class Reads(Protocol):
     async def locations(self, codes: Iterable[str] | None = None) -> dict[str, Location]: ...
     async def skus(self, codes: Iterable[str]) -> dict[str, Sku]: ...
     async def returns_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Return]]: ...
+    async def documents_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Issued]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +151,9 @@ class NotificationHandler:
             try:
                 n = await self._message(job, written.get(job.event_id), orders, earlier,
                                         opted, context)
+            except _Waiting as waiting:
+                results[i] = Result(False, error=str(waiting))
+                continue
             except Exception as exc:  # noqa: BLE001 - one message's failure is its job's
                 log.exception("notifications: event %s of order %s not rendered",
                               job.event_id, job.payload.get("order"))
@@ -159,6 +187,11 @@ class NotificationHandler:
         elif kind in NON_ESSENTIAL and order.customer.email.lower() in opted:
             status = Status.OPTED_OUT
         facts = self._facts(kind, job, order, context)
+        attached = self._attachments(kind, job, order, context)
+        if kind is Kind.SHIPPED and attached:
+            facts.extra["invoice"] = ", ".join(attached)
+        elif kind is Kind.REFUND_ISSUED and attached:
+            facts.extra["credit_note"] = ", ".join(attached)
         rendered = self.renderer.render(facts)
         n = Notification(
             id=str(uuid.uuid4()), order_number=order.number, event_id=job.event_id, kind=kind,
@@ -166,8 +199,29 @@ class NotificationHandler:
             status=status, created_at=job.at,
             message_id=message_id(job.event_id, kind, self.settings.domain),
             fulfillment_id=fulfillment if isinstance(fulfillment, str) else None,
-            text=rendered.text, html=rendered.html, position=job.position)
+            text=rendered.text, html=rendered.html, position=job.position,
+            attachments=attached)
         return await self.store.add(n)
+
+    def _attachments(self, kind: Kind, job: Claimed, order: Order, context: _Context
+                     ) -> tuple[str, ...]:
+        """The numbers of the documents the mail carries; _Waiting while a parcel's invoice
+        is due but not issued yet and there are attempts left to wait with."""
+        docs = context.documents.get(order.id, [])
+        if kind is Kind.SHIPPED and isinstance(fid := job.payload.get("fulfillment"), str):
+            found = tuple(d.number for d in docs
+                          if d.kind is DocumentKind.INVOICE and fid in d.fulfillment_ids)
+            if not found and _invoice_due(order) \
+                    and job.attempts <= min(INVOICE_WAITS, self.backoff.attempts - 1):
+                raise _Waiting(f"waiting for the invoice of parcel {fid}")
+            return found
+        if kind is Kind.REFUND_ISSUED and isinstance(number := job.payload.get("return"), str):
+            ret = context.returns.get(number)
+            if ret is None or not ret.refunds:
+                return ()
+            source = f"refund:{ret.refunds[-1].id}"
+            return tuple(d.number for d in docs if d.source == source)
+        return ()
 
     # --- handing it over -----------------------------------------------------------------
 
@@ -215,9 +269,15 @@ class NotificationHandler:
                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         if n.resend_of:
             headers["X-Promessa-Resend-Of"] = n.resend_of
+        order = context.orders.get(n.order_number)
+        docs = {d.number: d for d in context.documents.get(order.id, [])} if order else {}
+        attachments = tuple(
+            Attachment(f"{number}.pdf", "application/pdf", invoices.render(
+                docs[number], order, locale=babel_locale(n.language, order.customer.locale)))
+            for number in n.attachments if number in docs and order is not None)
         return Mail(message_id=n.message_id, sender=formataddr((display, address)), to=n.to,
                     subject=n.subject, text=n.text, html=n.html, language=n.language,
-                    headers=headers)
+                    headers=headers, attachments=attachments)
 
     def _optout_link(self, email: str) -> str:
         return (f"{self.settings.public_url}/notifications/optout?token="
@@ -237,9 +297,12 @@ class NotificationHandler:
         codes |= {r.receiving_location for rs in returns.values() for r in rs}
         locations = await self.reader.locations(codes) if codes else {}
         skus = await self.reader.skus({line.sku for o in orders for line in o.lines})
+        documents = await self.reader.documents_by_order(o.id for o in orders) \
+            if orders else {}
         return _Context(channels=channels, locations=locations, skus=skus,
                         returns={r.number: r for rs in returns.values() for r in rs},
-                        channel_of={o.number: channels.get(o.channel) for o in orders})
+                        channel_of={o.number: channels.get(o.channel) for o in orders},
+                        orders={o.number: o for o in orders}, documents=documents)
 
     def _facts(self, kind: Kind, job: Claimed, order: Order, context: _Context) -> Facts:
         channel = context.channels.get(order.channel)
@@ -341,6 +404,18 @@ class _Context:
     skus: dict[str, Sku]
     returns: dict[str, Return]
     channel_of: dict[str, Channel | None]
+    orders: dict[str, Order]
+    documents: dict[str, list[Issued]]  # by order id
+
+
+def _invoice_due(order: Order) -> bool:
+    """Whether a parcel just handed over is invoiced now: always for an order without a
+    payment (an invoice per parcel) or one captured parcel by parcel; for a payment captured
+    once, only with the last parcel; never for `offline` (paid, and invoiced, on delivery)."""
+    p = order.payment
+    if p is not None and p.provider == OFFLINE:
+        return False
+    return p is None or p.partial or not more_to_hand_over(order, p)
 
 
 def _name(context: _Context, sku: str) -> str:

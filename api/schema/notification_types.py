@@ -35,13 +35,17 @@ class OrderNotification:
     sent_at: datetime | None
     resend_of: strawberry.ID | None = strawberry.field(
         description="The notification this one sends again.")
+    attachments: list[str] = strawberry.field(description=(
+        "The numbers of the documents it carries as PDFs: the parcel's invoice with SHIPPED, "
+        "the refund's credit note with REFUND_ISSUED."))
 
     @classmethod
     def seen(cls, view: access.OrderView, n: Notification) -> OrderNotification:
         return cls(id=strawberry.ID(n.id), kind=n.kind, to=n.to if view.email else None,
                    subject=n.subject, status=n.status, language=n.language,
                    created_at=n.created_at, sent_at=n.sent_at,
-                   resend_of=strawberry.ID(n.resend_of) if n.resend_of else None)
+                   resend_of=strawberry.ID(n.resend_of) if n.resend_of else None,
+                   attachments=list(n.attachments))
 
 
 @strawberry.enum(description="A document of an order.")

@@ -128,6 +128,7 @@ class Notification:
     text: str = ""
     html: str = ""
     position: int = 0  # its event's place in the outbox: orders an order's messages
+    attachments: tuple[str, ...] = ()  # numbers of the documents it carries
 
 
 def suppressed(kind: Kind, fulfillment_id: str | None, *, at: datetime,

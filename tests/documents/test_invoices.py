@@ -83,8 +83,9 @@ async def test_each_capture_gets_an_invoice_and_a_refund_a_credit_note_to_the_ce
     page = text(first.content)
     assert docs[0]["number"] in page and number in page
     assert "IT12345678903" in page  # the seller's VAT number
-    # 16.90 at 22 %: 13.85 net + 3.05 VAT; the locale is English (no customer locale given)
-    for figure in ("22%", "13.85", "3.05", "16.90"):
+    # 16.90 at 22 %: 13.85 net + 3.05 VAT; in Italian, as the order's mails are (no customer
+    # locale given, shipped to Italy)
+    for figure in ("Fattura", "22%", "13,85", "3,05", "16,90"):
         assert figure in page, (figure, page)
 
     # the customer returns the T-shirt: a credit note for what was refunded

@@ -14,6 +14,7 @@ from babel.numbers import format_currency
 from tests.api.lifecycle import step
 from tests.api.returns import op, request
 from tests.conftest import Api
+from tests.documents.reading import text as pdf_text
 from tests.notifications.smtp import smtp_server
 from tests.notifications.support import PUBLIC, drain, mail_app, mailer, run
 from tests.payments.support import consumer as payments_consumer
@@ -21,6 +22,23 @@ from tests.payments.support import drain as drain_payments
 from tests.payments.support import hand_over, paid_order, payment_of, seed
 
 pytestmark = pytest.mark.anyio
+
+
+def attached(msg: EmailMessage) -> dict[str, bytes]:
+    """The message's attachments by file name, each checked to be a PDF."""
+    found = {}
+    for part in msg.iter_attachments():
+        assert part.get_content_type() == "application/pdf", part.get_content_type()
+        data = part.get_content()
+        assert isinstance(data, bytes) and data.startswith(b"%PDF-"), part.get_filename()
+        found[part.get_filename()] = data
+    return found
+
+
+async def documents_of(api: Api, number: str) -> list:
+    reader = api.app.state.deps.reader
+    order = await reader.order_by_number(number)
+    return (await reader.documents_by_order([order.id])).get(order.id, [])
 
 
 def parts(msg: EmailMessage) -> tuple[str, str]:
@@ -113,6 +131,22 @@ async def test_an_order_s_life_makes_exactly_the_expected_mails_in_its_language(
             assert ret in back["Subject"]
             money = format_currency(Decimal(paid["refunded"]["amount"]), "EUR", locale="it_IT")
             assert money.replace("\xa0", " ") in refund["Subject"] and money in parts(refund)[0]
+            # the parcel's invoice goes with "shipped", the refund's credit note with "refund
+            # issued", as PDFs showing their numbers and amounts; no other mail carries one
+            invoice, credit = await documents_of(api, number)
+            assert invoice.kind.value == "INVOICE" and credit.kind.value == "CREDIT_NOTE"
+            assert list(attached(shipped)) == [f"{invoice.number}.pdf"]
+            assert f"In allegato la fattura {invoice.number}" in parts(shipped)[0]
+            shown = pdf_text(attached(shipped)[f"{invoice.number}.pdf"])
+            # in Italian, as the mail is: "Fattura", decimal commas
+            assert invoice.number in shown and "Fattura" in shown
+            assert f"{invoice.total:.2f}".replace(".", ",") in shown, shown
+            assert invoice.total == Decimal(paid["captured"]["amount"])
+            assert list(attached(refund)) == [f"{credit.number}.pdf"]
+            shown = pdf_text(attached(refund)[f"{credit.number}.pdf"])
+            assert credit.number in shown and invoice.number in shown
+            assert credit.total == Decimal(paid["refunded"]["amount"])
+            assert all(not attached(m) for m in (confirmed, delayed, delivered, approved, back))
             # an agent sends the delivery mail again: a new message, its own Message-ID
             listed = (await run(api, "OrderNotifications", {"number": number},
                                 tokens["agent"]))["notifications"]
@@ -146,3 +180,41 @@ async def _italian_by_country(api: Api, number: str) -> None:
     order = await api.app.state.deps.reader.order_by_number(number)
     assert order is not None and order.delivery.address is not None
     assert order.delivery.address.country == "IT"
+
+
+async def test_a_shipped_mail_waits_for_its_invoice_then_goes_without_it(
+        db_url: str, clock, tokens: dict[str, str]) -> None:
+    """The payments consumer issues the invoice beside the mail consumer: "shipped" waits for
+    it an attempt or two and carries it; when the capture does not come (the provider is away),
+    the news goes out without it rather than not at all."""
+    with smtp_server() as (inbox, port):
+        async with mail_app(db_url, clock, port) as api:
+            await seed(api, tokens)
+            mails, payments = mailer(api), payments_consumer(api)
+            await mails.take_in()
+            await payments.take_in()
+            first = await paid_order(api, "mail-wait-001", reference="pi_wait1",
+                                     lines=[{"sku": "TSHIRT-RED-M", "quantity": 1}],
+                                     token=tokens["ada"])
+            await hand_over(api, tokens, first, "WH-MIL")
+            await mails.round()  # confirmed goes; shipped waits: no invoice yet
+            assert [m["Subject"] for m in inbox.messages if first in m["Subject"]
+                    and "spedito" in m["Subject"]] == []
+            await drain_payments(payments)
+            await drain(mails)
+            [shipped] = [m for m in inbox.messages if "spedito" in m["Subject"]]
+            [invoice] = await documents_of(api, first)
+            assert list(attached(shipped)) == [f"{invoice.number}.pdf"]
+            listed = (await run(api, "OrderNotifications", {"number": first},
+                                tokens["agent"]))["notifications"]
+            assert [n["status"] for n in listed] == ["SENT", "SENT"], listed
+
+            second = await paid_order(api, "mail-wait-002", reference="pi_wait2",
+                                      lines=[{"sku": "TSHIRT-RED-M", "quantity": 1}],
+                                      token=tokens["ada"])
+            await hand_over(api, tokens, second, "WH-MIL")
+            await drain(mails)  # no payments consumer: the invoice never comes
+            [late] = [m for m in inbox.messages
+                      if second in m["Subject"] and "spedito" in m["Subject"]]
+            assert attached(late) == {} and "fattura" not in parts(late)[0]
+            assert await documents_of(api, second) == []
