@@ -10,22 +10,17 @@ language, amounts and dates formatted for the order's locale (Babel).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from babel.dates import format_date
 from babel.numbers import format_currency
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
-from api import documents
-from api.auth import InvalidToken, principal_from_header
+from api import documents, labels, signed
 from api.notifications.render import babel_locale
-from domain.access import STAFF, Role
 from domain.documents.content import CreditNote
 from domain.documents.issuing import Issued
 from domain.notifications import language
@@ -34,31 +29,14 @@ from domain.orders import Order
 
 def document_key(secret: str) -> bytes:
     """The key document URLs are signed with, derived from the server secret."""
-    return hashlib.sha256(b"promessa/document/v1\x00" + secret.encode()).digest()
-
-
-def signature(key: bytes, number: str, email: str, expires: int) -> str:
-    message = f"{number}\x00{email.lower()}\x00{expires}".encode()
-    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()
-                                    ).decode().rstrip("=")
+    return signed.key("document/v1", secret)
 
 
 def document_path(key: bytes, number: str, email: str, *, now: datetime, ttl: timedelta
                   ) -> tuple[str, datetime]:
     """The signed path of a document, and when it stops working."""
-    expires = int((now + ttl).timestamp())
-    query = urlencode({"expires": expires, "signature": signature(key, number, email, expires)})
-    return f"/documents/{quote(number)}.pdf?{query}", datetime.fromtimestamp(expires, UTC)
-
-
-def valid(key: bytes, number: str, email: str, *, expires: str | None, given: str | None,
-          now: datetime) -> bool:
-    # ASCII digits only: int() of "²" raises, compare_digest refuses non-ASCII text
-    if not expires or not given or not (expires.isascii() and given.isascii()) \
-            or not expires.isdigit() or len(expires) > 12:
-        return False
-    wanted = signature(key, number, email, int(expires))
-    return hmac.compare_digest(wanted, given) and int(expires) > now.timestamp()
+    query, expires = signed.query(key, (number, email.lower()), now=now, ttl=ttl)
+    return f"/documents/{quote(number)}.pdf?{query}", expires
 
 
 def formats_for(locale: str | None) -> documents.Formats:
@@ -96,36 +74,21 @@ def render(issued: Issued, order: Order, *, locale: str | None = None) -> bytes:
     return documents.render_invoice(doc, formats)  # type: ignore[arg-type]
 
 
-def _refused(status: int) -> Response:
-    return PlainTextResponse("not found" if status == 404 else "forbidden", status_code=status,
-                             headers={"Cache-Control": "no-store"})
-
-
 async def document_pdf(request: Request) -> Response:
     """GET /documents/{number}.pdf?expires=…&signature=…"""
     deps = request.app.state.deps
-    settings = request.app.state.settings
     number = request.path_params["number"]
     if len(number) > 20 or not number.isascii():
-        return _refused(404)
+        return signed.refused(404)
     issued = await deps.reader.document(number)
     order = None if issued is None else await deps.reader.order_by_id(issued.order_id)
     if issued is None or order is None:
-        return _refused(404)
+        return signed.refused(404)
     email = order.customer.email
-    if not valid(deps.document_key, number, email, expires=request.query_params.get("expires"),
-                 given=request.query_params.get("signature"), now=deps.clock.now()):
-        return _refused(403)
-    try:
-        principal = principal_from_header(request.headers.get("authorization"),
-                                          secret=settings.jwt_secret,
-                                          max_days=settings.token_max_days)
-    except InvalidToken:
-        return _refused(403)
-    if principal.role is not Role.ANONYMOUS and principal.role not in STAFF \
-            and (principal.role is not Role.CUSTOMER
-                 or (principal.email or "").lower() != email.lower()):
-        return _refused(403)
-    return Response(render(issued, order), media_type="application/pdf", headers={
-        "Cache-Control": "private, no-store",
-        "Content-Disposition": f'inline; filename="{number}.pdf"'})
+    if not signed.signed(request, deps.document_key, (number, email.lower()),
+                         now=deps.clock.now()):
+        return signed.refused(403)
+    principal = signed.caller(request)
+    if principal is None or not labels.customer_or_staff(principal, email):
+        return signed.refused(403)
+    return signed.pdf(render(issued, order), f"{number}.pdf")

@@ -4,24 +4,20 @@ The PDF is the documents' parcel label (api/documents, 100 × 150 mm, Code 128 o
 tracking number the carrier issued when the return was opened).
 
 The URL carries an expiry and an HMAC over (return number, customer email, expiry) made with
-a key derived from the server secret, so it cannot be moved to another return, customer or
-time. A caller who also presents a token must be that customer (or staff).
+a key derived from the server secret for return labels alone (api/signed.py), so it cannot be
+moved to another return, customer or time. A caller who also presents a token must be that
+customer (or staff).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from datetime import datetime, timedelta
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
-from api import documents
-from api.auth import InvalidToken, principal_from_header
-from domain.access import STAFF, Role
+from api import documents, signed
+from domain.access import STAFF, Principal, Role
 from domain.catalog import Location
 from domain.documents import content as documents_content
 from domain.orders import Order
@@ -35,33 +31,25 @@ PRINTABLE = frozenset({ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT})
 
 def label_key(secret: str) -> bytes:
     """The key return-label URLs are signed with, derived from the server secret."""
-    return hashlib.sha256(b"promessa/return-label/v1\x00" + secret.encode()).digest()
+    return signed.key("return-label/v1", secret)
 
 
 def signature(key: bytes, number: str, email: str, expires: int) -> str:
-    message = f"{number}\x00{email.lower()}\x00{expires}".encode()
-    digest = hmac.new(key, message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return signed.signature(key, (number, email.lower()), expires)
 
 
 def label_path(key: bytes, ret: Return, *, now: datetime, ttl: timedelta
                ) -> tuple[str, datetime]:
     """The signed path of the return's label, and when it stops working."""
-    expires = int((now + ttl).timestamp())
-    query = urlencode({"expires": expires,
-                       "signature": signature(key, ret.number, ret.customer_email, expires)})
-    return f"/returns/{ret.number}/label.pdf?{query}", datetime.fromtimestamp(expires, UTC)
+    query, expires = signed.query(key, (ret.number, ret.customer_email.lower()), now=now,
+                                  ttl=ttl)
+    return f"/returns/{ret.number}/label.pdf?{query}", expires
 
 
 def valid(key: bytes, ret: Return, *, expires: str | None, given: str | None,
           now: datetime) -> bool:
-    # ASCII only: "²".isdigit() is true but int() refuses it, and compare_digest refuses
-    # non-ASCII text — either would be a 500
-    if not expires or not given or not (expires.isascii() and given.isascii()) \
-            or not expires.isdigit() or len(expires) > 12:
-        return False
-    wanted = signature(key, ret.number, ret.customer_email, int(expires))
-    return hmac.compare_digest(wanted, given) and int(expires) > now.timestamp()
+    return signed.valid(key, (ret.number, ret.customer_email.lower()), expires=expires,
+                        given=given, now=now)
 
 
 def label_of(ret: Return, order: Order, to: Location | None) -> documents_content.Label:
@@ -93,36 +81,26 @@ def render_pdf(ret: Return, order: Order, to: Location | None) -> bytes:
     return documents.render_label(label_of(ret, order, to), formats)
 
 
-def _refused(status: int) -> Response:
-    return PlainTextResponse("not found" if status == 404 else "forbidden", status_code=status,
-                             headers={"Cache-Control": "no-store"})
+def customer_or_staff(principal: Principal, email: str) -> bool:
+    """A link's bearer who also presents a token must be staff or the customer `email`."""
+    return principal.role is Role.ANONYMOUS or principal.role in STAFF or (
+        principal.role is Role.CUSTOMER and (principal.email or "").lower() == email.lower())
 
 
 async def return_label(request: Request) -> Response:
     """GET /returns/{number}/label.pdf?expires=…&signature=…"""
     deps = request.app.state.deps
-    settings = request.app.state.settings
-    now = deps.clock.now()
     ret = await deps.reader.return_by_number(request.path_params["number"])
     if ret is None or ret.method is not ReturnMethod.SHIP_BACK:
-        return _refused(404)
+        return signed.refused(404)
     if not valid(deps.label_key, ret, expires=request.query_params.get("expires"),
-                 given=request.query_params.get("signature"), now=now):
-        return _refused(403)
-    try:
-        principal = principal_from_header(request.headers.get("authorization"),
-                                          secret=settings.jwt_secret,
-                                          max_days=settings.token_max_days)
-    except InvalidToken:
-        return _refused(403)
-    if principal.role is not Role.ANONYMOUS and principal.role not in STAFF \
-            and (principal.role is not Role.CUSTOMER
-                 or (principal.email or "").lower() != ret.customer_email):
-        return _refused(403)
+                 given=request.query_params.get("signature"), now=deps.clock.now()):
+        return signed.refused(403)
+    principal = signed.caller(request)
+    if principal is None or not customer_or_staff(principal, ret.customer_email):
+        return signed.refused(403)
     if ret.status not in PRINTABLE:
-        return _refused(404)
+        return signed.refused(404)
     order = await deps.reader.order_by_id(ret.order_id)
     to = (await deps.reader.locations([ret.receiving_location])).get(ret.receiving_location)
-    return Response(render_pdf(ret, order, to), media_type="application/pdf", headers={
-        "Cache-Control": "private, no-store",
-        "Content-Disposition": f'inline; filename="{ret.number}-label.pdf"'})
+    return signed.pdf(render_pdf(ret, order, to), f"{ret.number}-label.pdf")
