@@ -24,7 +24,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
-from api import bootstrap, http, invoices, labels, ops, pages
+from api import bootstrap, http, invoices, labels, ops, pages, parcels
 from api.auth import InvalidToken, principal_from_header
 from api.clock import SystemClock
 from api.context import Context, Dependencies, make_loaders
@@ -225,6 +225,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/returns/{number}/label.pdf", labels.return_label),
         Route("/documents/{number}.pdf", invoices.document_pdf),
+        Route("/fulfillments/{id}/{paper}.pdf", parcels.paper_pdf),
         Route("/notifications/optout", optout, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", ops.readyz),

@@ -18,7 +18,7 @@ import hashlib
 import logging
 from datetime import timedelta
 
-from api import invoices, labels
+from api import invoices, labels, parcels
 from api.context import Dependencies
 from api.fanout import Fanout
 from api.guard import Guards
@@ -95,6 +95,7 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
         label_key=labels.label_key(settings.jwt_secret),
         label_ttl=timedelta(hours=settings.return_label_hours),
         document_key=invoices.document_key(settings.jwt_secret),
+        paper_key=parcels.paper_key(settings.jwt_secret),
         integration=SqlIntegrationStore(db), providers=open_providers(settings, clock=clock),
         carriers=DemoCarriers(), notifications=SqlNotifications(db))
     return db, deps

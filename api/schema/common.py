@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -132,3 +132,16 @@ def node_id(value: str, type_name: str, *, field: list[str]) -> str:
     if gid.type_name != type_name or not 0 < len(gid.node_id) <= 64 or "\x00" in gid.node_id:
         raise NotFound(f"{value!r} is not a {type_name} id", field=field)
     return gid.node_id
+
+
+def link_base(request: Any) -> str:
+    """This server's address for links in an answer: the request's, with a WebSocket's
+    ws(s):// made http(s):// (a subscription's links are opened by the browser); "" without a
+    request."""
+    if request is None:
+        return ""
+    base = str(request.base_url).rstrip("/")
+    for socket, web in (("ws://", "http://"), ("wss://", "https://")):
+        if base.startswith(socket):
+            return web + base[len(socket):]
+    return base

@@ -317,9 +317,13 @@ class Order(relay.Node):
         found = await info.context.loaders.notifications.load(self.source.number)
         return [OrderNotification.seen(view, n) for n in found]
 
-    @strawberry.field(description="Its printable documents (staff and the customer).")
+    @strawberry.field(description=(
+        "Its printable documents: invoices, credit notes and labels (staff and the "
+        "customer); packing slips and shipping labels of a store's own work (staff and the "
+        "store)."))
     async def documents(self, info: Info) -> list[OrderDocument]:
-        return await documents_of(info, self.source.id, caller_view(info, self.source))
+        return await documents_of(info, self.source.id, caller_view(info, self.source),
+                                  self.source)
 
     @strawberry.field(description="Internal notes, oldest first (staff only).")
     def notes(self, info: Info) -> list[OrderNote]:

@@ -79,7 +79,8 @@ class TrackedOrder:
     order_id: strawberry.Private[str]
     pickup_location_code: strawberry.Private[str | None] = None
 
-    @strawberry.field(description="Its printable documents (return labels today).")
+    @strawberry.field(description=(
+        "Its printable documents: invoices, credit notes, shipping and return labels."))
     async def documents(self, info: strawberry.Info[Context, None]) -> list[OrderDocument]:
         return await documents_of(info, self.order_id, access.OWNER_VIEW)
 

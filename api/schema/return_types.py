@@ -11,7 +11,7 @@ import strawberry
 from api import labels
 from api.context import Context
 from api.schema.catalog import Location
-from api.schema.common import Money
+from api.schema.common import Money, link_base
 from domain import access, returns
 from domain.returns import policy as return_policy
 from domain.returns import status
@@ -63,7 +63,7 @@ def signed_label(info: strawberry.Info[Context, None], ret: returns.Return
     path, expires = labels.label_path(deps.label_key, ret, now=deps.clock.now(),
                                       ttl=deps.label_ttl)
     request = info.context.request
-    base = str(request.base_url).rstrip("/") if request is not None else ""
+    base = link_base(request)
     return ReturnLabel(carrier=ret.carrier or "", tracking_number=ret.tracking_number,
                        url=base + path, expires_at=expires)
 

@@ -9,6 +9,7 @@
       number: "Order number", numberHint: "It starts with PR-, for example PR-000123.",
       email: "Email", lookup: "Show my order", looking: "Looking up…", order: "Order",
       status: "Status", shipments: "Shipments", items: "Items", timeline: "What happened",
+      documents: "Documents", issuedOn: "issued",
       returns: "Returns", another: "Look up another order",
       notFound: "We could not find an order with this number and email. Check both and try again.",
       missing: "Enter both the order number and the email.",
@@ -47,6 +48,7 @@
       number: "Numero d'ordine", numberHint: "Inizia con PR-, per esempio PR-000123.",
       email: "Email", lookup: "Mostra il mio ordine", looking: "Ricerca in corso…",
       order: "Ordine", status: "Stato", shipments: "Spedizioni", items: "Articoli",
+      documents: "Documenti", issuedOn: "emesso il",
       timeline: "Cosa è successo", returns: "Resi", another: "Cerca un altro ordine",
       notFound: "Non abbiamo trovato un ordine con questo numero e questa email. " +
         "Controlla entrambi e riprova.",
@@ -117,6 +119,12 @@
       PARTIALLY_RETURNED: ["Reso in parte", "Una parte dell'ordine è stata resa."],
       RETURNED: ["Reso", "Il tuo ordine è stato reso."],
     },
+  };
+  // the documents the page lists (return labels are with their returns)
+  const DOCUMENT = {
+    en: { INVOICE: "Invoice", CREDIT_NOTE: "Credit note", SHIPPING_LABEL: "Shipping label" },
+    it: { INVOICE: "Fattura", CREDIT_NOTE: "Nota di credito",
+          SHIPPING_LABEL: "Etichetta di spedizione" },
   };
   const PARCEL = {
     en: {
@@ -251,5 +259,6 @@
     REPLACEMENT_RESERVED: "Abbiamo riservato l'articolo sostitutivo",
   };
 
-  window.PROMESSA_TRACK_WORDS = Object.freeze({ TEXT, STATUS, PARCEL, SCAN, TIMELINE_IT, RETURNS });
+  window.PROMESSA_TRACK_WORDS = Object.freeze({
+    TEXT, STATUS, PARCEL, SCAN, TIMELINE_IT, RETURNS, DOCUMENT });
 })();

@@ -6,7 +6,7 @@
 (() => {
   // --- words (api/static/track-words.js) -------------------------------------------------
 
-  const { TEXT, STATUS, PARCEL, SCAN, TIMELINE_IT } = window.PROMESSA_TRACK_WORDS;
+  const { TEXT, STATUS, PARCEL, SCAN, TIMELINE_IT, DOCUMENT } = window.PROMESSA_TRACK_WORDS;
   const TONE = {
     DELIVERED: "good", COMPLETED: "good", READY_FOR_PICKUP: "good", CANCELLED: "bad",
     ON_HOLD: "warn", BACKORDERED: "warn", PARTIALLY_ALLOCATED: "warn",
@@ -27,6 +27,7 @@
       trackingEvents { status at location description }
     }
     timeline { at type message }
+    documents { kind number issuedAt url }
     ${window.PromessaTrackReturns.RETURN_FIELDS}
   }`;
   const TRACK_ORDER = `query TrackOrder($number: String!, $email: String!) {
@@ -160,6 +161,7 @@
 
     renderFacts(order);
     renderShipments(order);
+    renderDocuments(order);
     renderItems(order);
     renderTimeline(order);
     renderReturns(order);
@@ -229,6 +231,25 @@
       list.append(item);
     });
     $("shipments-box").hidden = parcels.length === 0;
+  }
+
+  // invoices, credit notes and shipping labels as links to their PDFs (signed, expiring:
+  // each render brings fresh ones)
+  function renderDocuments(order) {
+    const list = $("documents");
+    list.replaceChildren();
+    const shown = (order.documents || []).filter((d) => DOCUMENT.en[d.kind]);
+    for (const d of shown) {
+      const item = el("li");
+      const link = el("a", null, `${DOCUMENT[state.lang][d.kind]} ${d.number}`);
+      link.href = d.url;
+      link.type = "application/pdf";
+      link.target = "_blank";
+      link.rel = "noopener";
+      item.append(link, el("span", "issued", ` — ${t("issuedOn")} ${dateTime(d.issuedAt)}`));
+      list.append(item);
+    }
+    $("documents-box").hidden = shown.length === 0;
   }
 
   function renderItems(order) {

@@ -539,3 +539,35 @@ async def test_a_return_dropped_at_a_store_shows_the_store_and_the_code(
     assert await italian_page.script(
         "return document.getElementById('return-result').hidden") is True
     assert await italian_page.console_problems() == []
+
+
+async def test_the_guest_gets_the_invoice_and_the_label_of_a_shipped_parcel(page, live, tokens):
+    from tests.payments.support import consumer, drain
+
+    payments = consumer(live.api)
+    await payments.take_in()
+    number, fid = await _seeded_order(live, tokens, "track-page-docs1")
+    store = tokens["store_roma"]
+    for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment"):
+        assert (await step(live.api, name, fid, store))["userErrors"] == []
+    shipped = await step(live.api, "shipFulfillment", fid, store, carrier="BRT",
+                         trackingNumber="BRT987654321")
+    assert shipped["userErrors"] == []
+    await drain(payments)  # the parcel handed over is invoiced (no payment: per parcel)
+
+    await page.open(f"{live.url}/track#number={number}&email=ada%40example.com")
+    await page.wait_text("documents", "Shipping label BRT987654321")
+    listed = await page.text("documents")
+    assert "Invoice IT-" in listed, listed
+    assert "Packing slip" not in listed  # the store's paper, not the customer's
+    links = await page.script(
+        "return [...document.querySelectorAll('#documents a')].map(a => a.href)")
+    assert len(links) == 2
+    for link in links:
+        assert link.startswith(f"{live.url}/")
+        got = await live.api.client.get(link)
+        assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+        assert got.content.startswith(b"%PDF-")
+    await page.shot("track-documents", *PHONE)
+    await page.shot("track-documents", *DESKTOP)
+    assert await page.console_problems() == []

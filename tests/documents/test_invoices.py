@@ -36,9 +36,15 @@ query OrderDocuments($number: String!) {
 NUMBER = re.compile(r"^IT-\d{4}-\d{6}$")
 
 
-async def documents(api: Api, number: str, token: str) -> list[dict[str, Any]]:
+async def all_documents(api: Api, number: str, token: str) -> list[dict[str, Any]]:
     data = await api.data(DOCUMENTS, {"number": number}, token=token)
     return list(data["order"]["documents"]) if data["order"] else []
+
+
+async def documents(api: Api, number: str, token: str) -> list[dict[str, Any]]:
+    """The order's invoices and credit notes (its parcels' papers: test_parcel_papers.py)."""
+    return [d for d in await all_documents(api, number, token)
+            if d["kind"] in ("INVOICE", "CREDIT_NOTE")]
 
 
 async def fetch(api: Api, url: str, token: str | None = None) -> Any:
