@@ -18,7 +18,8 @@ from persistence.tables import NotificationOptOutRow, NotificationRow, table
 from persistence.uow import write_outbox
 
 N, OPTOUT = table(NotificationRow), table(NotificationOptOutRow)
-RESEND = "NOTIFICATION_RESEND"  # the outbox event that has the consumer send a QUEUED message
+# the outbox event that has the consumer send a QUEUED message: internal, never published
+RESEND = "NOTIFICATION_RESEND"
 MAX_ERROR = 500
 
 

@@ -21,7 +21,7 @@ from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from api.integration.runner import Result
 from api.integration.views import OrderViews
 from api.integration.webhooks import body, order_of, rendered
-from domain.integration import Backoff
+from domain.integration import INTERNAL_EVENT_TYPES, Backoff
 from persistence.consumers import Claimed, NewEvent
 
 log = logging.getLogger("promessa.broker")
@@ -57,7 +57,7 @@ class BrokerHandler:
             return self._exchange
 
     async def targets(self, events: list[NewEvent]) -> list[tuple[str, ...]]:
-        return [("",)] * len(events)
+        return [() if e.type in INTERNAL_EVENT_TYPES else ("",) for e in events]
 
     async def handle(self, jobs: list[Claimed]) -> list[Result]:
         try:

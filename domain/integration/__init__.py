@@ -35,6 +35,9 @@ _NAMED = (
 # The payment events of the contract (../shared/contract-next/payments.graphql): endpoints may
 # subscribe to them now; they are written once payments are built (issue 14).
 _PAYMENTS = ("PAYMENT_CAPTURED", "PAYMENT_VOIDED", "PAYMENT_REFUNDED", "PAYMENT_FAILED")
+# Outbox events that are Promessa's own plumbing, not news about an order: never delivered to
+# a webhook endpoint or the broker (a resend of a customer mail says nothing new happened).
+INTERNAL_EVENT_TYPES: frozenset[str] = frozenset({"NOTIFICATION_RESEND"})
 EVENT_TYPES: frozenset[str] = frozenset(
     (*_NAMED, *_PAYMENTS,
      *(f"FULFILLMENT_{s.value}" for s in FulfillmentStatus),
@@ -120,6 +123,8 @@ class WebhookEndpoint:
     version: int = field(default=0, compare=False)
 
     def wants(self, event_type: str) -> bool:
+        if event_type in INTERNAL_EVENT_TYPES:
+            return False
         return not self.event_types or event_type in self.event_types
 
     def secrets(self, now: datetime) -> tuple[str, ...]:
