@@ -35,6 +35,7 @@ from api.realtime import Realtime
 from api.settings import Settings
 from api.throttle import Bucket, open_buckets
 from domain.documents.carriers import DemoCarriers
+from domain.documents.issuing import DEMO_SELLER
 from domain.kernel.ports import Clock
 from domain.kernel.retry import Retry
 from domain.notifications import optout_key
@@ -97,7 +98,8 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
         document_key=invoices.document_key(settings.jwt_secret),
         paper_key=parcels.paper_key(settings.jwt_secret),
         integration=SqlIntegrationStore(db), providers=open_providers(settings, clock=clock),
-        carriers=DemoCarriers(), notifications=SqlNotifications(db))
+        carriers=DemoCarriers(), notifications=SqlNotifications(db),
+        seller=settings.seller or DEMO_SELLER)
     return db, deps
 
 

@@ -9,10 +9,13 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import TypedDict
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
 from api.limits import Limits
+from domain.documents.content import Party
+from domain.documents.issuing import Seller
 from domain.integration import CONSUMER_BACKOFF, WEBHOOK_BACKOFF, Backoff
 from persistence.db import DEFAULT_POOL_SIZE
 
@@ -85,6 +88,9 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "Promessa <orders@promessa.example>"
     public_url: str = "http://127.0.0.1:8000"
+    # who invoices and credit notes name as the seller; None: the demo company (not in
+    # production, where PROMESSA_SELLER_* are required)
+    seller: Seller | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -199,6 +205,7 @@ def load(env: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
                     return_label_hours=_number(env, "PROMESSA_RETURN_LABEL_HOURS", 72.0,
                                                low=0.01, high=24 * 90),
                     **_protection(env), **_integration(env), **_payments(env),
+                    seller=_seller(env, required=environment == "production" and not demo),
                     **_mail(env))
 
 
@@ -364,6 +371,43 @@ def _mail(env: dict[str, str]) -> _Mail:
     if not public.startswith(("http://", "https://")):
         raise SettingsError("PROMESSA_PUBLIC_URL must be an http(s):// URL")
     return _Mail(smtp_url=smtp, mail_from=sender, public_url=public)
+
+
+SELLER_FIELDS = ("PROMESSA_SELLER_NAME", "PROMESSA_SELLER_ADDRESS", "PROMESSA_SELLER_COUNTRY",
+                 "PROMESSA_SELLER_VAT_ID")
+
+
+def _seller(env: dict[str, str], *, required: bool) -> Seller | None:
+    """The seller invoices name: PROMESSA_SELLER_NAME, _ADDRESS (lines separated by `;`),
+    _COUNTRY (ISO alpha-2), _VAT_ID, and _TIME_ZONE (the day a document is issued on, so its
+    year and series; default Europe/Rome). All four or none; required in production."""
+    values = {name: env.get(name, "").strip() for name in SELLER_FIELDS}
+    if not any(values.values()):
+        if required:
+            raise SettingsError("PROMESSA_SELLER_NAME, PROMESSA_SELLER_ADDRESS, "
+                                "PROMESSA_SELLER_COUNTRY and PROMESSA_SELLER_VAT_ID are "
+                                "required in production: invoices name the seller")
+        return None
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise SettingsError(f"{', '.join(missing)} must be set with the other PROMESSA_SELLER_*")
+    zone = env.get("PROMESSA_SELLER_TIME_ZONE", "").strip() or "Europe/Rome"
+    try:
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SettingsError("PROMESSA_SELLER_TIME_ZONE must be an IANA time zone, e.g. "
+                            "Europe/Rome") from None
+    lines = tuple(line.strip() for line in values["PROMESSA_SELLER_ADDRESS"].split(";")
+                  if line.strip())
+    try:
+        party = Party(name=values["PROMESSA_SELLER_NAME"], address_lines=lines,
+                      country=values["PROMESSA_SELLER_COUNTRY"].upper(),
+                      vat_id=values["PROMESSA_SELLER_VAT_ID"])
+    except ValueError as exc:
+        raise SettingsError(f"PROMESSA_SELLER_*: {exc}") from None
+    if len(lines) > 4 or any(len(x) > 100 for x in (party.name, *lines, party.vat_id or "")):
+        raise SettingsError("PROMESSA_SELLER_*: at most 4 address lines of 100 characters")
+    return Seller(party=party, time_zone=zone)
 
 
 def _number(env: dict[str, str], name: str, default: float, *, low: float, high: float,

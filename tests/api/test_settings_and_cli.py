@@ -58,11 +58,33 @@ def test_the_customer_cancel_window_is_a_setting_with_a_default_of_thirty_minute
     assert settings.load({"PROMESSA_CUSTOMER_CANCEL_MINUTES": "90"}).customer_cancel_minutes == 90
 
 
+SELLER = {"PROMESSA_SELLER_NAME": "Negozio S.p.A.",
+          "PROMESSA_SELLER_ADDRESS": "Corso Buenos Aires 1; 20124 Milano (MI)",
+          "PROMESSA_SELLER_COUNTRY": "it", "PROMESSA_SELLER_VAT_ID": "IT01234567897"}
+
+
 def test_production_with_a_strong_secret_and_postgres_is_accepted():
     s = settings.load({"PROMESSA_ENV": "production", "PROMESSA_JWT_SECRET": GOOD,
                        "PROMESSA_DATABASE_URL": "postgresql://db/promessa",
-                       "PROMESSA_BROADCAST_URL": "redis://cache:6379/0"})
+                       "PROMESSA_BROADCAST_URL": "redis://cache:6379/0", **SELLER})
     assert s.production and not s.embedded and s.jwt_secret == GOOD
+    assert s.seller is not None and s.seller.party.name == "Negozio S.p.A."
+    assert s.seller.party.address_lines == ("Corso Buenos Aires 1", "20124 Milano (MI)")
+    assert (s.seller.party.country, s.seller.party.vat_id, s.seller.time_zone) == (
+        "IT", "IT01234567897", "Europe/Rome")
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"PROMESSA_ENV": "production", "PROMESSA_JWT_SECRET": GOOD}, "invoices name the seller"),
+    ({"PROMESSA_SELLER_NAME": "Negozio"}, "PROMESSA_SELLER_ADDRESS, PROMESSA_SELLER_COUNTRY"),
+    ({**SELLER, "PROMESSA_SELLER_COUNTRY": "Italy"}, "ISO 3166"),
+    ({**SELLER, "PROMESSA_SELLER_TIME_ZONE": "Mars/Olympus"}, "IANA time zone"),
+    ({**SELLER, "PROMESSA_SELLER_ADDRESS": "a;b;c;d;e"}, "at most 4 address lines"),
+])
+def test_a_seller_is_all_or_nothing_and_required_in_production(env, message):
+    with pytest.raises(settings.SettingsError, match=message):
+        settings.load(env)
+    assert settings.load({}).seller is None  # the demo company, outside production
 
 
 def test_realtime_settings_have_defaults_and_are_read_from_the_environment(tmp_path,
