@@ -18,7 +18,7 @@ import hashlib
 import logging
 from datetime import timedelta
 
-from api import invoices, labels, parcels
+from api import invoices, labels, parcels, signed
 from api.context import Dependencies
 from api.fanout import Fanout
 from api.guard import Guards
@@ -97,6 +97,7 @@ async def open_dependencies(settings: Settings, *, clock: Clock,
         label_ttl=timedelta(hours=settings.return_label_hours),
         document_key=invoices.document_key(settings.jwt_secret),
         paper_key=parcels.paper_key(settings.jwt_secret),
+        pickup_key=signed.key("pickup-code/v1", settings.jwt_secret),
         integration=SqlIntegrationStore(db), providers=open_providers(settings, clock=clock),
         carriers=DemoCarriers(), notifications=SqlNotifications(db),
         seller=settings.seller or DEMO_SELLER)
@@ -160,7 +161,8 @@ def open_notifications(settings: Settings, db: Database, deps: Dependencies, *,
         backoff=settings.consumer_backoff,
         settings=MailSettings(public_url=settings.public_url, sender=settings.mail_from,
                               optout_key=optout_key(settings.jwt_secret),
-                              label_key=labels.label_key(settings.jwt_secret)))
+                              label_key=labels.label_key(settings.jwt_secret),
+                              pickup_key=signed.key("pickup-code/v1", settings.jwt_secret)))
 
 
 def bind_realtime(realtime: Realtime, db: Database) -> None:

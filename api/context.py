@@ -58,6 +58,7 @@ class Dependencies:
     notifications: NotificationStore | None = None  # customer mails written, opt-outs
     document_key: bytes = b""  # signs invoice and credit-note URLs (see api/invoices.py)
     paper_key: bytes = b""  # signs packing-slip and shipping-label URLs (see api/parcels.py)
+    pickup_key: bytes = b""  # derives pickup codes (domain/fulfillment/pickup.py)
     seller: Seller = DEMO_SELLER  # named on invoices and credit notes
     app: Application = field(init=False, repr=False, compare=False)
 

@@ -57,6 +57,7 @@ from domain.catalog import Channel, Location, Sku
 from domain.catalog.hours import days_from
 from domain.documents.issuing import Issued
 from domain.documents.issuing import Kind as DocumentKind
+from domain.fulfillment import pickup
 from domain.integration import Backoff
 from domain.kernel.money import Money
 from domain.notifications import (
@@ -112,6 +113,7 @@ class MailSettings:
     sender: str  # PROMESSA_MAIL_FROM, "Name <address>" or an address
     optout_key: bytes
     label_key: bytes
+    pickup_key: bytes = b""  # the pickup code's (domain/fulfillment/pickup.py)
 
     @property
     def domain(self) -> str:
@@ -323,6 +325,7 @@ class NotificationHandler:
             non_essential=kind in NON_ESSENTIAL)
         if store_code and (store := context.locations.get(store_code)) is not None:
             facts.store = _store(store, job.at)
+            facts.store["pickup_code"] = pickup.pickup_code(self.settings.pickup_key, order.id)
         if isinstance(fid := job.payload.get("fulfillment"), str):
             facts.fulfillment = self._fulfillment(order, fid, context)
         if kind is Kind.DELAYED:

@@ -230,10 +230,14 @@ class FulfillmentMutation:
         return await _step(info, input.fulfillment_id, fulfilling.MarkReadyForPickup())
 
     @strawberry.mutation(description="The customer collected the parcel: DELIVERED, and the "
-                                     "reservation becomes a sale.")
+                                     "reservation becomes a sale. With `pickupCode` (the six "
+                                     "digits the customer was sent), a wrong code is refused "
+                                     "(PICKUP_CODE_MISMATCH) and changes nothing.")
     async def confirm_pickup(self, info: strawberry.Info[Context, None],
-                             input: FulfillmentActionInput) -> FulfillmentPayload:
-        return await _step(info, input.fulfillment_id, fulfilling.ConfirmPickup())
+                             input: FulfillmentActionInput,
+                             pickup_code: str | None = None) -> FulfillmentPayload:
+        return await _step(info, input.fulfillment_id, fulfilling.ConfirmPickup(
+            code=pickup_code, key=info.context.deps.pickup_key))
 
     @strawberry.mutation(description="A carrier scan (integration role). A scan dated more "
                                      "than 15 minutes after the server's clock is refused "

@@ -37,7 +37,7 @@ from api.schema.notification_types import OrderDocument, OrderNotification, docu
 from api.schema.payment_types import OrderPayment, OrderProblem
 from api.schema.return_types import Return
 from domain import access, orders
-from domain.fulfillment import fulfilling
+from domain.fulfillment import fulfilling, pickup
 from domain.service_desk import customers
 
 Info = strawberry.Info[Context, None]
@@ -324,6 +324,15 @@ class Order(relay.Node):
     async def documents(self, info: Info) -> list[OrderDocument]:
         return await documents_of(info, self.source.id, caller_view(info, self.source),
                                   self.source)
+
+    @strawberry.field(description=(
+        "Pickup orders: the code the customer says at the counter (staff and the customer; "
+        "never the store, which checks it with confirmPickup)."))
+    def pickup_code(self, info: Info) -> str | None:
+        view = caller_view(info, self.source)
+        if not view.email or self.source.delivery.method is not orders.DeliveryMethod.PICKUP:
+            return None
+        return pickup.pickup_code(info.context.deps.pickup_key, self.source.id)
 
     @strawberry.field(description="Internal notes, oldest first (staff only).")
     def notes(self, info: Info) -> list[OrderNote]:

@@ -30,6 +30,7 @@ from api.schema.order_types import (
 from api.schema.return_types import Return
 from domain import access, orders
 from domain.access import Role
+from domain.fulfillment import pickup
 from domain.kernel import errors
 from domain.kernel.ports import Page
 from domain.orders.ports import OrderSearch
@@ -94,6 +95,12 @@ class TrackedOrder:
         return PickupStore(code=found.code, name=found.name,
                            address=Address.from_domain(found.address),
                            time_zone=found.time_zone, opening_hours=OpeningHours.of(found))
+
+    @strawberry.field(description="Pickup orders: the code to say at the counter.")
+    def pickup_code(self, info: strawberry.Info[Context, None]) -> str | None:
+        if self.delivery_method is not DeliveryMethod.PICKUP:
+            return None
+        return pickup.pickup_code(info.context.deps.pickup_key, self.order_id)
 
     @strawberry.field(description="Pickup orders: when the order was promised ready to "
                                   "collect (the end of the promised window).")

@@ -15,7 +15,7 @@
   // --- GraphQL documents --------------------------------------------------------------------
 
   const TRACKED = `fragment Tracked on TrackedOrder {
-    number status placedAt deliveryMethod readyBy
+    number status placedAt deliveryMethod readyBy pickupCode
     promisedDelivery { earliest latest }
     pickupStore {
       name timeZone address { line1 city postalCode }
@@ -191,6 +191,10 @@
         row.append(el("dt", null, t("openingHours")), value);
         facts.append(row);
       }
+    }
+    if (pickup && order.pickupCode && order.status !== "DELIVERED" && order.status !== "COMPLETED"
+        && order.status !== "CANCELLED") {
+      fact(facts, t("pickupCode"), order.pickupCode);
     }
     if (pickup && order.readyBy) {
       fact(facts, t("readyBy"), dateTime(order.readyBy, order.pickupStore && order.pickupStore.timeZone));

@@ -9,9 +9,10 @@ units stay reserved, also while a pickup parcel waits on the shelf.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.fulfillment import pickup
 from domain.inventory import check_reason
 from domain.kernel import errors, events
 from domain.orders import (
@@ -74,7 +75,11 @@ class MarkReadyForPickup:
 
 @dataclass(frozen=True, slots=True)
 class ConfirmPickup:
-    pass
+    """The customer collected it; `code`: the pickup code they said, checked when given
+    against the order's under `key` (domain/fulfillment/pickup.py)."""
+
+    code: str | None = None
+    key: bytes = field(default=b"", repr=False)
 
 
 Command = Accept | Reject | Pick | Pack | Ship | MarkReadyForPickup | ConfirmPickup
@@ -151,7 +156,11 @@ def _effects(order: Order, f: Fulfillment, command: Command, *, at: datetime
             f.service_level = level or f.service_level
             f.shipped_at = at
             return consume(f, "SHIPPED")
-        case ConfirmPickup():
+        case ConfirmPickup(code=code, key=key):
+            if code is not None and not pickup.matches(key, order.id, code):
+                raise errors.PickupCodeMismatch(
+                    f"{code!r} is not the pickup code of order {order.number}",
+                    field=["pickupCode"])
             f.shipped_at = f.delivered_at = at
             return consume(f, "PICKED_UP")
     return []

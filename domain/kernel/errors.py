@@ -102,6 +102,12 @@ class IllegalTransition(DomainError):
         self.target = target
 
 
+class PickupCodeMismatch(DomainError):
+    """The code said at the counter is not the order's pickup code; nothing changed."""
+
+    code = "PICKUP_CODE_MISMATCH"
+
+
 class ScanInFuture(DomainError):
     """A carrier scan dated later than the server's clock allows (beyond a small skew)."""
 

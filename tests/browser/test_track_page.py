@@ -129,6 +129,9 @@ async def test_a_link_with_the_order_in_its_fragment_opens_a_pickup_and_leaves_n
     assert "Pickup in store" in facts
     assert "Roma Via del Corso — Via del Corso 200, 00186 Roma" in facts
     assert "Ready by" in facts
+    code = (await live.api.data("query($n: String!) { order(number: $n) { pickupCode } }",
+                                {"n": number}, token=tokens["ada"]))["order"]["pickupCode"]
+    assert f"Pickup code (say it at the counter)\n{code}" in facts, facts
     assert await page.script("return location.href") == f"{live.url}/track"
     assert await page.script("return history.length") >= 1
     await page.wait(lambda d: d.find_element("id", "connection").get_attribute(
