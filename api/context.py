@@ -77,6 +77,7 @@ class Loaders:
 
     location: DataLoader[str, Location | None]
     order: DataLoader[str, Order | None]  # by id
+    order_by_number: DataLoader[str, Order | None]
     sku: DataLoader[str, Sku | None]
     fulfillment_order: DataLoader[str, Order | None]  # a fulfillment's order, by its id
     returns: DataLoader[str, list[Return]]  # by order id
@@ -92,6 +93,10 @@ def make_loaders(deps: Dependencies) -> Loaders:
     async def load_orders(ids: list[str]) -> list[Order | None]:
         found = await deps.reader.orders_by_ids(ids)
         return [found.get(i) for i in ids]
+
+    async def load_orders_by_number(numbers: list[str]) -> list[Order | None]:
+        found = await deps.reader.orders_by_number(numbers)
+        return [found.get(n) for n in numbers]
 
     async def load_skus(codes: list[str]) -> list[Sku | None]:
         found = await deps.reader.skus(codes)
@@ -116,7 +121,9 @@ def make_loaders(deps: Dependencies) -> Loaders:
         return [found.get(i, []) for i in order_ids]
 
     return Loaders(location=DataLoader(load_fn=load_locations),
-                   order=DataLoader(load_fn=load_orders), sku=DataLoader(load_fn=load_skus),
+                   order=DataLoader(load_fn=load_orders),
+                   order_by_number=DataLoader(load_fn=load_orders_by_number),
+                   sku=DataLoader(load_fn=load_skus),
                    fulfillment_order=DataLoader(load_fn=load_fulfillment_orders),
                    returns=DataLoader(load_fn=load_returns),
                    notifications=DataLoader(load_fn=load_notifications),

@@ -4,7 +4,8 @@ An order's events carry the order itself, rendered by running a fixed GraphQL do
 through the schema as an `integration` principal: the same resolvers, view rules and masking
 as an integration's own query, so a message never shows more (or other) than the API would.
 It is the order as it is when the message is sent (the event's own facts stay beside it),
-rendered once per order per batch whatever the number of its events and endpoints.
+rendered once per order per batch whatever the number of its events and endpoints, and the
+orders of a batch read together (the `order` field loads through a DataLoader by number).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from api.schema.root import build_schema
 from domain.access import Principal, Role
 
 log = logging.getLogger("promessa.webhooks")
-RENDERS = 4  # orders rendered at once: a consumer must not drain the API's connection pool
+RENDERS = 32  # orders rendered at once; their loads are batched (one read for all of them)
 VIEWER = Principal(Role.INTEGRATION, subject="webhooks")
 ORDER = """query WebhookOrder($n: String!) { order(number: $n) {
   id number status channel currency placedAt placedBy tags holdReason

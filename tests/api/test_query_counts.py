@@ -224,3 +224,23 @@ async def test_sourcing_policies_are_one_read(api, tokens):
                            token=tokens["admin"])
     assert await _count(api, "query { sourcingPolicies(history: true) { version } }",
                         token=tokens["admin"]) == 1
+
+
+async def test_the_webhook_renderer_reads_a_batch_of_orders_at_once(api, tokens):
+    """Webhook and broker messages carry each order as an integration sees it, rendered
+    through the schema (api/integration/views.py); a batch of orders is one set of reads."""
+    from api.integration.views import OrderViews
+
+    await seed_contract_network(api, tokens)
+    await _place(api, 12, 0)
+    numbers = [f"PR-{i:06d}" for i in range(1, 13)]
+    views = OrderViews(api.app.state.deps)
+    seen = statement_counter(api.app.state.db)
+
+    async def reads(wanted: list[str]) -> int:
+        seen.clear()
+        rendered = await views.orders(wanted)
+        assert sorted(n for n, o in rendered.items() if o and o["number"] == n) == wanted
+        return len([s for s in seen if s.strip().upper() != "BEGIN"])
+
+    assert await reads(numbers[:2]) == await reads(numbers)
