@@ -204,6 +204,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 await consumers.start()
                 await timers.start()
                 local.append(consumers)
+                realtime.heard.append(consumers.poke)  # commits in other processes too
             yield
         finally:
             await timers.stop()

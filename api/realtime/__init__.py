@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -59,6 +59,8 @@ class Realtime:
         self.published = 0
         self.dropped_hints = 0
         self._pending: dict[str, int] = {}
+        # called when another process says it committed (the outbox consumers' wake-up)
+        self.heard: list[Callable[[], None]] = []
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -116,16 +118,22 @@ class Realtime:
             try:
                 async with self.fanout.subscribe(HINTS_CHANNEL) as messages:
                     self.hub.poke_all()  # whatever was said while we were not listening
+                    self._tell_heard()
                     async for message in messages:
                         if isinstance(message, Gap):  # the one GAP marker
                             self.hub.poke_all()
                         else:
                             self.hub.hint(decode_hints(message))
+                        self._tell_heard()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - listen again; the hub polls meanwhile
                 log.warning("listening for outbox hints failed: %r", exc)
             await asyncio.sleep(self.poll_seconds)
+
+    def _tell_heard(self) -> None:
+        for poke in self.heard:
+            poke()
 
     # --- retention ----------------------------------------------------------------------------
     async def prune_once(self) -> int:
