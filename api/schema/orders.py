@@ -204,7 +204,10 @@ class OrderQuery:
         await guest_lookup(info.context, number)
         found = await info.context.deps.reader.order_for_guest(number.strip(),
                                                                email.strip().lower())
-        return None if found is None else TrackedOrder.from_domain(found)
+        if found is None:
+            return None
+        info.context.loaders.order.prime(found.id, found)  # its documents need it again
+        return TrackedOrder.from_domain(found)
 
 
 __all__ = ["Fulfillment", "Order", "OrderConnection", "OrderQuery", "TrackedOrder"]

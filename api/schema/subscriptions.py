@@ -78,6 +78,7 @@ class OrderEvent(SharedEvent):
         # it shows every shipment: not to a store, who sees only its own work
         if self.full and not access.answer_view(info.context.principal, self.source).whole:
             return None
+        info.context.loaders.order.prime(self.source.id, self.source)  # for its documents
         return TrackedOrder.from_domain(self.source)
 
     @strawberry.field(description="The fulfillment the event is about, as it is now, if any "
