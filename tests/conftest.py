@@ -167,7 +167,8 @@ def _emptying_script() -> str:
     tables = [t.name for t in reversed(METADATA.sorted_tables) if t.name not in KEEP_TABLES]
     deletes = "".join(f"DELETE FROM {name};" for name in tables)
     # the reference data kept, as the migrations wrote it (a test may change a channel)
-    deletes += "UPDATE channels SET payment_required = false;"
+    deletes += ("UPDATE channels SET payment_required = false, sender_name = NULL, "
+                "brand_color = NULL, locale = NULL;")
     return deletes + (
         "DO $$DECLARE s record; BEGIN FOR s IN SELECT c.relname FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' "

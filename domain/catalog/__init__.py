@@ -233,6 +233,7 @@ class Channel:
 
 
 MAIL_LANGUAGES = ("en", "it")  # the languages customer mails are written in
+LOCALE_RE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")  # a language, and its region: it, en-GB
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +248,13 @@ class ChannelMail:
         name = self.sender_name
         if name is not None:
             name = name.strip()
-            if len(name) > 100 or any(c in name for c in '<>"\\,;:@'):
-                raise errors.InvalidInput("senderName: at most 100 characters, none of < > \" "
-                                          "\\ , ; : @", field=["senderName"])
+            # it goes into the From header: a line break or an invisible character would
+            # break or disguise every mail of the channel
+            if len(name) > 100 or any(c in name for c in '<>"\\,;:@') \
+                    or not name.isprintable():
+                raise errors.InvalidInput("senderName: at most 100 printable characters on one "
+                                          "line, none of < > \" \\ , ; : @",
+                                          field=["senderName"])
         color = self.brand_color
         if color:
             color = color.strip().lower()
@@ -259,9 +264,10 @@ class ChannelMail:
         locale = self.locale
         if locale:
             locale = locale.strip()
-            if locale.replace("_", "-").split("-")[0].lower() not in MAIL_LANGUAGES:
+            if not LOCALE_RE.match(locale) or locale[:2] not in MAIL_LANGUAGES:
                 raise errors.InvalidInput(
-                    f"locale must be one of {', '.join(MAIL_LANGUAGES)} (e.g. it-IT)",
+                    f"locale must be a language mails are written in ({', '.join(MAIL_LANGUAGES)}"
+                    "), optionally with its region: it, it-IT, en-GB",
                     field=["locale"])
         return ChannelMail(name, color, locale)
 

@@ -6,7 +6,8 @@ import dataclasses
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -95,8 +96,9 @@ async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrde
         return await _replay(reader, snapshot.idempotency, print_)
     if seen_locations is not None:
         seen_locations(snapshot.locations)
-    draft = _draft(snapshot, command, lines, email, principal=principal, now=now,
-                   sourcer=sourcer, promise_key=promise_key)
+    with _paths_as_sent(command.lines):
+        draft = _draft(snapshot, command, lines, email, principal=principal, now=now,
+                       sourcer=sourcer, promise_key=promise_key)
     if command.payment is not None:
         if providers is None:
             raise errors.InvalidInput("this server takes no payments", field=["payment"])
@@ -113,6 +115,24 @@ async def place_order(reader: Reader, uow: UnitOfWorkFactory, command: PlaceOrde
             await tx.commit()
             return order
     return await _replay(reader, taken, print_)
+
+
+@contextmanager
+def _paths_as_sent(sent: tuple[LineRequest, ...]) -> Iterator[None]:
+    """A refusal of a merged line (["lines", "1", "sku"] counts merged lines) names that SKU's
+    first line as the caller sent it: its userErrors.field must point inside the input."""
+    first: dict[str, int] = {}
+    for i, line in enumerate(sent):
+        first.setdefault(line.sku, i)
+    as_sent = list(first.values())  # merged line k is sent line as_sent[k] (orders.merged_lines)
+    try:
+        yield
+    except errors.DomainError as refused:
+        path = refused.field
+        if path and len(path) > 1 and path[0] == "lines" and path[1].isdigit() \
+                and int(path[1]) < len(as_sent):
+            refused.field = ["lines", str(as_sent[int(path[1])]), *path[2:]]
+        raise
 
 
 async def _write(tx: UnitOfWork, draft: Draft, snapshot: SourcingSnapshot, now: datetime, *,

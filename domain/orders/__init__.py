@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from domain.catalog import Address, Capability, Channel, Location, Sku
+from domain.catalog import LOCALE_RE, Address, Capability, Channel, Location, Sku
 from domain.kernel import errors, events, tax
 from domain.kernel.money import Money
 from domain.orders.payment import Payment
@@ -286,9 +286,6 @@ def check_email(email: str, *, field: list[str]) -> str:
     if len(email) > 254 or not EMAIL_RE.match(email):
         raise errors.InvalidInput(f"{email!r} is not an email address", field=field)
     return email.lower()
-
-
-LOCALE_RE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 
 
 def check_locale(locale: str | None, *, field: list[str]) -> str | None:
