@@ -246,4 +246,5 @@ def middleware(settings: Settings, graphql: PromessaGraphQL) -> list[Middleware]
                        allow_headers=["authorization", "content-type", "accept"], max_age=600)]
     return [Middleware(http.SecurityHeaders, html_csp=csp, hsts=settings.production),
             *(cors if settings.cors_origins else ()),
-            Middleware(http.BodyLimit, max_bytes=settings.max_body_bytes)]
+            Middleware(http.BodyLimit, max_bytes=settings.max_body_bytes,
+                       timeout=settings.http_body_timeout_seconds)]

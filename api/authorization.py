@@ -53,16 +53,20 @@ class Authorize(FieldExtension):
     def __init__(self, type_name: str, field_name: str) -> None:
         self.type_name, self.field_name = type_name, field_name
         self.refused: Any = None
+        self.argument_names: dict[str, str] = {}  # Python name -> GraphQL name
 
     def apply(self, field: StrawberryField) -> None:
         if self.type_name == "Mutation":
             self.refused = _refusal_payload(field.type)
+        names = NameConverter()
+        self.argument_names = {a.python_name: names.get_graphql_name(a)
+                               for a in field.arguments}
 
     def _check(self, info: Any, kwargs: dict[str, Any]
                ) -> tuple[dict[str, Any], list[UserError] | None]:
         try:
             access.authorize_entry(info.context.principal, self.type_name, self.field_name)
-            return clean_arguments(kwargs), None
+            return clean_arguments(kwargs, self.argument_names), None
         except DomainError as exc:
             if self.refused is None:
                 raise

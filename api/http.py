@@ -8,13 +8,15 @@
   a cross-site page can send only "simple" requests without a preflight — `text/plain`,
   `application/x-www-form-urlencoded`, `multipart/form-data` — and each of those is refused
   before anything runs; GET runs queries only (a mutation is answered 405, `Allow: POST`).
-- `BodyLimit`: a body larger than allowed is answered 413 before it is read whole or parsed.
+- `BodyLimit`: a body larger than allowed is answered 413 before it is read whole or parsed;
+  one that does not arrive whole in time, 408 (and the connection is closed).
 - `SecurityHeaders`: nosniff, no referrer, no framing, a CSP (one that lets GraphiQL's page
   load its scripts on that page only) and, in production, HSTS.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -92,10 +94,13 @@ def error_response(status: int, message: str, code: str, *, media: str | None = 
 
 class BodyLimit:
     """Answer 413 for a request body over `max_bytes`: declared (Content-Length) before a byte
-    is read, streamed (chunked) as soon as the count passes the limit."""
+    is read, streamed (chunked) as soon as the count passes the limit. Answer 408 for one not
+    received whole within `timeout` seconds of its head: a client trickling its body (or
+    sending none after announcing one) held a connection and a task for ever — the head
+    deadline of `promessa serve` (api/server.py) ends once the head is complete."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout: float = 30.0) -> None:
+        self.app, self.max_bytes, self.timeout = app, max_bytes, timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,13 +116,21 @@ class BodyLimit:
                     await self.too_large()(scope, receive, send)
                     return
         seen = 0
-        started = False
+        started = whole = False
+        deadline = asyncio.get_running_loop().time() + self.timeout
 
         async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, whole
+            if whole:  # past the body (a wait for the disconnect): no deadline
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise _TooSlow from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                whole = not message.get("more_body", False)
                 if seen > self.max_bytes:
                     raise _TooLarge
             return message
@@ -133,6 +146,12 @@ class BodyLimit:
             if started:
                 raise
             await self.too_large()(scope, receive, send)
+        except _TooSlow:
+            if started:
+                raise
+            await error_response(
+                408, f"the request body did not arrive within {self.timeout:g} seconds",
+                "REQUEST_TIMEOUT", headers={"connection": "close"})(scope, receive, send)
 
     def too_large(self) -> Response:
         return error_response(413, f"the request body is larger than {self.max_bytes} bytes",
@@ -140,6 +159,10 @@ class BodyLimit:
 
 
 class _TooLarge(Exception):
+    pass
+
+
+class _TooSlow(Exception):
     pass
 
 

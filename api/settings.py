@@ -65,6 +65,7 @@ class Settings:
     guest_lookups_per_client: int = 30  # trackOrder & co, per 10 minutes
     guest_lookups_per_order: int = 10  # per order number and client, per 10 minutes
     max_body_bytes: int = 1_000_000
+    http_body_timeout_seconds: float = 30.0  # a request body must arrive whole within this
     introspection: bool | None = None  # None: on, except in production
     graphiql: bool | None = None  # None: on, except in production
     cors_origins: tuple[str, ...] = ()
@@ -235,6 +236,7 @@ class _Protection(TypedDict):
     guest_lookups_per_client: int
     guest_lookups_per_order: int
     max_body_bytes: int
+    http_body_timeout_seconds: float
     introspection: bool | None
     graphiql: bool | None
     cors_origins: tuple[str, ...]
@@ -274,6 +276,9 @@ def _protection(env: dict[str, str]) -> _Protection:
                                        Settings.guest_lookups_per_order, low=1, high=1_000_000),
         max_body_bytes=_whole(env, "PROMESSA_MAX_BODY_BYTES", Settings.max_body_bytes,
                               low=1_000, high=1_000_000_000),
+        http_body_timeout_seconds=_number(env, "PROMESSA_HTTP_BODY_TIMEOUT_SECONDS",
+                                          Settings.http_body_timeout_seconds, low=0.1,
+                                          high=3600),
         introspection=_flag(env, "PROMESSA_INTROSPECTION"),
         graphiql=_flag(env, "PROMESSA_GRAPHIQL"),
         cors_origins=cors)

@@ -49,13 +49,18 @@ FREE_TEXT_CONTROLS = frozenset("\t\n\r")
 _NAMES = NameConverter()
 
 
-def clean_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The arguments with every text checked and NFC-normalised (inputs changed in place);
-    InvalidInput when one is refused."""
-    # a mutation's `input` is where every userErrors.field starts, as the contract's
-    # examples show (["customer", "email"]): the path names what is inside it
-    return {name: _clean(value, [] if name == "input" else [name], name)
-            for name, value in kwargs.items()}
+def clean_arguments(kwargs: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The arguments (by Python name) with every text checked and NFC-normalised (inputs
+    changed in place); InvalidInput when one is refused. `names` gives each argument's GraphQL
+    name: the one its bound and its kind are looked up by (`orderNumber`, not
+    `order_number`), and the one a refusal names."""
+    cleaned = {}
+    for name, value in kwargs.items():
+        public = names.get(name, name)
+        # a mutation's `input` is where every userErrors.field starts, as the contract's
+        # examples show (["customer", "email"]): the path names what is inside it
+        cleaned[name] = _clean(value, [] if public == "input" else [public], public)
+    return cleaned
 
 
 def _clean(value: Any, path: list[str], field: str) -> Any:

@@ -195,6 +195,16 @@ async def _fulfillment_event_objects(reader: SqlReader, events_: list[StoredEven
     return out
 
 
+async def _followed(ctx: Context, number: str, email: str | None) -> orders.Order | None:
+    """The order a follower names. A guest's is looked up with the email they give (their
+    proof): a wrong email and an unknown number are the same one read, refused alike."""
+    if ctx.principal.role is not access.Role.ANONYMOUS:
+        return await ctx.deps.reader.order_by_number(number)
+    if email is None or not email.strip():
+        return None  # refused as unauthenticated either way (access.order_follower)
+    return await ctx.deps.reader.order_for_guest(number, email.strip().lower())
+
+
 async def _order_events(ctx: Context, start: Start, *, full: bool
                         ) -> AsyncGenerator[OrderEvent, None]:
     async for batch in _realtime(ctx).follow(start):
@@ -252,7 +262,7 @@ class Subscription:
         number = number.strip()
         if email is not None:
             await guest_lookup(ctx, number)
-        found = await ctx.deps.reader.order_by_number(number)
+        found = await _followed(ctx, number, email)
         full = access.order_follower(
             ctx.principal, number=number, customer_email=found.customer.email if found else None,
             fulfillment_locations=access.work_locations(found) if found else frozenset(),

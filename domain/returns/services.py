@@ -70,13 +70,28 @@ def may_act(principal: Principal, order: Order, email: str | None) -> bool:
     return False
 
 
+async def _order_for(reader: Reader, number: str, *, principal: Principal,
+                     email: str | None) -> Order | None:
+    """The order `number` when `principal` may act on it (`may_act`), else None. A guest's
+    is looked up by number and email together: a wrong email and an unknown number are the
+    same one read (as for trackOrder), so no timing tells a real number from an unknown
+    one."""
+    if principal.role is not Role.ANONYMOUS:
+        order = await reader.order_by_number(number)
+    elif email is None or not email.strip():
+        return None
+    else:
+        order = await reader.order_for_guest(number, email.strip().lower())
+    return order if order is not None and may_act(principal, order, email) else None
+
+
 async def return_eligibility(reader: Reader, number: str, *, email: str | None,
                              principal: Principal, clock: Clock) -> Eligibility | None:
     """What may come back, per line; None when the order is absent or not the caller's (the
     same answer, so numbers cannot be probed)."""
     access.require(principal, "returns.read")
-    order = await reader.order_by_number((number or "").strip())
-    if order is None or not may_act(principal, order, email):
+    order = await _order_for(reader, (number or "").strip(), principal=principal, email=email)
+    if order is None:
         return None
     existing = (await reader.returns_by_order([order.id])).get(order.id, [])
     skus = await reader.skus({ln.sku for ln in order.lines})
@@ -98,8 +113,8 @@ async def request_return(reader: Reader, uow: UnitOfWorkFactory,
     access.require(principal, "returns.request")
     number = (command.order_number or "").strip()
     now = clock.now()
-    seen = await reader.order_by_number(number)
-    if seen is None or not may_act(principal, seen, command.email):
+    seen = await _order_for(reader, number, principal=principal, email=command.email)
+    if seen is None:
         raise errors.NotFound(f"no order {number}", field=["orderNumber"])
     wanted_skus = {ln.sku for ln in seen.lines} | {
         r.exchange_sku for r in command.lines if r.exchange_sku}

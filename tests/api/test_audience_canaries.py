@@ -4,16 +4,19 @@ what its view of the order allows (domain/access: `order_view`, `answer_view`).
 The order is given distinctive identities — the customer's email, phone and address lines,
 the agent who placed it and the associates who worked on it — and every field of every type
 reachable from an order is asked for (the selections are walked from the schema, so a field
-added later is asked for too): through `order`, a location's work queue, mutation payloads a
-store is answered with, `receiveReturn` at a drop-off store, and the `orderEvents` and
-`fulfillmentEvents` subscriptions. None of the identities an audience's view withholds may
-appear anywhere in its answer; the same documents asked by an agent show all of them, so the
-canaries are known to be reachable.
+added later is asked for too): through `order`, `orders`, `node(s)`, a location's work queue,
+mutation payloads a store is answered with, `receiveReturn` at a drop-off store, and the
+`orderEvents` and `fulfillmentEvents` subscriptions. None of the identities an audience's view
+withholds may appear anywhere in its answer; the same documents asked by an agent show all of
+them, so the canaries are known to be reachable. Beyond the canaries, no answer to a store, a
+customer or a guest may hold any `role:subject` at all (`named`): an integration or an admin
+that acted has no canary of its own.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,7 +100,21 @@ def shown(answer: Any) -> set[str]:
     return {name for name, value in CANARIES.items() if value.lower() in text}
 
 
+# how the ledgers name whoever acted (Principal.actor): `role:subject`; only staff may read one
+ACTOR = re.compile(r"\b(?:customer|agent|store|admin|integration):[^\s\"]+")
+
+
+def named(answer: Any) -> set[str]:
+    """Every `role:subject` anywhere in an answer, canary or not (an integration's subject,
+    the customer's own)."""
+    return set(ACTOR.findall(json.dumps(answer)))
+
+
 ORDER = f"query($n: String!) {{ order(number: $n) {{ {selection('Order')} }} }}"
+SEARCH = f"query {{ orders(first: 10) {{ edges {{ node {{ {selection('Order')} }} }} }} }}"
+NODES = f"""query($o: ID!, $f: [ID!]!) {{ order: node(id: $o) {{ ... on Order {{
+  {selection('Order')} }} }} work: nodes(ids: $f) {{ ... on Fulfillment {{
+  {selection('Fulfillment')} }} }} }}"""
 QUEUE = f"""query($l: String!) {{ fulfillments(location: $l) {{ edges {{ node {{
   {selection('Fulfillment')} }} }} }} }}"""
 TRACK = f"""query($n: String!, $e: String!) {{ trackOrder(number: $n, email: $e) {{
@@ -182,30 +199,50 @@ async def _split_order(api, tokens) -> tuple[str, list[dict]]:
 
 async def test_stores_customers_and_guests_read_no_identity_their_view_withholds(api, tokens):
     number, store_answers = await _split_order(api, tokens)
-    assert shown(await api.data(ORDER, {"n": number}, token=AGENT)) == set(CANARIES)
+    whole = await api.data(ORDER, {"n": number}, token=AGENT)
+    assert shown(whole) == set(CANARIES)
+    assert named(whole) == {f"agent:{CANARIES['agent']}", f"store:{CANARIES['roma']}",
+                            f"store:{CANARIES['mil']}"}
     # stores doing the work: where the parcels go, nobody's email, phone or name
     for answer in store_answers:
-        assert shown(answer) == {"line1", "line2"}, answer
+        assert shown(answer) == {"line1", "line2"} and named(answer) == set(), answer
+    ids = {"o": whole["order"]["id"], "f": [f["id"] for f in whole["order"]["fulfillments"]]}
     for store, location in ((ROMA, "ST-ROMA"), (MIL, "WH-MIL")):
         seen = await api.data(ORDER, {"n": number}, token=store)
         assert seen["order"]["placedBy"] == "promessa"
-        assert shown(seen) == {"line1", "line2"}
-        assert shown(await api.data(QUEUE, {"l": location}, token=store)) == {"line1", "line2"}
+        queue = await api.data(QUEUE, {"l": location}, token=store)
+        by_id = await api.data(NODES, ids, token=store)
+        assert by_id["order"] is not None and [n is not None for n in by_id["work"]] == [
+            f["location"]["code"] == location for f in whole["order"]["fulfillments"]]
+        for answer in (seen, queue, by_id):
+            assert shown(answer) == {"line1", "line2"} and named(answer) == set(), answer
     # the customer: their own data, not the names of who acted for the retailer
     own = await api.data(ORDER, {"n": number}, token=ADA)
     assert own["order"]["placedBy"] == "promessa"
     assert {t["actor"] for t in own["order"]["timeline"]} <= {"customer", "guest", "promessa"}
-    assert shown(own) == CUSTOMER_DATA
+    searched = await api.data(SEARCH, token=ADA)
+    assert [e["node"]["number"] for e in searched["orders"]["edges"]] == [number]
+    by_id = await api.data(NODES, ids, token=ADA)
+    assert by_id["order"] is not None and all(n is not None for n in by_id["work"])
+    for answer in (own, searched, by_id):
+        assert shown(answer) == CUSTOMER_DATA and named(answer) == set(), answer
     # a guest with the number and the email
     tracked = await api.data(TRACK, {"n": number, "e": CANARIES["email"]})
     assert tracked["trackOrder"] is not None and shown(tracked) == set()
+    assert named(tracked) == set()
+    # who the customer is, and what else they ordered: staff only
+    for caller in (ROMA, ADA):
+        refused = await api.post('{ customer(email: "canary-email@example.com") { email } }',
+                                 token=caller)
+        assert refused["data"] == {"customer": None} and shown(refused) == set()
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
 
 
 async def test_a_store_placing_an_order_is_answered_the_store_view(api, tokens):
     await seed(api, tokens)
     placed = await place_canary_order(api, "canary-store-1", ROMA, channel="store")
     assert placed["order"]["placedBy"] == "promessa"
-    assert shown(placed) <= {"line1", "line2"}
+    assert shown(placed) <= {"line1", "line2"} and named(placed) == set()
 
 
 async def test_the_drop_off_store_receiving_a_return_learns_nothing_of_the_customer(
@@ -241,8 +278,15 @@ async def test_the_drop_off_store_receiving_a_return_learns_nothing_of_the_custo
     assert payload["order"]["placedBy"] == "promessa"
     assert payload["order"]["delivery"]["address"] is None
     assert payload["order"]["fulfillments"] == []
-    assert shown(received) == set()
+    assert shown(received) == set() and named(received) == set()
     assert (await api.data(ORDER, {"n": number}, token=ROMA))["order"] is None
+    # the order with its return: the warehouse that shipped it, and the customer (the agent
+    # asked for the return, an integration recorded the delivery)
+    for reader, allowed in ((MIL, {"line1", "line2"}), (ADA, CUSTOMER_DATA)):
+        seen = await api.data(ORDER, {"n": number}, token=reader)
+        assert [(r["status"], r["requestedBy"]) for r in seen["order"]["returns"]] == [
+            ("RECEIVED", None), ("APPROVED", None)]  # the agent's, the guest's
+        assert shown(seen) == allowed and named(seen) == set(), seen
 
 
 async def test_followers_read_no_identity_their_view_withholds(live, tokens):
@@ -263,6 +307,7 @@ async def test_followers_read_no_identity_their_view_withholds(live, tokens):
                 Follower(session, document, variables) as follower:
             seen[who] = await follower.take(wanted[who])
     assert shown(seen["agent"]) == set(CANARIES)
+    assert all(named(seen[who]) == set() for who in seen if who != "agent"), seen
     assert shown(seen["roma"]) == {"line1", "line2"}
     assert any(e["fulfillment"] for e in seen["roma"])  # its own work's events
     assert {e["fulfillment"]["location"]["code"] for e in seen["roma"] if e["fulfillment"]} \

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.realtime import refusal
 from tests.api.test_place_order import PLACE, order_input
-from tests.conftest import Api, seed_contract_network, statement_counter
+from tests.conftest import Api, Live, seed_contract_network, statement_counter
 
 pytestmark = pytest.mark.anyio
 
@@ -30,3 +31,52 @@ async def test_a_wrong_email_and_an_unknown_number_cost_trackorder_the_same_stat
     seen.clear()
     assert (await api.data(track, {"n": number, "e": "ADA@example.com "}))["trackOrder"] == {
         "number": number}
+
+
+def _work(seen: list[str]) -> int:
+    return len([s for s in seen if s.strip().upper() not in ("BEGIN", "COMMIT", "ROLLBACK")])
+
+
+ELIGIBLE = """query($n: String!, $e: String) { returnEligibility(orderNumber: $n, email: $e) {
+  orderNumber } }"""
+REQUEST = """mutation($i: RequestReturnInput!) { requestReturn(input: $i) {
+  userErrors { field code message } } }"""
+FOLLOW = """subscription($n: String, $e: String) { orderEvents(number: $n, email: $e) {
+  type } }"""
+
+
+async def test_every_guest_proof_costs_the_same_for_a_wrong_email_and_an_unknown_number(
+        live: Live, tokens: dict[str, str]) -> None:
+    """Not only trackOrder: a guest's number and email find a return's eligibility, ask for a
+    return and follow an order too; each answers a wrong email and an unknown number alike,
+    with the same one statement (they were 7 and 1: the order was loaded whole, then its
+    email compared)."""
+    api = live.api
+    await seed_contract_network(api, tokens)
+    number = (await api.data(PLACE, {"input": order_input("guest-proof-0001")}))[
+        "placeOrder"]["order"]["number"]
+    seen = statement_counter(api.app.state.db)
+    answers: dict[str, list[object]] = {"eligibility": [], "request": [], "follow": []}
+    counts: dict[str, list[int]] = {"eligibility": [], "request": [], "follow": []}
+    for n in (number, "PR-999999"):
+        email = "someone@example.com"
+        seen.clear()
+        found = await api.data(ELIGIBLE, {"n": n, "e": email})
+        answers["eligibility"].append(found)
+        counts["eligibility"].append(_work(seen))
+        seen.clear()
+        asked = await api.data(REQUEST, {"i": {
+            "orderNumber": n, "email": email, "resolution": "REFUND", "method": "SHIP_BACK",
+            "lines": [{"sku": "TSHIRT-BLU-M", "quantity": 1, "reason": "TOO_SMALL"}]}})
+        errors = asked["requestReturn"]["userErrors"]
+        answers["request"].append([(e["field"], e["code"]) for e in errors])
+        counts["request"].append(_work(seen))
+        seen.clear()
+        refused = await refusal(live.ws_url, None, FOLLOW, {"n": n, "e": email})
+        answers["follow"].append(refused["extensions"]["code"])
+        counts["follow"].append(_work(seen))
+
+    assert answers == {"eligibility": [{"returnEligibility": None}] * 2,
+                       "request": [[(["orderNumber"], "NOT_FOUND")]] * 2,
+                       "follow": ["FORBIDDEN"] * 2}
+    assert counts == {"eligibility": [1, 1], "request": [1, 1], "follow": [1, 1]}

@@ -69,21 +69,35 @@ async def test_a_signed_token_whose_role_is_not_a_string_closes_a_socket_with_44
         assert (await _closed_with(ws))[0] == 4403
 
 
-@pytest.mark.parametrize("claims", [{"exp": None}, {"exp": 10**30},
-                                    {"exp": int(time.time()) + 400 * 86_400}])
-async def test_a_token_that_never_expires_or_lives_too_long_is_refused(api, claims):
-    """Every token says when it expires, within PROMESSA_TOKEN_MAX_DAYS (366 days by default),
-    so no socket opened with one stays open for ever (issue 17, item 13)."""
+LIFETIMES = [{"exp": None}, {"exp": 10**30}, {"exp": int(time.time()) + 400 * 86_400}]
+
+
+def _lasting(claims: dict[str, object]) -> str:
     body = {"sub": "someone", "role": "admin", **claims}
     if body["exp"] is None:
         del body["exp"]
-    forged = jwt.encode(body, SECRET, algorithm="HS256")
+    return jwt.encode(body, SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize("claims", LIFETIMES)
+async def test_a_token_that_never_expires_or_lives_too_long_is_refused(api, claims):
+    """Every token says when it expires, within PROMESSA_TOKEN_MAX_DAYS (366 days by default),
+    so no socket opened with one stays open for ever (issue 17, item 13)."""
+    forged = _lasting(claims)
     response = await api.client.post("/graphql", json=QUERY,
                                      headers={"authorization": f"Bearer {forged}"})
     assert response.status_code == 401, response.text
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert "exp" in error["message"] or "too long" in error["message"]
+
+
+@pytest.mark.parametrize("claims", LIFETIMES)
+async def test_a_socket_is_refused_a_token_that_never_expires_or_lives_too_long(live, claims):
+    async with _open(live) as ws:
+        await _send(ws, {"type": "connection_init",
+                         "payload": {"Authorization": f"Bearer {_lasting(claims)}"}})
+        assert (await _closed_with(ws))[0] == 4403
 
 
 async def test_a_subscription_sent_over_http_is_a_bad_request_not_an_internal_error(

@@ -54,6 +54,22 @@ async def test_invisible_characters_cannot_make_a_second_customer(
     assert [e["extensions"]["code"] for e in answer["errors"]] == ["INVALID_INPUT"]
 
 
+async def test_an_argument_is_checked_and_named_by_its_graphql_name(
+        api: Api, tokens: dict[str, str]) -> None:
+    """`orderNumber` is an identifier wherever it is sent: also as a root argument, which
+    resolvers receive as `order_number` (it was looked up, and named, by that)."""
+    eligible = await api.post("""query { returnEligibility(orderNumber: "PR-000001\\u200b",
+        email: "ada@example.com") { orderNumber } }""")
+    assert [e["extensions"]["code"] for e in eligible["errors"]] == ["INVALID_INPUT"]
+    assert eligible["errors"][0]["message"] == \
+        "orderNumber must not contain invisible characters"
+    pickup = await api.data("""mutation($code: String!) { confirmPickup(
+        input: {fulfillmentId: "x"}, pickupCode: $code) { userErrors { field code } } }""",
+                            {"code": "1" * 1001}, token=tokens["admin"])
+    assert pickup["confirmPickup"]["userErrors"] == [
+        {"field": ["pickupCode"], "code": "INVALID_INPUT"}]
+
+
 async def test_text_is_stored_in_one_unicode_form(api: Api, tokens: dict[str, str]) -> None:
     await seed_contract_network(api, tokens)
     decomposed = "Jose\u0301 Nun\u0303ez"

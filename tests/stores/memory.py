@@ -965,6 +965,10 @@ class MemoryReader:
         t = await self._tables()
         return t.order(t.order_by_number.get(number))
 
+    async def order_for_guest(self, number: str, email: str) -> Order | None:
+        found = await self.order_by_number(number)
+        return found if found is not None and found.customer.email == email else None
+
     async def order_by_fulfillment(self, fulfillment_id: str) -> Order | None:
         t = await self._tables()
         return t.order(t.order_by_fulfillment.get(fulfillment_id))
