@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote
 
 from babel.dates import format_date
@@ -57,12 +58,19 @@ def formats_for(locale: str | None) -> documents.Formats:
                              language="it" if tag.lower().startswith("it") else "en")
 
 
-def locale_of(order: Order) -> str:
+def locale_of(order: Order, channel_locale: str | None = None) -> str:
     """The locale a document of the order is written in: its mails' language (the customer's
-    locale, else the shipping country's), with the customer's own formats when they match."""
+    locale, else its channel's, else the shipping country's), with the customer's own formats
+    when they match."""
     country = order.delivery.address.country if order.delivery.address else None
-    lang = language(customer=order.customer.locale, channel=None, country=country)
+    lang = language(customer=order.customer.locale, channel=channel_locale, country=country)
     return babel_locale(lang, order.customer.locale)
+
+
+async def order_locale(deps: Any, order: Order) -> str:
+    """`locale_of` the order, its channel read for its language."""
+    channel = await deps.reader.channel(order.channel)
+    return locale_of(order, channel.locale if channel is not None else None)
 
 
 def render(issued: Issued, order: Order, *, locale: str | None = None) -> bytes:
@@ -91,4 +99,5 @@ async def document_pdf(request: Request) -> Response:
     principal = signed.caller(request)
     if principal is None or not labels.customer_or_staff(principal, email):
         return signed.refused(403)
-    return signed.pdf(render(issued, order), f"{number}.pdf")
+    return signed.pdf(render(issued, order, locale=await order_locale(deps, order)),
+                      f"{number}.pdf")

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from strawberry import relay
 
 from api import documents, signed
-from api.invoices import formats_for, locale_of
+from api.invoices import formats_for, order_locale
 from domain.access import STAFF, Principal, Role
 from domain.catalog import Location, Sku
 from domain.documents.content import Label, PackingLine, PackingSlip, Party, party
@@ -168,7 +168,7 @@ async def paper_pdf(request: Request) -> Response:
         return signed.refused(403)
     codes = {f.location} | {c for c in (f.transfer_to, order.delivery.pickup_location) if c}
     locations = await deps.reader.locations(codes)
-    formats = formats_for(locale_of(order))
+    formats = formats_for(await order_locale(deps, order))
     if paper is Paper.PACKING_SLIP:
         if not has_slip(f):
             return signed.refused(404)

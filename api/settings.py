@@ -387,6 +387,8 @@ def _seller(env: dict[str, str], *, required: bool) -> Seller | None:
     _COUNTRY (ISO alpha-2), _VAT_ID, and _TIME_ZONE (the day a document is issued on, so its
     year and series; default Europe/Rome). All four or none; required in production."""
     values = {name: env.get(name, "").strip() for name in SELLER_FIELDS}
+    if not any(values.values()) and env.get("PROMESSA_SELLER_TIME_ZONE", "").strip():
+        raise SettingsError("PROMESSA_SELLER_TIME_ZONE needs the other PROMESSA_SELLER_*")
     if not any(values.values()):
         if required:
             raise SettingsError("PROMESSA_SELLER_NAME, PROMESSA_SELLER_ADDRESS, "
@@ -404,6 +406,9 @@ def _seller(env: dict[str, str], *, required: bool) -> Seller | None:
                             "Europe/Rome") from None
     lines = tuple(line.strip() for line in values["PROMESSA_SELLER_ADDRESS"].split(";")
                   if line.strip())
+    if not lines:
+        raise SettingsError("PROMESSA_SELLER_ADDRESS must hold the seller's address, its "
+                            "lines separated by ';'")
     try:
         party = Party(name=values["PROMESSA_SELLER_NAME"], address_lines=lines,
                       country=values["PROMESSA_SELLER_COUNTRY"].upper(),

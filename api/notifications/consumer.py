@@ -252,7 +252,16 @@ class NotificationHandler:
 
     async def _one(self, conn: Connection, n: Notification, context: _Context) -> Result:
         try:
-            await conn.send(self._mail(n, context))
+            mail = self._mail(n, context)
+        except Exception as exc:  # noqa: BLE001 - one message's document, not the batch
+            # its text says the document is attached: not sent without it, retried, then
+            # parked where an operator sees it
+            log.exception("notifications: mail %s of order %s not built", n.id, n.order_number)
+            error = f"attachment: {type(exc).__name__}: {exc}"[:300]
+            await self.store.mark(n.id, Status.FAILED, at=self.clock.now(), error=error)
+            return Result(False, error=error)
+        try:
+            await conn.send(mail)
         except MailRefused as exc:
             await self.store.mark(n.id, Status.FAILED, at=self.clock.now(), error=str(exc))
             return Result(False, error=str(exc)[:300], park=True)

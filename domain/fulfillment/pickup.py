@@ -1,11 +1,14 @@
 """The pickup code: six digits the customer is sent when the parcel is on the counter shelf
-and says at the counter, so the associate hands it to the right person.
+and says at the counter; an associate who asks for it (`confirmPickup` with `pickupCode`)
+hands the parcel over only against the right one.
 
 Derived, not stored: an HMAC of the order's id under a key the server derives from its secret
 (`key`), so the code is the same in every mail and on /track, nobody without the key can work
-it out from what the API shows, and there is nothing to migrate. A store associate is never
-shown it (stores see no pickup code in the API); `confirmPickup` with the code refuses a wrong
-one (PICKUP_CODE_MISMATCH) and changes nothing.
+it out from the order's number or id, and there is nothing to migrate. The API shows it to the
+order's customer and to whoever gives the order's number and email (the guest proof, as for
+the rest of the order), never in a store's view of the order; `confirmPickup` with the code
+refuses a wrong one (PICKUP_CODE_MISMATCH) and changes nothing. Asking for it is up to the
+store (without it, the associate decides on an ID, as before).
 """
 
 from __future__ import annotations

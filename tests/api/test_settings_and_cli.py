@@ -80,6 +80,8 @@ def test_production_with_a_strong_secret_and_postgres_is_accepted():
     ({**SELLER, "PROMESSA_SELLER_COUNTRY": "Italy"}, "ISO 3166"),
     ({**SELLER, "PROMESSA_SELLER_TIME_ZONE": "Mars/Olympus"}, "IANA time zone"),
     ({**SELLER, "PROMESSA_SELLER_ADDRESS": "a;b;c;d;e"}, "at most 4 address lines"),
+    ({**SELLER, "PROMESSA_SELLER_ADDRESS": " ; "}, "must hold the seller's address"),
+    ({"PROMESSA_SELLER_TIME_ZONE": "Europe/Rome"}, "needs the other PROMESSA_SELLER_"),
 ])
 def test_a_seller_is_all_or_nothing_and_required_in_production(env, message):
     with pytest.raises(settings.SettingsError, match=message):

@@ -218,3 +218,56 @@ async def test_a_shipped_mail_waits_for_its_invoice_then_goes_without_it(
                       if second in m["Subject"] and "spedito" in m["Subject"]]
             assert attached(late) == {} and "fattura" not in parts(late)[0]
             assert await documents_of(api, second) == []
+
+
+NOTIFICATIONS = """query($number: String!) { order(number: $number) {
+  notifications { kind status attachments } } }"""
+
+
+async def test_a_document_that_fails_to_render_holds_back_only_its_own_mail(
+        db_url: str, clock, tokens: dict[str, str], monkeypatch) -> None:
+    """The invoice is rendered when the mail is handed over: a failure there fails that one
+    mail (its text says the invoice is attached, so it is not sent without it) while the rest
+    of the batch goes out; the retry attaches the invoice chosen when the mail was written."""
+    from api import invoices
+
+    with smtp_server() as (inbox, port):
+        async with mail_app(db_url, clock, port) as api:
+            await seed(api, tokens)
+            mails, payments = mailer(api, retries=6), payments_consumer(api)
+            await mails.take_in()
+            await payments.take_in()
+            numbers = [await paid_order(api, f"mail-broken-{i}", reference=f"pi_broken{i}",
+                                        lines=[{"sku": "TSHIRT-RED-M", "quantity": 1}],
+                                        token=tokens["ada"]) for i in (1, 2)]
+            for number in numbers:
+                await hand_over(api, tokens, number, "WH-MIL")
+            await drain_payments(payments)
+            [broken] = await documents_of(api, numbers[0])
+            real = invoices.render
+
+            def render(issued, order, **kw):  # type: ignore[no-untyped-def]
+                if issued.number == broken.number:
+                    raise RuntimeError("font missing")
+                return real(issued, order, **kw)
+
+            monkeypatch.setattr(invoices, "render", render)
+            for _ in range(3):  # the confirmations, then both "shipped" mails in one batch
+                await mails.round()
+            shipped = [m for m in inbox.messages if "spedito" in m["Subject"]]
+            assert [numbers[1] in m["Subject"] for m in shipped] == [True]
+            listed = (await run_query(api, numbers[0], tokens["agent"]))
+            assert ("SHIPPED", "FAILED", [broken.number]) in listed, listed
+
+            monkeypatch.setattr(invoices, "render", real)
+            await drain(mails)
+            again = [m for m in inbox.messages if numbers[0] in m["Subject"]
+                     and "spedito" in m["Subject"]]
+            assert len(again) == 1 and list(attached(again[0])) == [f"{broken.number}.pdf"]
+            assert ("SHIPPED", "SENT", [broken.number]) in await run_query(
+                api, numbers[0], tokens["agent"])
+
+
+async def run_query(api: Api, number: str, token: str) -> list[tuple[str, str, list[str]]]:
+    data = await api.data(NOTIFICATIONS, {"number": number}, token=token)
+    return [(n["kind"], n["status"], n["attachments"]) for n in data["order"]["notifications"]]
