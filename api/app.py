@@ -78,7 +78,7 @@ class PromessaGraphQL(GraphQL[Context, None]):
             if not isinstance(request, WebSocket):
                 raise CodedHTTPException(401, str(exc), "UNAUTHENTICATED") from None
             principal, header_error = ANONYMOUS, str(exc)  # refused at connection_init
-        return Context(principal=principal, deps=deps, loaders=make_loaders(deps),
+        return Context(principal=principal, deps=deps, shared_loaders=make_loaders(deps),
                        request=request, response=response, header_error=header_error)
 
     async def on_ws_connect(self, context: Context):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -130,11 +131,18 @@ def make_loaders(deps: Dependencies) -> Loaders:
                    documents=DataLoader(load_fn=load_documents))
 
 
+# A WebSocket connection has one Context for all its operations, each run in a task of its own:
+# each operation gets loaders of its own here (api/observability.py sets them as it starts), so
+# an operation the client stops mid-load cannot leave another waiting on a batch that will never
+# be sent (a cancelled load stays pending in its loader's cache).
+_OPERATION_LOADERS: ContextVar[Loaders | None] = ContextVar("operation_loaders", default=None)
+
+
 @dataclass
 class Context:
     principal: Principal
     deps: Dependencies
-    loaders: Loaders
+    shared_loaders: Loaders  # an HTTP request's; a WebSocket operation has its own
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -143,9 +151,20 @@ class Context:
     connection_params: dict[str, Any] | None = None
     header_error: str | None = None
 
+    @property
+    def loaders(self) -> Loaders:
+        return _OPERATION_LOADERS.get() or self.shared_loaders
+
+    def operation_loaders(self) -> None:
+        """Loaders for the operation running in this task alone (a WebSocket operation)."""
+        _OPERATION_LOADERS.set(make_loaders(self.deps))
+
     def fresh_loaders(self) -> None:
         """A long-lived WebSocket context starts each delivery with empty loader caches."""
-        self.loaders = make_loaders(self.deps)
+        if _OPERATION_LOADERS.get() is not None:
+            _OPERATION_LOADERS.set(make_loaders(self.deps))
+        else:
+            self.shared_loaders = make_loaders(self.deps)
 
     def require(self, capability: str) -> None:
         """Refuse early (before parsing input into domain objects) unless allowed."""

@@ -192,6 +192,9 @@ class Observe(SchemaExtension):
 
     async def on_operation(self):
         started = time.perf_counter()
+        if _is_websocket(self.execution_context.context):
+            # this operation's task, its own loaders (api/context.py)
+            self.execution_context.context.operation_loaders()
         yield
         ctx = self.execution_context
         seconds = time.perf_counter() - started

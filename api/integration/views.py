@@ -43,7 +43,7 @@ class OrderViews:
 
     async def orders(self, numbers: Iterable[str]) -> dict[str, dict[str, Any] | None]:
         """Each order as an integration sees it (None when it cannot be rendered)."""
-        context = Context(principal=VIEWER, deps=self.deps, loaders=make_loaders(self.deps))
+        context = Context(principal=VIEWER, deps=self.deps, shared_loaders=make_loaders(self.deps))
         wanted = sorted(set(numbers))
         slots = asyncio.Semaphore(RENDERS)  # a few connections, not one per order of a batch
 
