@@ -41,6 +41,7 @@ from graphql.pyutils import Undefined
 
 from persistence.db import Database
 from persistence.tables import METADATA
+from tests import fuzzlog
 from tests.api.realtime import refusal
 from tests.conftest import ROOT, Api
 
@@ -203,6 +204,7 @@ async def sweep(api: Api, targets: list[Leaf], sent: str, said: str, token: str
         errors = await errors_of(api, target, sent, token)
         if not refused_for(target, errors, said.format(name=target.name)):
             let_through.append((str(target), errors))
+    fuzzlog.record("http", len(targets))
     return let_through
 
 
@@ -281,5 +283,6 @@ async def test_every_text_argument_of_every_subscription_is_checked(live, tokens
             error = await refusal(live.ws_url, tokens["admin"], document, variables)
             if not refused_for(target, [error], said):
                 let_through.append((str(target), ascii(sent[:10]), error))
+    fuzzlog.record("websocket", len(over_ws) * (1 + len(HOSTILE_TEXTS)))
 
     assert let_through == [], "\n".join(map(str, let_through))

@@ -32,11 +32,12 @@ from hypothesis_graphql import Mode, mutations, queries
 
 from api.app import create_app
 from api.limits import Limits
+from tests import fuzzlog
 from tests.api.test_place_order import PLACE, order_input
 from tests.conftest import ROOT, Api, FixedClock, make_settings, seed_contract_network
 from tests.invariants import violations
 
-EXAMPLES = int(os.environ.get("PROMESSA_FUZZ_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("PROMESSA_FUZZ_EXAMPLES", "200"))
 # another seed explores other operations (the default run is always the same)
 SEED = os.environ.get("PROMESSA_FUZZ_SEED")
 SCHEMA = graphql.build_schema((ROOT / "schema.graphql").read_text())
@@ -174,6 +175,7 @@ def _fuzz(db_url: str, tokens: dict[str, str],
 
         (run if SEED is None else seed(int(SEED))(run))()
         assert portal.call(violations, db_url) == []
+    fuzzlog.record("http", sent)
     return sent
 
 

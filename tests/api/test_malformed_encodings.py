@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
+from tests import fuzzlog
 from tests.api.test_ws_protocol import _closed_with, _initialised, _open
 from tests.conftest import FixedClock, make_settings
 
@@ -100,10 +101,14 @@ def test_any_bytes_in_a_body_get_a_coded_answer_never_a_crash(db_url):
     with start_blocking_portal() as portal, portal.wrap_async_context_manager(
             asynccontextmanager(target)()) as client:
 
+        sent = 0
+
         @settings(max_examples=300, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(body=BODIES)
         def run(body: bytes) -> None:
+            nonlocal sent
+            sent += 1
             response = portal.call(partial(client.post, "/graphql", content=body, headers=JSON))
             assert response.status_code in (200, 400), response.text
             assert response.headers["x-request-id"]
@@ -112,3 +117,4 @@ def test_any_bytes_in_a_body_get_a_coded_answer_never_a_crash(db_url):
                 assert error["extensions"]["code"] not in (None, "INTERNAL"), error
 
         run()
+    fuzzlog.record("http", sent)
