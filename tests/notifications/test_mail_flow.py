@@ -11,6 +11,7 @@ from email.message import EmailMessage
 import pytest
 from babel.numbers import format_currency
 
+from api.integration.runner import Runner
 from tests.api.lifecycle import step
 from tests.api.returns import op, request
 from tests.conftest import Api
@@ -22,6 +23,16 @@ from tests.payments.support import drain as drain_payments
 from tests.payments.support import hand_over, paid_order, payment_of, seed
 
 pytestmark = pytest.mark.anyio
+
+
+async def consumers(api: Api, tokens: dict[str, str], *, retries: int = 2
+                    ) -> tuple[Runner, Runner]:
+    """The shop seeded, and its mail and payments consumers taking in from now on."""
+    await seed(api, tokens)
+    mails, payments = mailer(api, retries=retries), payments_consumer(api)
+    await mails.take_in()
+    await payments.take_in()
+    return mails, payments
 
 
 def attached(msg: EmailMessage) -> dict[str, bytes]:
@@ -52,10 +63,7 @@ async def test_an_order_s_life_makes_exactly_the_expected_mails_in_its_language(
         db_url: str, clock, tokens: dict[str, str]) -> None:
     with smtp_server() as (inbox, port):
         async with mail_app(db_url, clock, port) as api:
-            await seed(api, tokens)
-            mails, payments = mailer(api), payments_consumer(api)
-            await mails.take_in()
-            await payments.take_in()
+            mails, payments = await consumers(api, tokens)
             number = await paid_order(api, "mail-flow-001", reference="pi_mail",
                                       lines=[{"sku": "TSHIRT-RED-M", "quantity": 2}],
                                       token=tokens["ada"])
@@ -189,10 +197,7 @@ async def test_a_shipped_mail_waits_for_its_invoice_then_goes_without_it(
     the news goes out without it rather than not at all."""
     with smtp_server() as (inbox, port):
         async with mail_app(db_url, clock, port) as api:
-            await seed(api, tokens)
-            mails, payments = mailer(api), payments_consumer(api)
-            await mails.take_in()
-            await payments.take_in()
+            mails, payments = await consumers(api, tokens)
             first = await paid_order(api, "mail-wait-001", reference="pi_wait1",
                                      lines=[{"sku": "TSHIRT-RED-M", "quantity": 1}],
                                      token=tokens["ada"])
@@ -233,10 +238,7 @@ async def test_a_document_that_fails_to_render_holds_back_only_its_own_mail(
 
     with smtp_server() as (inbox, port):
         async with mail_app(db_url, clock, port) as api:
-            await seed(api, tokens)
-            mails, payments = mailer(api, retries=6), payments_consumer(api)
-            await mails.take_in()
-            await payments.take_in()
+            mails, payments = await consumers(api, tokens, retries=6)
             numbers = [await paid_order(api, f"mail-broken-{i}", reference=f"pi_broken{i}",
                                         lines=[{"sku": "TSHIRT-RED-M", "quantity": 1}],
                                         token=tokens["ada"]) for i in (1, 2)]
