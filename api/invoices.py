@@ -20,7 +20,7 @@ from babel.numbers import format_currency
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api import documents, labels, signed
+from api import documents, signed
 from api.notifications.render import babel_locale
 from domain.documents.content import CreditNote
 from domain.documents.issuing import Issued
@@ -97,7 +97,7 @@ async def document_pdf(request: Request) -> Response:
                          now=deps.clock.now()):
         return signed.refused(403)
     principal = signed.caller(request)
-    if principal is None or not labels.customer_or_staff(principal, email):
+    if principal is None or not signed.customer_or_staff(principal, email):
         return signed.refused(403)
     return signed.pdf(render(issued, order, locale=await order_locale(deps, order)),
                       f"{number}.pdf")

@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api import documents, signed
-from domain.access import STAFF, Principal, Role
 from domain.catalog import Location
 from domain.documents import content as documents_content
 from domain.orders import Order
@@ -81,12 +80,6 @@ def render_pdf(ret: Return, order: Order, to: Location | None) -> bytes:
     return documents.render_label(label_of(ret, order, to), formats)
 
 
-def customer_or_staff(principal: Principal, email: str) -> bool:
-    """A link's bearer who also presents a token must be staff or the customer `email`."""
-    return principal.role is Role.ANONYMOUS or principal.role in STAFF or (
-        principal.role is Role.CUSTOMER and (principal.email or "").lower() == email.lower())
-
-
 async def return_label(request: Request) -> Response:
     """GET /returns/{number}/label.pdf?expires=…&signature=…"""
     deps = request.app.state.deps
@@ -97,7 +90,7 @@ async def return_label(request: Request) -> Response:
                  given=request.query_params.get("signature"), now=deps.clock.now()):
         return signed.refused(403)
     principal = signed.caller(request)
-    if principal is None or not customer_or_staff(principal, ret.customer_email):
+    if principal is None or not signed.customer_or_staff(principal, ret.customer_email):
         return signed.refused(403)
     if ret.status not in PRINTABLE:
         return signed.refused(404)

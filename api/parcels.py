@@ -25,9 +25,16 @@ from strawberry import relay
 
 from api import documents, signed
 from api.invoices import formats_for, order_locale
-from domain.access import STAFF, Principal, Role
+from domain.access import Principal, Role
 from domain.catalog import Location, Sku
-from domain.documents.content import Label, PackingLine, PackingSlip, Party, party
+from domain.documents.content import (
+    Label,
+    PackingLine,
+    PackingSlip,
+    Party,
+    code128_printable,
+    party,
+)
 from domain.orders import Fulfillment, FulfillmentStatus, Order
 
 # no paper for work the location has not taken on, or gave up
@@ -62,9 +69,8 @@ def has_slip(f: Fulfillment) -> bool:
 
 def has_label(f: Fulfillment) -> bool:
     """A carrier and a tracking number Code 128 can print (ASCII)."""
-    number = f.tracking_number or ""
-    return bool(f.carrier and f.carrier.strip() and number.strip() and number.isascii()
-                and number.isprintable())
+    return bool(f.carrier and f.carrier.strip() and f.tracking_number
+                and code128_printable(f.tracking_number))
 
 
 def public_id(f: Fulfillment) -> str:
@@ -137,12 +143,11 @@ def shipping_label(order: Order, f: Fulfillment, *, locations: Mapping[str, Loca
 def allowed(principal: Principal, paper: Paper, order: Order, f: Fulfillment) -> bool:
     """Who may hold a paper of `f` besides the link's bearer: staff, the location's
     associates, and — the label only — the order's customer."""
-    if principal.role is Role.ANONYMOUS or principal.role in STAFF:
-        return True
     if principal.role is Role.STORE:
         return f.location in principal.locations
-    return (paper is Paper.LABEL and principal.role is Role.CUSTOMER
-            and (principal.email or "").lower() == order.customer.email.lower())
+    if principal.role is Role.CUSTOMER and paper is not Paper.LABEL:
+        return False
+    return signed.customer_or_staff(principal, order.customer.email)
 
 
 async def paper_pdf(request: Request) -> Response:

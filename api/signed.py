@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from api.auth import InvalidToken, principal_from_header
-from domain.access import Principal
+from domain.access import STAFF, Principal, Role
 
 
 def key(purpose: str, secret: str) -> bytes:
@@ -70,6 +70,12 @@ def caller(request: Request) -> Principal | None:
                                      max_days=settings.token_max_days)
     except InvalidToken:
         return None
+
+
+def customer_or_staff(principal: Principal, email: str) -> bool:
+    """A link's bearer who also presents a token must be staff or the customer `email`."""
+    return principal.role is Role.ANONYMOUS or principal.role in STAFF or (
+        principal.role is Role.CUSTOMER and (principal.email or "").lower() == email.lower())
 
 
 def refused(status: int) -> Response:

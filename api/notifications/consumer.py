@@ -79,8 +79,7 @@ from domain.notifications.ports import (
     NotificationStore,
 )
 from domain.orders import Order
-from domain.orders.payment import OFFLINE
-from domain.payments import more_to_hand_over
+from domain.payments import invoiced_when_handed_over
 from domain.returns import Return
 from persistence.consumers import Claimed, NewEvent
 from persistence.notifications import RESEND
@@ -213,7 +212,7 @@ class NotificationHandler:
         if kind is Kind.SHIPPED and isinstance(fid := job.payload.get("fulfillment"), str):
             found = tuple(d.number for d in docs
                           if d.kind is DocumentKind.INVOICE and fid in d.fulfillment_ids)
-            if not found and _invoice_due(order) \
+            if not found and invoiced_when_handed_over(order) \
                     and job.attempts <= min(INVOICE_WAITS, self.backoff.attempts - 1):
                 raise _Waiting(f"waiting for the invoice of parcel {fid}")
             return found
@@ -418,16 +417,6 @@ class _Context:
     channel_of: dict[str, Channel | None]
     orders: dict[str, Order]
     documents: dict[str, list[Issued]]  # by order id
-
-
-def _invoice_due(order: Order) -> bool:
-    """Whether a parcel just handed over is invoiced now: always for an order without a
-    payment (an invoice per parcel) or one captured parcel by parcel; for a payment captured
-    once, only with the last parcel; never for `offline` (paid, and invoiced, on delivery)."""
-    p = order.payment
-    if p is not None and p.provider == OFFLINE:
-        return False
-    return p is None or p.partial or not more_to_hand_over(order, p)
 
 
 def _name(context: _Context, sku: str) -> str:

@@ -19,6 +19,11 @@ from domain.documents import numbering, vat
 SHIPPING_SKU = "SHIPPING"
 
 
+def code128_printable(number: str) -> bool:
+    """Whether a tracking number can be printed as Code 128, which encodes ASCII only."""
+    return bool(number.strip()) and number.isascii() and number.isprintable()
+
+
 def _text(value: str, *, what: str) -> str:
     if not value.strip():
         raise ValueError(f"{what} must not be blank")
@@ -182,9 +187,7 @@ class Label:
 
     def __post_init__(self) -> None:
         _text(self.carrier, what="a label's carrier")
-        # printed as Code 128, which encodes ASCII only
-        if not (self.tracking_number.strip() and self.tracking_number.isascii()
-                and self.tracking_number.isprintable()):
+        if not code128_printable(self.tracking_number):
             raise ValueError(f"tracking number {self.tracking_number!r} must be printable "
                              f"ASCII")
         if not 1 <= self.parcel <= self.parcels:

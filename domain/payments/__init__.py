@@ -145,6 +145,17 @@ def more_to_hand_over(order: Order, payment: Payment | None) -> bool:
                for u in lifecycle.line_units(order).values())
 
 
+def invoiced_when_handed_over(order: Order) -> bool:
+    """Whether a parcel of `order` handed over now is invoiced now (by `settle`): always
+    without a payment (an invoice per parcel) or with one captured parcel by parcel; with a
+    payment captured once, only with the last parcel; never for `offline` (captured, and
+    invoiced, on delivery)."""
+    p = order.payment
+    if p is not None and p.provider == OFFLINE:
+        return False
+    return p is None or p.partial or not more_to_hand_over(order, p)
+
+
 def _unfinished(p: Payment, status: TransactionStatus) -> Move | None:
     t = next((t for t in p.transactions if t.kind in (TransactionKind.CAPTURE,
                                                       TransactionKind.VOID)
