@@ -9,6 +9,10 @@ errors are for authorization); a refused mutation answers its payload with that 
 The same gate checks and normalises every text of a field's arguments (api/text.py:
 bounded, NFC, no NUL, control or bidi-override characters, nothing invisible in an
 identifier), refused as INVALID_INPUT before anything runs.
+
+Each root mutation also starts with empty DataLoaders: the mutations of one operation run one
+after another, and what an earlier one read through the loaders (an order's returns, say) is
+not what a later one has changed it to.
 """
 
 from __future__ import annotations
@@ -62,6 +66,10 @@ class Authorize(FieldExtension):
         self.argument_names = {a.python_name: names.get_graphql_name(a)
                                for a in field.arguments}
 
+    def _fresh_reads(self, info: Any) -> None:
+        if self.type_name == "Mutation":
+            info.context.fresh_loaders()
+
     def _check(self, info: Any, kwargs: dict[str, Any]
                ) -> tuple[dict[str, Any], list[UserError] | None]:
         try:
@@ -74,12 +82,16 @@ class Authorize(FieldExtension):
 
     def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
         kwargs, errors = self._check(info, kwargs)
-        return self.refused(errors) if errors else next_(source, info, **kwargs)
+        if errors:
+            return self.refused(errors)
+        self._fresh_reads(info)
+        return next_(source, info, **kwargs)
 
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
         kwargs, errors = self._check(info, kwargs)
         if errors:
             return self.refused(errors)
+        self._fresh_reads(info)
         result = next_(source, info, **kwargs)
         return await result if hasattr(result, "__await__") else result
 
