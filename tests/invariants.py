@@ -64,6 +64,7 @@ async def violations(db_url: str) -> list[str]:
                                     f"fulfillments hold {open_work.get(key, 0)}")
             problems += await _lifecycle_problems(conn)
             problems += await _return_problems(conn)
+            problems += await _payment_problems(conn)
             unkeyed = (await conn.execute(sa.text(
                 "SELECT o.number FROM orders o LEFT JOIN idempotency_keys k ON k.order_id = o.id "
                 "WHERE k.key IS NULL"))).all()
@@ -102,6 +103,31 @@ async def _lifecycle_problems(conn) -> list[str]:
     ))).all()
     problems += [f"receipt promises {r[1]} units but lines wait for {r[2]}: {r[0]}"
                  for r in receipts]
+    return problems
+
+
+async def _payment_problems(conn) -> list[str]:
+    """SPEC's Payment: captured <= authorized, refunded <= captured, and one capture per
+    fulfillment however often it was asked for (a capture's claim counts while it is out)."""
+    moved = (await conn.execute(sa.text(
+        "SELECT o.number, p.authorized_minor, "
+        "COALESCE(SUM(CASE WHEN t.kind = 'CAPTURE' THEN t.amount_minor END), 0), "
+        "COALESCE(SUM(CASE WHEN t.kind = 'CAPTURE' AND t.status = 'SUCCEEDED' "
+        "THEN t.amount_minor END), 0), "
+        "COALESCE(SUM(CASE WHEN t.kind = 'REFUND' AND t.status = 'SUCCEEDED' "
+        "THEN t.amount_minor END), 0) "
+        "FROM payments p JOIN orders o ON o.id = p.order_id "
+        "LEFT JOIN payment_transactions t ON t.order_id = p.order_id "
+        "GROUP BY o.number, p.authorized_minor"))).all()
+    moved = [(r[0], *map(int, r[1:])) for r in moved]  # PostgreSQL sums bigints as numeric
+    problems = [f"{r[0]} claims captures of {r[2]} against {r[1]} authorized"
+                for r in moved if r[2] > r[1]]
+    problems += [f"{r[0]} refunded {r[4]} of {r[3]} captured" for r in moved if r[4] > r[3]]
+    twice = (await conn.execute(sa.text(
+        "SELECT fulfillment_id, COUNT(*) FROM payment_transactions "
+        "WHERE kind = 'CAPTURE' AND fulfillment_id IS NOT NULL "
+        "GROUP BY fulfillment_id HAVING COUNT(*) > 1"))).all()
+    problems += [f"fulfillment {r[0]} has {r[1]} captures" for r in twice]
     return problems
 
 

@@ -70,3 +70,39 @@ async def test_a_receipt_promising_more_than_waits_is_found(api, tokens, db_url)
 
     assert len(found) == 1 and found[0].startswith("receipt promises 2 units but lines wait "
                                                    "for 0")
+
+
+async def test_money_taken_beyond_the_hold_given_back_beyond_it_or_twice_is_found(
+        api, tokens, db_url):
+    from tests.payments.support import TWO_PARCELS, consumer, drain, hand_over, paid_order, seed
+
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = await paid_order(api, "checker-paid-1", reference="pi-checker",
+                              lines=TWO_PARCELS)
+    await hand_over(api, tokens, number, "ST-ROMA")
+    assert await drain(payments) > 0
+    assert await violations(db_url) == []  # one parcel's share captured, within the hold
+
+    await _tamper(db_url, "UPDATE payments SET authorized_minor = 1")
+    await _tamper(db_url, "INSERT INTO payment_transactions (id, order_id, position, kind, "
+                          "status, amount_minor, key, at, fulfillment_id, final, attempts) "
+                          "SELECT 'tampered', order_id, 99, 'CAPTURE', 'PENDING', 1, 'again', "
+                          "at, fulfillment_id, false, 0 FROM payment_transactions "
+                          "WHERE kind = 'CAPTURE'")
+    await _tamper(db_url, "INSERT INTO payment_transactions (id, order_id, position, kind, "
+                          "status, amount_minor, key, at, final, attempts) "
+                          "SELECT 'refund', order_id, 100, 'REFUND', 'SUCCEEDED', 1000000, "
+                          "'refund', at, false, 0 FROM payment_transactions "
+                          "WHERE id = 'tampered'")
+
+    found = await violations(db_url)
+
+    [over] = [f for f in found if "authorized" in f]
+    assert over.startswith(f"{number} claims captures of ") and over.endswith(" against 1 "
+                                                                               "authorized")
+    [back] = [f for f in found if "refunded" in f]
+    assert back.startswith(f"{number} refunded 1000000 of ")
+    [twice] = [f for f in found if "captures" in f and f.startswith("fulfillment ")]
+    assert twice.endswith(" has 2 captures")
