@@ -167,8 +167,11 @@ class OrderQuery:
     @strawberry.field(description="One order by number; null when absent or not yours.")
     async def order(self, info: strawberry.Info[Context, None], number: str) -> Order | None:
         ctx = info.context
-        # batched: the webhook renderer asks for many orders in one context at once
-        found = await ctx.loaders.order_by_number.load(number)
+        if ctx.principal.role in (Role.CUSTOMER, Role.ANONYMOUS):
+            # one read by number and email: another customer's order is not found either
+            found = await access.order_named(ctx.deps.reader, number, principal=ctx.principal)
+        else:  # batched: the webhook renderer asks for many orders in one context at once
+            found = await ctx.loaders.order_by_number.load(number)
         if found is None or access.order_view(ctx.principal, found) is None:
             return None
         ctx.loaders.order.prime(found.id, found)

@@ -196,13 +196,11 @@ async def _fulfillment_event_objects(reader: SqlReader, events_: list[StoredEven
 
 
 async def _followed(ctx: Context, number: str, email: str | None) -> orders.Order | None:
-    """The order a follower names. A guest's is looked up with the email they give (their
-    proof): a wrong email and an unknown number are the same one read, refused alike."""
-    if ctx.principal.role is not access.Role.ANONYMOUS:
-        return await ctx.deps.reader.order_by_number(number)
-    if email is None or not email.strip():
-        return None  # refused as unauthenticated either way (access.order_follower)
-    return await ctx.deps.reader.order_for_guest(number, email.strip().lower())
+    """The order a follower names (a guest with the email they give as proof), looked up as
+    `access.order_named` says: a wrong email, another customer's order and an unknown number
+    are the same one read, refused alike."""
+    return await access.order_named(ctx.deps.reader, number, principal=ctx.principal,
+                                    email=email)
 
 
 async def _order_events(ctx: Context, start: Start, *, full: bool

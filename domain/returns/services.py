@@ -72,16 +72,9 @@ def may_act(principal: Principal, order: Order, email: str | None) -> bool:
 
 async def _order_for(reader: Reader, number: str, *, principal: Principal,
                      email: str | None) -> Order | None:
-    """The order `number` when `principal` may act on it (`may_act`), else None. A guest's
-    is looked up by number and email together: a wrong email and an unknown number are the
-    same one read (as for trackOrder), so no timing tells a real number from an unknown
-    one."""
-    if principal.role is not Role.ANONYMOUS:
-        order = await reader.order_by_number(number)
-    elif email is None or not email.strip():
-        return None
-    else:
-        order = await reader.order_for_guest(number, email.strip().lower())
+    """The order `number` when `principal` may act on it (`may_act`), else None; looked up as
+    `access.order_named` says, so no timing tells a real number from an unknown one."""
+    order = await access.order_named(reader, number, principal=principal, email=email)
     return order if order is not None and may_act(principal, order, email) else None
 
 

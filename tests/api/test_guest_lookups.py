@@ -80,3 +80,38 @@ async def test_every_guest_proof_costs_the_same_for_a_wrong_email_and_an_unknown
                        "request": [[(["orderNumber"], "NOT_FOUND")]] * 2,
                        "follow": ["FORBIDDEN"] * 2}
     assert counts == {"eligibility": [1, 1], "request": [1, 1], "follow": [1, 1]}
+
+
+async def test_a_signed_in_customer_learns_nothing_of_another_customer_s_order_number(
+        live: Live, tokens: dict[str, str]) -> None:
+    """Bob asking for Ada's order by its number does the same one statement as asking for a
+    number nobody has: no timing tells him that Ada's exists."""
+    api = live.api
+    await seed_contract_network(api, tokens)
+    number = (await api.data(PLACE, {"input": order_input("signed-proof-0001")},
+                             token=tokens["ada"]))["placeOrder"]["order"]["number"]
+    seen = statement_counter(api.app.state.db)
+    bob = tokens["bob"]
+    answers: dict[str, list[object]] = {"order": [], "eligibility": [], "follow": []}
+    counts: dict[str, list[int]] = {"order": [], "eligibility": [], "follow": []}
+    for n in (number, "PR-999999"):
+        seen.clear()
+        answers["order"].append(await api.data(
+            'query($n: String!) { order(number: $n) { number } }', {"n": n}, token=bob))
+        counts["order"].append(_work(seen))
+        seen.clear()
+        answers["eligibility"].append(await api.data(ELIGIBLE, {"n": n}, token=bob))
+        counts["eligibility"].append(_work(seen))
+        seen.clear()
+        refused = await refusal(live.ws_url, bob, FOLLOW, {"n": n})
+        answers["follow"].append(refused["extensions"]["code"])
+        counts["follow"].append(_work(seen))
+
+    assert answers == {"order": [{"order": None}] * 2,
+                       "eligibility": [{"returnEligibility": None}] * 2,
+                       "follow": ["FORBIDDEN"] * 2}
+    assert counts == {"order": [1, 1], "eligibility": [1, 1], "follow": [1, 1]}
+    seen.clear()
+    mine = await api.data('query($n: String!) { order(number: $n) { number } }', {"n": number},
+                          token=tokens["ada"])
+    assert mine == {"order": {"number": number}}
