@@ -162,6 +162,37 @@ async def test_cash_on_delivery_is_captured_when_delivered_and_not_refunded_befo
     assert provider(api).moved == {}  # no provider was asked for cash
 
 
+async def test_paying_at_the_counter_is_captured_when_the_pickup_is_confirmed(
+        api: Api, tokens: dict[str, str]) -> None:
+    from tests.api.lifecycle import fulfillment_ids, step
+
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = (await place(api, "pay-ctr-00001", token=tokens["ada"],
+                          lines=[{"sku": "MUG-NAME", "quantity": 1}],
+                          delivery={"method": "PICKUP", "pickupLocation": "ST-ROMA"},
+                          payment={"provider": "offline", "reference": "COUNTER-1"}))["number"]
+    fid = (await fulfillment_ids(api, number, tokens["agent"]))["ST-ROMA"]
+    for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment",
+                 "markReadyForPickup"):
+        assert (await step(api, name, fid, tokens["store_roma"]))["userErrors"] == [], name
+    await drain(payments)
+    # on the counter shelf, not collected: nothing is taken yet
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["captured"])) == ("AUTHORIZED", Decimal("0.00"))
+
+    collected = await step(api, "confirmPickup", fid, tokens["store_roma"])
+    assert collected["userErrors"] == [], collected
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    # the mug, 12.00 VAT included; no shipping charge for a pickup
+    assert (paid["status"], amount(paid["captured"])) == ("CAPTURED", Decimal("12.00"))
+    assert [(t["kind"], amount(t["amount"]), t["fulfillmentId"]) for t in paid["transactions"]
+            if t["kind"] == "CAPTURE"] == [("CAPTURE", Decimal("12.00"), fid)]
+    assert provider(api).calls == []  # no provider was asked for cash
+
+
 async def _deliver(api: Api, tokens: dict[str, str], number: str) -> str:
     from tests.api.lifecycle import fulfillment_ids, step
 
