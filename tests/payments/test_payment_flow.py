@@ -135,6 +135,49 @@ async def test_a_returned_unit_is_refunded_through_the_provider_never_beyond_the
     assert await violations(db_url) == []
 
 
+async def test_refunds_never_pass_what_was_captured_less_what_was_refunded(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    # two T-shirts from Milano and a mug from Roma: 49.80 + 12.00 (shipped free) = 61.80
+    number = await paid_order(api, "pay-cap-00001", reference="pi_cap", lines=[
+        {"sku": "TSHIRT-RED-M", "quantity": 2}, {"sku": "MUG-NAME", "quantity": 1}],
+        token=tokens["ada"])
+    await hand_over(api, tokens, number, "WH-MIL", deliver=True)
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["captured"])) == ("PARTIALLY_CAPTURED",
+                                                          Decimal("49.80"))
+
+    async def refund(ret: str, money: str) -> list[str]:
+        done = await op(api, "RefundReturn", {"input": {"returnNumber": ret, "amount": money}},
+                        token=tokens["agent"])
+        return [e["code"] for e in done["userErrors"]]
+
+    first = await _returned(api, tokens, number, "TSHIRT-RED-M")
+    assert await refund(first, "40.00") == []
+    second = await _returned(api, tokens, number, "TSHIRT-RED-M")
+    # 60.00 in all is less than the order costs (61.80), but more than was taken (49.80)
+    assert await refund(second, "20.00") == ["REFUND_EXCEEDS_PAID"]
+    assert await refund(second, "9.81") == ["REFUND_EXCEEDS_PAID"]
+    assert await refund(second, "9.80") == []
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["refunded"]), amount(paid["captured"])) == (
+        "REFUNDED", Decimal("49.80"), Decimal("49.80"))
+    back = [c for c in provider(api).moved.values() if c.kind == "refund"]
+    assert [(c.reference, c.amount.amount if c.amount else None) for c in back] == [
+        ("pi_cap", Decimal("40.00")), ("pi_cap", Decimal("9.80"))]
+
+    # the mug leaves later: taken, and not refunded
+    await hand_over(api, tokens, number, "ST-ROMA")
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["refunded"]), amount(paid["captured"])) == (
+        "PARTIALLY_REFUNDED", Decimal("49.80"), Decimal("61.80"))
+    assert await violations(db_url) == []
+
+
 async def test_cash_on_delivery_is_captured_when_delivered_and_not_refunded_before(
         api: Api, tokens: dict[str, str]) -> None:
     await seed(api, tokens)
