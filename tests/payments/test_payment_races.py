@@ -29,6 +29,13 @@ from tests.payments.test_payment_flow import _returned
 pytestmark = pytest.mark.anyio
 
 
+def connections_in_use(api: Api) -> int:
+    """Connections of the app's engines checked out now (a transaction holds one)."""
+    db = api.app.state.db
+    engines = {id(db.writer): db.writer, id(db.reader): db.reader}
+    return sum(engine.pool.checkedout() for engine in engines.values())
+
+
 async def test_captures_racing_each_other_take_each_parcel_once_and_never_more_than_held(
         api: Api, tokens: dict[str, str], db_url: str) -> None:
     await seed(api, tokens)
@@ -113,6 +120,7 @@ async def test_a_refund_while_a_capture_is_in_flight_counts_only_what_was_taken(
             await asyncio.sleep(0.01)
         else:
             raise AssertionError("the mug's capture never reached the provider")
+        assert connections_in_use(api) == 0  # the claim is committed; nothing is held
         # 12.00 is claimed but not taken: 35.00 is more than the 29.80 captured
         with pytest.raises(errors.RefundExceedsPaid):
             await asyncio.wait_for(app.returns.refund(ret, amount=Decimal("35.00"),
@@ -145,6 +153,7 @@ async def test_no_transaction_is_open_while_the_provider_answers_at_checkout(
         await asyncio.sleep(0.01)
     # the same SKU, the same stock rows, the one SQLite writer: all free while it waits
     try:  # were a lock held while the provider answers, this would wait until the gate opens
+        assert connections_in_use(api) == 0  # nor any transaction open, on either engine
         quick = await asyncio.wait_for(
             api.data(PLACE, {"input": order_input("pay-slow-0002", lines=lines)}), 30)
     finally:
