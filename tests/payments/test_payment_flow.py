@@ -267,15 +267,20 @@ async def _id(api: Api, number: str) -> str:
 
 async def test_refusals_at_checkout_change_nothing(api: Api, tokens: dict[str, str],
                                                    db_url: str) -> None:
+    from tests.api.test_authorization_matrix import fingerprint
+
     await seed(api, tokens)
     lines = [{"sku": "MUG-NAME", "quantity": 1}]
 
-    async def refused(key: str, payment: dict, **kw: object) -> list[str]:
+    async def refused(key: str, payment: dict | None, **kw: object) -> list[str]:
         from tests.api.test_place_order import PLACE, order_input
 
+        before = await fingerprint(api.app.state.db)
         result = await api.data(PLACE, {"input": order_input(key, lines=lines, payment=payment,
                                                               **kw)})
         assert result["placeOrder"]["order"] is None
+        # no row of any table: no order, no stock held, no idempotency key taken, no event
+        assert await fingerprint(api.app.state.db) == before
         return [e["code"] for e in result["placeOrder"]["userErrors"]]
 
     assert await refused("pay-no-000001", {"provider": "test",
@@ -300,16 +305,16 @@ async def test_refusals_at_checkout_change_nothing(api: Api, tokens: dict[str, s
         paymentRequired: true}) { channel { code paymentRequired } userErrors { code } } }""",
                              token=tokens["admin"])
     assert changed["updateChannel"]["channel"] == {"code": "web", "paymentRequired": True}
-    from tests.api.test_place_order import PLACE, order_input
-
-    result = await api.data(PLACE, {"input": order_input("pay-no-000007", lines=lines)})
-    assert [e["code"] for e in result["placeOrder"]["userErrors"]] == ["PAYMENT_REQUIRED"]
+    assert await refused("pay-no-000007", None) == ["PAYMENT_REQUIRED"]
     cod = await paid_order(api, "pay-no-000008", reference="COD-8", provider_name="offline",
                            lines=lines)
     assert (await payment_of(api, cod, tokens["agent"]))["provider"] == "offline"
+    # a refused key is still free: the customer pays with another card, under the same key
+    other = await paid_order(api, "pay-no-000001", reference="pi_other_card", lines=lines)
+    assert (await payment_of(api, other, tokens["agent"]))["reference"] == "pi_other_card"
     orders = await api.data("""{ orders(first: 50) { edges { node { number } } } }""",
                             token=tokens["agent"])
-    assert len(orders["orders"]["edges"]) == 2  # pi_once and COD-8: the refusals wrote nothing
+    assert len(orders["orders"]["edges"]) == 3  # pi_once, COD-8 and pi_other_card
     assert await violations(db_url) == []
 
 
