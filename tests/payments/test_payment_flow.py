@@ -27,6 +27,9 @@ from tests.payments.support import (
 
 pytestmark = pytest.mark.anyio
 PLACE_PAID = "PlaceOrderPaid"
+ZURICH = {"method": "SHIP", "serviceLevel": "STANDARD", "address": {
+    "line1": "Bahnhofstrasse 1", "city": "Zürich", "postalCode": "8001", "country": "CH",
+    "latitude": 47.37, "longitude": 8.54}}
 
 
 def amount(money: dict) -> Decimal:
@@ -66,6 +69,43 @@ async def test_a_two_parcel_order_is_captured_parcel_by_parcel_to_the_cent(
     assert [c.key for c in moved] == [
         f"capture:{relay.GlobalID.from_id(fid).node_id}" for fid in (roma, milano)]
     assert await drain(payments) == 0  # nothing more is due
+    assert await violations(db_url) == []
+
+
+async def test_where_tax_is_added_each_parcel_is_captured_with_its_own_lines_tax(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    await seed(api, tokens)
+    reduced = await api.data("""mutation { upsertSkus(input: {skus: [{sku: "MUG-NAME",
+        name: "Mug with your name", productGroup: "personalised", weightGrams: 300,
+        taxClass: REDUCED, prices: [{amount: "12.00", currency: "EUR"}]}]}) {
+        userErrors { code } } }""", token=tokens["admin"])
+    assert reduced["upsertSkus"]["userErrors"] == []
+    payments = consumer(api)
+    await payments.take_in()
+    # to Zürich: VAT added to the prices, 2.6 % on the mug, 8.1 % on the T-shirt and on the
+    # shipping (the goods' highest rate): 41.80 + 0.31 + 2.41 = 44.52
+    number = (await place(api, "pay-chf-00001", token=tokens["ada"], lines=TWO_PARCELS,
+                          delivery=ZURICH, payment={"provider": "test",
+                                                    "reference": "pi_zurich"}))["number"]
+    assert (await payment_of(api, number, tokens["agent"]))["authorized"]["amount"] == "44.52"
+    await hand_over(api, tokens, number, "ST-ROMA")
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    # the mug at 2.6 % and the shipping at 8.1 %: 12.312 + 5.2969 = 17.61 (not the order's
+    # blended 6.5 % on both, 18.00)
+    assert (paid["status"], amount(paid["captured"])) == ("PARTIALLY_CAPTURED",
+                                                          Decimal("17.61"))
+    await hand_over(api, tokens, number, "WH-MIL")
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    # the rest: 24.90 at 8.1 % is 26.9169; the cent its rounding leaves goes with the last
+    assert (paid["status"], amount(paid["captured"])) == ("CAPTURED", Decimal("44.52"))
+    assert [amount(t["amount"]) for t in paid["transactions"] if t["kind"] == "CAPTURE"] == [
+        Decimal("17.61"), Decimal("26.91")]
+    docs = await api.data("""query($n: String!) { order(number: $n) { documents { kind
+        total { amount } } } }""", {"n": number}, token=tokens["agent"])
+    assert [d["total"]["amount"] for d in docs["order"]["documents"]
+            if d["kind"] == "INVOICE"] == ["17.61", "26.91"]
     assert await violations(db_url) == []
 
 
