@@ -166,9 +166,10 @@ def _emptying_script() -> str:
     """
     tables = [t.name for t in reversed(METADATA.sorted_tables) if t.name not in KEEP_TABLES]
     deletes = "".join(f"DELETE FROM {name};" for name in tables)
-    # the reference data kept, as the migrations wrote it (a test may change a channel)
-    deletes += ("UPDATE channels SET payment_required = false, sender_name = NULL, "
-                "brand_color = NULL, locale = NULL;")
+    # the reference data kept, as the migrations wrote it (a test may change a channel): the
+    # columns' own defaults, so that a default the migrations change shows on this engine too
+    deletes += ("UPDATE channels SET payment_required = DEFAULT, sender_name = DEFAULT, "
+                "brand_color = DEFAULT, locale = DEFAULT;")
     return deletes + (
         "DO $$DECLARE s record; BEGIN FOR s IN SELECT c.relname FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' "

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TypeAlias
 
 import strawberry
+from strawberry import relay
 
 from api.schema.common import Money
 from domain import access, orders
@@ -45,7 +46,7 @@ class PaymentTransaction:
     reference: str | None = strawberry.field(description="The provider's id (staff only).")
     at: datetime
     fulfillment_id: strawberry.ID | None = strawberry.field(
-        description="The fulfillment a capture is for.")
+        description="The fulfillment a capture is for (its `Fulfillment.id`).")
     error: str | None = strawberry.field(description="Why the provider refused (staff only).")
 
 
@@ -86,5 +87,12 @@ class OrderPayment:
             transactions=[PaymentTransaction(
                 kind=t.kind, status=t.status, amount=money(t.amount),
                 reference=t.reference if staff else None, at=t.at,
-                fulfillment_id=strawberry.ID(t.fulfillment_id) if t.fulfillment_id else None,
+                fulfillment_id=_fulfillment_gid(t.fulfillment_id),
                 error=t.error if staff else None) for t in p.transactions])
+
+
+def _fulfillment_gid(fulfillment_id: str | None) -> strawberry.ID | None:
+    """As every other `fulfillmentId` of the API: the global id of `Fulfillment.id`."""
+    if fulfillment_id is None:
+        return None
+    return strawberry.ID(str(relay.GlobalID("Fulfillment", fulfillment_id)))

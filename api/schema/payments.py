@@ -23,8 +23,10 @@ class RetryPaymentCapturePayload:
 @strawberry.type
 class PaymentMutation:
     @strawberry.mutation(description="Ask the provider again for the order's failed (or "
-                                     "unfinished) payment movements, with the same "
-                                     "idempotency keys: nothing is captured twice (agents).")
+                                     "unfinished) payment movements: an unanswered one with "
+                                     "its idempotency key, a refused one (which moved no "
+                                     "money) with a new key derived from it; nothing is "
+                                     "captured twice (agents).")
     async def retry_payment_capture(self, info: strawberry.Info[Context, None],
                                     input: RetryPaymentCaptureInput
                                     ) -> RetryPaymentCapturePayload:

@@ -214,7 +214,16 @@ async def _order_events(ctx: Context, start: Start, *, full: bool
             if full and event.source is not None and \
                     access.order_view(ctx.principal, event.source) is None:
                 return  # no longer theirs to follow (a store's work rejected or moved)
+            if _money_withheld(ctx.principal, event):
+                continue
             yield event
+
+
+def _money_withheld(principal: access.Principal, event: OrderEvent) -> bool:
+    """A movement of the order's money, to a follower not shown its payment (a store): left
+    out, as its PAYMENT_* timeline entries are (api/schema/order_types.py)."""
+    return event.type.startswith("PAYMENT_") and event.source is not None and \
+        not access.answer_view(principal, event.source).payment
 
 
 async def _inventory_events(ctx: Context, start: Start, *, skus: frozenset[str] | None,

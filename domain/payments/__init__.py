@@ -113,21 +113,38 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _gross(order: Order, units: dict[str, int], *, with_shipping: bool) -> Decimal:
+    """`units` of order lines (by line id), and the shipping charge, with their tax, unrounded.
+
+    Where tax is added to the prices (Switzerland), each line with its own rate and the
+    shipping with the goods' highest (as `orders.totals` charged them): a parcel of
+    reduced-rate goods is not taken at the order's blended rate. Where prices include it, or
+    a line predates VAT rates on lines, the order's total over its pre-tax parts."""
+    price = {ln.id: ln.unit_price.amount for ln in order.lines}
+    rate = {ln.id: ln.vat_rate for ln in order.lines}
+    shipping = order.shipping.amount if with_shipping else ZERO
+    added = order.total.amount != order.subtotal.amount + order.shipping.amount
+    known = [r for r in rate.values() if r is not None]
+    if not added or len(known) < len(rate):
+        return (sum((price[i] * n for i, n in units.items()), ZERO) + shipping) * _factor(order)
+    goods = sum((price[i] * n * (1 + (rate[i] or ZERO)) for i, n in units.items()), ZERO)
+    return goods + shipping * (1 + max(known))
+
+
 def share(order: Order, fulfillment_id: str, *, with_shipping: bool) -> Decimal:
     """What one fulfillment's goods cost the customer, tax included (a kit counts once)."""
-    price = {ln.id: ln.unit_price.amount for ln in order.lines}
     f = order.fulfillment(fulfillment_id)
-    goods = sum((price[line_id] * units for line_id, units in
-                 {fl.order_line_id: fl.units for fl in f.lines}.items()), ZERO)
-    return _cents((goods + (order.shipping.amount if with_shipping else ZERO)) * _factor(order))
+    units = {fl.order_line_id: fl.units for fl in f.lines}
+    return _cents(_gross(order, units, with_shipping=with_shipping))
 
 
 def payable(order: Order) -> Decimal:
     """The order's total less what was cancelled, tax included."""
-    cancelled = sum((ln.unit_price.amount * ln.cancelled for ln in order.lines), ZERO)
     if all(ln.cancelled == ln.quantity for ln in order.lines):
         return ZERO
-    return max(ZERO, order.total.amount - _cents(cancelled * _factor(order)))
+    cancelled = {ln.id: ln.cancelled for ln in order.lines if ln.cancelled}
+    return max(ZERO, order.total.amount - _cents(_gross(order, cancelled,
+                                                        with_shipping=False)))
 
 
 def due(order: Order, payment: Payment) -> list[str]:

@@ -176,8 +176,9 @@ async def _record(uow: UnitOfWorkFactory, number: str, txn_id: str, *, clock: Cl
 async def retry_capture(uow: UnitOfWorkFactory, providers: Providers, number: str, *,
                         principal: Principal, clock: Clock,
                         seller: Seller = DEMO_SELLER) -> Order:
-    """An agent asks again for a capture that failed (the provider recovered): the same
-    idempotency keys, so nothing is taken twice."""
+    """An agent asks again for a capture that failed (the provider recovered): an unanswered
+    movement with its own key, a refused one with the next (`capture:<id>#2`, `payments.claim`),
+    so nothing is taken twice."""
     access.require(principal, "payments.retry")
     async with uow() as tx:
         order = await tx.orders.get(number=number)

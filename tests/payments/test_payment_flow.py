@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from strawberry import relay
 
 from tests.api.lifecycle import desk, place
 from tests.api.returns import op, request
@@ -26,6 +27,9 @@ from tests.payments.support import (
 
 pytestmark = pytest.mark.anyio
 PLACE_PAID = "PlaceOrderPaid"
+ZURICH = {"method": "SHIP", "serviceLevel": "STANDARD", "address": {
+    "line1": "Bahnhofstrasse 1", "city": "Zürich", "postalCode": "8001", "country": "CH",
+    "latitude": 47.37, "longitude": 8.54}}
 
 
 def amount(money: dict) -> Decimal:
@@ -43,27 +47,65 @@ async def test_a_two_parcel_order_is_captured_parcel_by_parcel_to_the_cent(
     assert (paid["status"], amount(paid["authorized"]), paid["reference"]) == (
         "AUTHORIZED", Decimal("41.80"), "pi_two")
 
-    await hand_over(api, tokens, number, "ST-ROMA")
+    roma = await hand_over(api, tokens, number, "ST-ROMA")
     assert await drain(payments) >= 1
     paid = await payment_of(api, number, tokens["agent"])
     # the first parcel: the mug with its tax, and the shipping
     assert (paid["status"], amount(paid["captured"])) == ("PARTIALLY_CAPTURED",
                                                           Decimal("16.90"))
 
-    await hand_over(api, tokens, number, "WH-MIL")
+    milano = await hand_over(api, tokens, number, "WH-MIL")
     await drain(payments)
     paid = await payment_of(api, number, tokens["agent"])
     assert (paid["status"], amount(paid["captured"])) == ("CAPTURED", Decimal("41.80"))
     captures = [t for t in paid["transactions"] if t["kind"] == "CAPTURE"]
     assert [(amount(t["amount"]), t["status"]) for t in captures] == [
         (Decimal("16.90"), "SUCCEEDED"), (Decimal("24.90"), "SUCCEEDED")]
-    assert all(t["fulfillmentId"] for t in captures)
+    # each capture names its parcel as the rest of the API does (`Fulfillment.id`)
+    assert [t["fulfillmentId"] for t in captures] == [roma, milano]
     moved = [c for c in provider(api).moved.values() if c.kind == "capture"]
     assert [(c.amount.amount if c.amount else None, c.final) for c in moved] == [
         (Decimal("16.90"), False), (Decimal("24.90"), True)]
-    assert sorted(c.key for c in moved) == sorted(
-        f"capture:{t['fulfillmentId']}" for t in captures)
+    assert [c.key for c in moved] == [
+        f"capture:{relay.GlobalID.from_id(fid).node_id}" for fid in (roma, milano)]
     assert await drain(payments) == 0  # nothing more is due
+    assert await violations(db_url) == []
+
+
+async def test_where_tax_is_added_each_parcel_is_captured_with_its_own_lines_tax(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    await seed(api, tokens)
+    reduced = await api.data("""mutation { upsertSkus(input: {skus: [{sku: "MUG-NAME",
+        name: "Mug with your name", productGroup: "personalised", weightGrams: 300,
+        taxClass: REDUCED, prices: [{amount: "12.00", currency: "EUR"}]}]}) {
+        userErrors { code } } }""", token=tokens["admin"])
+    assert reduced["upsertSkus"]["userErrors"] == []
+    payments = consumer(api)
+    await payments.take_in()
+    # to Zürich: VAT added to the prices, 2.6 % on the mug, 8.1 % on the T-shirt and on the
+    # shipping (the goods' highest rate): 41.80 + 0.31 + 2.41 = 44.52
+    number = (await place(api, "pay-chf-00001", token=tokens["ada"], lines=TWO_PARCELS,
+                          delivery=ZURICH, payment={"provider": "test",
+                                                    "reference": "pi_zurich"}))["number"]
+    assert (await payment_of(api, number, tokens["agent"]))["authorized"]["amount"] == "44.52"
+    await hand_over(api, tokens, number, "ST-ROMA")
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    # the mug at 2.6 % and the shipping at 8.1 %: 12.312 + 5.2969 = 17.61 (not the order's
+    # blended 6.5 % on both, 18.00)
+    assert (paid["status"], amount(paid["captured"])) == ("PARTIALLY_CAPTURED",
+                                                          Decimal("17.61"))
+    await hand_over(api, tokens, number, "WH-MIL")
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    # the rest: 24.90 at 8.1 % is 26.9169; the cent its rounding leaves goes with the last
+    assert (paid["status"], amount(paid["captured"])) == ("CAPTURED", Decimal("44.52"))
+    assert [amount(t["amount"]) for t in paid["transactions"] if t["kind"] == "CAPTURE"] == [
+        Decimal("17.61"), Decimal("26.91")]
+    docs = await api.data("""query($n: String!) { order(number: $n) { documents { kind
+        total { amount } } } }""", {"n": number}, token=tokens["agent"])
+    assert [d["total"]["amount"] for d in docs["order"]["documents"]
+            if d["kind"] == "INVOICE"] == ["17.61", "26.91"]
     assert await violations(db_url) == []
 
 
@@ -133,6 +175,49 @@ async def test_a_returned_unit_is_refunded_through_the_provider_never_beyond_the
     assert await violations(db_url) == []
 
 
+async def test_refunds_never_pass_what_was_captured_less_what_was_refunded(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    # two T-shirts from Milano and a mug from Roma: 49.80 + 12.00 (shipped free) = 61.80
+    number = await paid_order(api, "pay-cap-00001", reference="pi_cap", lines=[
+        {"sku": "TSHIRT-RED-M", "quantity": 2}, {"sku": "MUG-NAME", "quantity": 1}],
+        token=tokens["ada"])
+    await hand_over(api, tokens, number, "WH-MIL", deliver=True)
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["captured"])) == ("PARTIALLY_CAPTURED",
+                                                          Decimal("49.80"))
+
+    async def refund(ret: str, money: str) -> list[str]:
+        done = await op(api, "RefundReturn", {"input": {"returnNumber": ret, "amount": money}},
+                        token=tokens["agent"])
+        return [e["code"] for e in done["userErrors"]]
+
+    first = await _returned(api, tokens, number, "TSHIRT-RED-M")
+    assert await refund(first, "40.00") == []
+    second = await _returned(api, tokens, number, "TSHIRT-RED-M")
+    # 60.00 in all is less than the order costs (61.80), but more than was taken (49.80)
+    assert await refund(second, "20.00") == ["REFUND_EXCEEDS_PAID"]
+    assert await refund(second, "9.81") == ["REFUND_EXCEEDS_PAID"]
+    assert await refund(second, "9.80") == []
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["refunded"]), amount(paid["captured"])) == (
+        "REFUNDED", Decimal("49.80"), Decimal("49.80"))
+    back = [c for c in provider(api).moved.values() if c.kind == "refund"]
+    assert [(c.reference, c.amount.amount if c.amount else None) for c in back] == [
+        ("pi_cap", Decimal("40.00")), ("pi_cap", Decimal("9.80"))]
+
+    # the mug leaves later: taken, and not refunded
+    await hand_over(api, tokens, number, "ST-ROMA")
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["refunded"]), amount(paid["captured"])) == (
+        "PARTIALLY_REFUNDED", Decimal("49.80"), Decimal("61.80"))
+    assert await violations(db_url) == []
+
+
 async def test_cash_on_delivery_is_captured_when_delivered_and_not_refunded_before(
         api: Api, tokens: dict[str, str]) -> None:
     await seed(api, tokens)
@@ -158,6 +243,37 @@ async def test_cash_on_delivery_is_captured_when_delivered_and_not_refunded_befo
                     token=tokens["agent"])
     assert late["userErrors"] == []
     assert provider(api).moved == {}  # no provider was asked for cash
+
+
+async def test_paying_at_the_counter_is_captured_when_the_pickup_is_confirmed(
+        api: Api, tokens: dict[str, str]) -> None:
+    from tests.api.lifecycle import fulfillment_ids, step
+
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = (await place(api, "pay-ctr-00001", token=tokens["ada"],
+                          lines=[{"sku": "MUG-NAME", "quantity": 1}],
+                          delivery={"method": "PICKUP", "pickupLocation": "ST-ROMA"},
+                          payment={"provider": "offline", "reference": "COUNTER-1"}))["number"]
+    fid = (await fulfillment_ids(api, number, tokens["agent"]))["ST-ROMA"]
+    for name in ("acceptFulfillment", "pickFulfillment", "packFulfillment",
+                 "markReadyForPickup"):
+        assert (await step(api, name, fid, tokens["store_roma"]))["userErrors"] == [], name
+    await drain(payments)
+    # on the counter shelf, not collected: nothing is taken yet
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["captured"])) == ("AUTHORIZED", Decimal("0.00"))
+
+    collected = await step(api, "confirmPickup", fid, tokens["store_roma"])
+    assert collected["userErrors"] == [], collected
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    # the mug, 12.00 VAT included; no shipping charge for a pickup
+    assert (paid["status"], amount(paid["captured"])) == ("CAPTURED", Decimal("12.00"))
+    assert [(t["kind"], amount(t["amount"]), t["fulfillmentId"]) for t in paid["transactions"]
+            if t["kind"] == "CAPTURE"] == [("CAPTURE", Decimal("12.00"), fid)]
+    assert provider(api).calls == []  # no provider was asked for cash
 
 
 async def _deliver(api: Api, tokens: dict[str, str], number: str) -> str:
@@ -191,15 +307,20 @@ async def _id(api: Api, number: str) -> str:
 
 async def test_refusals_at_checkout_change_nothing(api: Api, tokens: dict[str, str],
                                                    db_url: str) -> None:
+    from tests.api.test_authorization_matrix import fingerprint
+
     await seed(api, tokens)
     lines = [{"sku": "MUG-NAME", "quantity": 1}]
 
-    async def refused(key: str, payment: dict, **kw: object) -> list[str]:
+    async def refused(key: str, payment: dict | None, **kw: object) -> list[str]:
         from tests.api.test_place_order import PLACE, order_input
 
+        before = await fingerprint(api.app.state.db)
         result = await api.data(PLACE, {"input": order_input(key, lines=lines, payment=payment,
                                                               **kw)})
         assert result["placeOrder"]["order"] is None
+        # no row of any table: no order, no stock held, no idempotency key taken, no event
+        assert await fingerprint(api.app.state.db) == before
         return [e["code"] for e in result["placeOrder"]["userErrors"]]
 
     assert await refused("pay-no-000001", {"provider": "test",
@@ -224,16 +345,16 @@ async def test_refusals_at_checkout_change_nothing(api: Api, tokens: dict[str, s
         paymentRequired: true}) { channel { code paymentRequired } userErrors { code } } }""",
                              token=tokens["admin"])
     assert changed["updateChannel"]["channel"] == {"code": "web", "paymentRequired": True}
-    from tests.api.test_place_order import PLACE, order_input
-
-    result = await api.data(PLACE, {"input": order_input("pay-no-000007", lines=lines)})
-    assert [e["code"] for e in result["placeOrder"]["userErrors"]] == ["PAYMENT_REQUIRED"]
+    assert await refused("pay-no-000007", None) == ["PAYMENT_REQUIRED"]
     cod = await paid_order(api, "pay-no-000008", reference="COD-8", provider_name="offline",
                            lines=lines)
     assert (await payment_of(api, cod, tokens["agent"]))["provider"] == "offline"
+    # a refused key is still free: the customer pays with another card, under the same key
+    other = await paid_order(api, "pay-no-000001", reference="pi_other_card", lines=lines)
+    assert (await payment_of(api, other, tokens["agent"]))["reference"] == "pi_other_card"
     orders = await api.data("""{ orders(first: 50) { edges { node { number } } } }""",
                             token=tokens["agent"])
-    assert len(orders["orders"]["edges"]) == 2  # pi_once and COD-8: the refusals wrote nothing
+    assert len(orders["orders"]["edges"]) == 3  # pi_once, COD-8 and pi_other_card
     assert await violations(db_url) == []
 
 

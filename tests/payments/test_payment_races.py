@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from domain.access import Principal, Role
+from domain.kernel import errors
 from tests.api.test_place_order import PLACE, order_input
 from tests.conftest import Api
 from tests.invariants import violations
@@ -26,6 +27,13 @@ from tests.payments.support import (
 from tests.payments.test_payment_flow import _returned
 
 pytestmark = pytest.mark.anyio
+
+
+def connections_in_use(api: Api) -> int:
+    """Connections of the app's engines checked out now (a transaction holds one)."""
+    db = api.app.state.db
+    engines = {id(db.writer): db.writer, id(db.reader): db.reader}
+    return sum(engine.pool.checkedout() for engine in engines.values())
 
 
 async def test_captures_racing_each_other_take_each_parcel_once_and_never_more_than_held(
@@ -88,6 +96,49 @@ async def test_a_refund_racing_a_capture_never_gives_back_more_than_was_taken(
     assert await violations(db_url) == []
 
 
+async def test_a_refund_while_a_capture_is_in_flight_counts_only_what_was_taken(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    await seed(api, tokens)
+    held = provider(api)
+    payments = consumer(api)
+    await payments.take_in()
+    app = api.app.state.deps.app
+    number = await paid_order(api, "pay-rr-00002", reference="pi_slow_rr2", lines=TWO_PARCELS,
+                              token=tokens["ada"])
+    await hand_over(api, tokens, number, "WH-MIL", deliver=True)
+    await drain(payments)  # the T-shirt and the shipping: 29.80
+    ret = await _returned(api, tokens, number, "TSHIRT-RED-M")
+    await hand_over(api, tokens, number, "ST-ROMA")
+    gate = held.gate = asyncio.Event()  # the mug's capture waits at the provider until set
+    capturing = asyncio.create_task(app.payments.settle(number))
+    desk = Principal(Role.AGENT, "agent@promessa.example")
+    try:
+        for _ in range(500):
+            if any(c.kind == "capture" and c.amount is not None
+                   and c.amount.amount == Decimal("12.00") for c in held.calls):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the mug's capture never reached the provider")
+        assert connections_in_use(api) == 0  # the claim is committed; nothing is held
+        # 12.00 is claimed but not taken: 35.00 is more than the 29.80 captured
+        with pytest.raises(errors.RefundExceedsPaid):
+            await asyncio.wait_for(app.returns.refund(ret, amount=Decimal("35.00"),
+                                                      principal=desk), 10)
+    finally:
+        gate.set()
+    await capturing
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], Decimal(paid["captured"]["amount"])) == ("CAPTURED",
+                                                                     Decimal("41.80"))
+    await app.returns.refund(ret, amount=Decimal("35.00"), principal=desk)  # taken now
+    paid = await payment_of(api, number, tokens["agent"])
+    assert Decimal(paid["refunded"]["amount"]) == Decimal("35.00")
+    assert [c.amount.amount for c in held.moved.values() if c.kind == "refund" and c.amount] \
+        == [Decimal("35.00")]
+    assert await violations(db_url) == []
+
+
 async def test_no_transaction_is_open_while_the_provider_answers_at_checkout(
         api: Api, tokens: dict[str, str]) -> None:
     await seed(api, tokens)
@@ -102,6 +153,7 @@ async def test_no_transaction_is_open_while_the_provider_answers_at_checkout(
         await asyncio.sleep(0.01)
     # the same SKU, the same stock rows, the one SQLite writer: all free while it waits
     try:  # were a lock held while the provider answers, this would wait until the gate opens
+        assert connections_in_use(api) == 0  # nor any transaction open, on either engine
         quick = await asyncio.wait_for(
             api.data(PLACE, {"input": order_input("pay-slow-0002", lines=lines)}), 30)
     finally:

@@ -255,6 +255,21 @@ async def test_refunds_give_back_at_most_what_was_received(
         "payment_intent": pi, "amount": "2000"}
 
 
+async def test_the_same_refund_key_twice_refunds_once(
+        emulator: Control, provider: StripeProvider) -> None:
+    pi = await held(emulator, 8000)
+    await provider.capture(pi, eur("50.00"), final=True, idempotency_key="ful-1")
+
+    first = await provider.refund(pi, eur("20.00"), idempotency_key="refund:claim-1")
+    again = await provider.refund(pi, eur("20.00"), idempotency_key="refund:claim-1")
+
+    state = await emulator.intent(pi)
+    assert first == again and [(r["id"], r["amount"]) for r in state["refunds"]] == [
+        (first, 2000)]
+    assert [(c["idempotency_key"], c["replayed"]) for c in await emulator.calls("/refunds")] \
+        == [("refund:claim-1", False), ("refund:claim-1", True)]
+
+
 async def test_a_refund_before_any_capture_is_declined(
         emulator: Control, provider: StripeProvider) -> None:
     pi = await held(emulator, 8000)

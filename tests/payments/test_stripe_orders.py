@@ -90,3 +90,29 @@ async def test_an_intent_stripe_canceled_itself_is_released_without_a_problem(
     problems = await api.data("""query($n: String!) { order(number: $n) {
         openProblems { kind } } }""", {"n": number}, token=tokens["agent"])
     assert problems["order"]["openProblems"] == []
+
+
+async def test_an_intent_in_another_currency_or_for_less_is_refused_and_nothing_is_written(
+        stripe_api: Api, tokens: dict[str, str], emulator_url: str) -> None:
+    from tests.api.test_place_order import PLACE, order_input
+
+    api = stripe_api
+    await seed(api, tokens)
+    async with httpx.AsyncClient(base_url=emulator_url, timeout=10) as http:
+        stripe = Control(http)
+        dollars = (await stripe.create_intent(4180, "usd")).json()["id"]
+        short = (await stripe.create_intent(4179)).json()["id"]  # the order costs 41.80
+        for key, intent, code, field in (
+                ("pay-usd-00001", dollars, "PAYMENT_DECLINED", ["payment", "reference"]),
+                ("pay-low-00001", short, "PAYMENT_AMOUNT_TOO_LOW", ["payment", "amount"])):
+            placed = (await api.data(PLACE, {"input": order_input(key, lines=TWO_PARCELS,
+                                                                  payment={
+                "provider": "stripe", "reference": intent})}))["placeOrder"]
+            assert placed["order"] is None
+            assert [(e["code"], e["field"]) for e in placed["userErrors"]] == [(code, field)]
+        # asked, never captured nor cancelled
+        for intent in (dollars, short):
+            assert await stripe.calls(f"{intent}/capture") == []
+            assert await stripe.calls(f"{intent}/cancel") == []
+    orders = await api.data("{ orders(first: 5) { totalCount } }", token=tokens["agent"])
+    assert orders["orders"]["totalCount"] == 0
