@@ -183,10 +183,14 @@ def lines_for(order: Order, items: Sequence[Item], amount: Decimal, *,
               ) -> tuple[BillingLine, ...]:
     """Billing lines for `items` whose totals add up to `amount` exactly; items that end up
     with nothing (a zero-priced gift) are kept — a document lists what it is for."""
-    amounts = spread(amount, [i.value for i in items])
+    rates = [_rate(order, item.line, country) for item in items]
+    # where tax is added, each item's share of `amount` carries its own rate's tax (as the
+    # capture took it: domain/payments.share), not the document's blended rate
+    weights = [item.value * (1 + rate) if order.tax_added else item.value
+               for item, rate in zip(items, rates, strict=True)]
+    amounts = spread(amount, weights)
     out = []
-    for item, total in zip(items, amounts, strict=True):
-        rate = _rate(order, item.line, country)
+    for item, total, rate in zip(items, amounts, rates, strict=True):
         if item.line is None:
             out.append(shipping_line(total, rate, name=shipping_name))
             continue

@@ -246,6 +246,11 @@ class Order:
     promised_latest: datetime | None = None
     payment: Payment | None = None  # None: no payment needed (NOT_REQUIRED)
 
+    @property
+    def tax_added(self) -> bool:
+        """Tax was added on top of the prices (Switzerland), not included in them."""
+        return self.total.amount != self.subtotal.amount + self.shipping.amount
+
     def fulfillment(self, fulfillment_id: str) -> Fulfillment:
         found = next((f for f in self.fulfillments if f.id == fulfillment_id), None)
         if found is None:

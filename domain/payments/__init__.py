@@ -123,9 +123,8 @@ def _gross(order: Order, units: dict[str, int], *, with_shipping: bool) -> Decim
     price = {ln.id: ln.unit_price.amount for ln in order.lines}
     rate = {ln.id: ln.vat_rate for ln in order.lines}
     shipping = order.shipping.amount if with_shipping else ZERO
-    added = order.total.amount != order.subtotal.amount + order.shipping.amount
     known = [r for r in rate.values() if r is not None]
-    if not added or len(known) < len(rate):
+    if not order.tax_added or len(known) < len(rate):
         return (sum((price[i] * n for i, n in units.items()), ZERO) + shipping) * _factor(order)
     goods = sum((price[i] * n * (1 + (rate[i] or ZERO)) for i, n in units.items()), ZERO)
     return goods + shipping * (1 + max(known))
@@ -139,9 +138,23 @@ def share(order: Order, fulfillment_id: str, *, with_shipping: bool) -> Decimal:
 
 
 def payable(order: Order) -> Decimal:
-    """The order's total less what was cancelled, tax included."""
+    """The order's total less what was cancelled, tax included. Where tax is added, what is
+    left is charged as `orders.totals` charged the whole: each rate's tax rounded once, the
+    shipping at the goods' highest rate (so it equals the sum of what is left's shares, to
+    the cent, whichever ships or is cancelled first)."""
     if all(ln.cancelled == ln.quantity for ln in order.lines):
         return ZERO
+    if not any(ln.cancelled for ln in order.lines):
+        return order.total.amount
+    rates = [ln.vat_rate for ln in order.lines]
+    if order.tax_added and all(r is not None for r in rates):
+        net: dict[Decimal, Decimal] = {}
+        for ln in order.lines:
+            rate = (ln.vat_rate or ZERO).normalize()
+            net[rate] = net.get(rate, ZERO) + ln.unit_price.amount * (ln.quantity - ln.cancelled)
+        top = max(r for r in rates if r is not None).normalize()
+        net[top] = net.get(top, ZERO) + order.shipping.amount
+        return sum(net.values(), ZERO) + sum((_cents(a * r) for r, a in net.items()), ZERO)
     cancelled = {ln.id: ln.cancelled for ln in order.lines if ln.cancelled}
     return max(ZERO, order.total.amount - _cents(_gross(order, cancelled,
                                                         with_shipping=False)))
@@ -206,9 +219,11 @@ def next_move(order: Order) -> Move | None:
     if pending and (not once or (not more and not any(
             t.kind is TransactionKind.CAPTURE for t in p.transactions))):
         fid = pending[-1] if once else pending[0]
+        # the last parcel takes what is left (a refused capture's claim counted), but is
         # final only when nothing else is outstanding: a final capture releases the rest
-        final = not more and (len(pending) == 1 or once) and failing is None
-        if final:
+        last = not more and (len(pending) == 1 or once)
+        final = last and failing is None
+        if last:
             amount = payable(order) - p.claimed
         else:
             amount = share(order, fid, with_shipping=not any(

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from strawberry import relay
 
-from tests.api.lifecycle import desk, place
+from tests.api.lifecycle import desk, place, rows
 from tests.api.returns import op, request
 from tests.conftest import Api
 from tests.invariants import violations
@@ -72,21 +72,26 @@ async def test_a_two_parcel_order_is_captured_parcel_by_parcel_to_the_cent(
     assert await violations(db_url) == []
 
 
-async def test_where_tax_is_added_each_parcel_is_captured_with_its_own_lines_tax(
-        api: Api, tokens: dict[str, str], db_url: str) -> None:
-    await seed(api, tokens)
+async def _to_zurich(api: Api, tokens: dict[str, str], key: str, *, reference: str,
+                     amount: str | None = None) -> str:
+    """The two parcels to Zürich, VAT added to the prices: 2.6 % on the mug (reduced), 8.1 %
+    on the T-shirt and on the shipping (the goods' highest rate): 41.80 + 0.31 + 2.41 = 44.52."""
     reduced = await api.data("""mutation { upsertSkus(input: {skus: [{sku: "MUG-NAME",
         name: "Mug with your name", productGroup: "personalised", weightGrams: 300,
         taxClass: REDUCED, prices: [{amount: "12.00", currency: "EUR"}]}]}) {
         userErrors { code } } }""", token=tokens["admin"])
     assert reduced["upsertSkus"]["userErrors"] == []
+    return str((await place(api, key, token=tokens["ada"], lines=TWO_PARCELS, delivery=ZURICH,
+                            payment={"provider": "test", "reference": reference,
+                                     "amount": amount}))["number"])
+
+
+async def test_where_tax_is_added_each_parcel_is_captured_with_its_own_lines_tax(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    await seed(api, tokens)
     payments = consumer(api)
     await payments.take_in()
-    # to Zürich: VAT added to the prices, 2.6 % on the mug, 8.1 % on the T-shirt and on the
-    # shipping (the goods' highest rate): 41.80 + 0.31 + 2.41 = 44.52
-    number = (await place(api, "pay-chf-00001", token=tokens["ada"], lines=TWO_PARCELS,
-                          delivery=ZURICH, payment={"provider": "test",
-                                                    "reference": "pi_zurich"}))["number"]
+    number = await _to_zurich(api, tokens, "pay-chf-00001", reference="pi_zurich")
     assert (await payment_of(api, number, tokens["agent"]))["authorized"]["amount"] == "44.52"
     await hand_over(api, tokens, number, "ST-ROMA")
     await drain(payments)
@@ -106,6 +111,58 @@ async def test_where_tax_is_added_each_parcel_is_captured_with_its_own_lines_tax
         total { amount } } } }""", {"n": number}, token=tokens["agent"])
     assert [d["total"]["amount"] for d in docs["order"]["documents"]
             if d["kind"] == "INVOICE"] == ["17.61", "26.91"]
+    # and each invoice states its lines at their own rates: the mug 12.31 at 2.6 %, the
+    # shipping 5.30 at 8.1 % (not the capture spread over their pre-tax values, 12.50 + 5.11)
+    [(order_id,)] = await rows(db_url, "SELECT id FROM orders WHERE number = :n", n=number)
+    issued = (await api.app.state.deps.reader.documents_by_order([order_id]))[order_id]
+    assert sorted([(ln.sku, ln.total, ln.vat_rate) for ln in i.document.lines]
+                  for i in issued) == [
+        [("MUG-NAME", Decimal("12.31"), Decimal("0.026")),
+         ("SHIPPING", Decimal("5.30"), Decimal("0.081"))],
+        [("TSHIRT-RED-M", Decimal("26.91"), Decimal("0.081"))]]
+    assert await violations(db_url) == []
+
+
+async def test_where_tax_is_added_what_is_left_after_a_cancelled_line_is_charged_as_placed(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    """The mug and the shipping left: 16.90 and each rate's tax rounded once, 0.31 + 0.40,
+    17.61, what the mug's parcel costs whether the T-shirt is cancelled before or after (not
+    44.52 less the T-shirt's 26.92, 17.60)."""
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = await _to_zurich(api, tokens, "pay-chf-00002", reference="pi_zurich_cut")
+    cut = await desk(api, "cancelOrder", tokens["agent"], number=number, reason="OUT_OF_STOCK",
+                     skus=["TSHIRT-RED-M"])
+    assert cut["userErrors"] == []
+    await hand_over(api, tokens, number, "ST-ROMA")
+    await drain(payments)
+    paid = await payment_of(api, number, tokens["agent"])
+    assert (paid["status"], amount(paid["captured"])) == ("CAPTURED", Decimal("17.61"))
+    assert await violations(db_url) == []
+
+
+async def test_the_last_parcel_takes_what_is_left_while_an_earlier_capture_is_refused(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    """The mug's capture (17.61) is refused, the T-shirt's parcel goes: it takes what is left
+    of the total, 26.91 (its own share rounds to 26.92), and once the mug's goes through the
+    captures add up to the total to the cent; the rest of the 50.00 held is released."""
+    await seed(api, tokens)
+    payments = consumer(api, retries=1)
+    await payments.take_in()
+    number = await _to_zurich(api, tokens, "pay-chf-00003", reference="pi_capturefail_chf",
+                              amount="50.00")
+    await hand_over(api, tokens, number, "ST-ROMA")
+    await drain(payments)  # refused, then parked
+    provider(api).heal("pi_capturefail_chf")
+    await hand_over(api, tokens, number, "WH-MIL")
+    await drain(payments)  # the T-shirt's parcel, then the mug's again
+    paid = await payment_of(api, number, tokens["agent"])
+    captures = sorted(amount(t["amount"]) for t in paid["transactions"]
+                      if t["kind"] == "CAPTURE" and t["status"] == "SUCCEEDED")
+    assert (paid["status"], captures, amount(paid["captured"])) == (
+        "CAPTURED", [Decimal("17.61"), Decimal("26.91")], Decimal("44.52"))
+    assert amount(paid["voided"]) == Decimal("5.48")
     assert await violations(db_url) == []
 
 
