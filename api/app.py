@@ -239,7 +239,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
 
 def middleware(settings: Settings, graphql: PromessaGraphQL) -> list[Middleware]:
-    """Security headers on every answer, CORS only for configured origins, the body limit."""
+    """Security headers on every answer, CORS only for configured origins, the body limit, and
+    the last-resort answer to what a route let escape (innermost)."""
     csp = http.ide_csp(graphql.graphql_ide_html) if graphql.graphql_ide else http.API_CSP
     cors = [Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                        allow_methods=["GET", "POST"],
@@ -247,4 +248,5 @@ def middleware(settings: Settings, graphql: PromessaGraphQL) -> list[Middleware]
     return [Middleware(http.SecurityHeaders, html_csp=csp, hsts=settings.production),
             *(cors if settings.cors_origins else ()),
             Middleware(http.BodyLimit, max_bytes=settings.max_body_bytes,
-                       timeout=settings.http_body_timeout_seconds)]
+                       timeout=settings.http_body_timeout_seconds),
+            Middleware(http.LastResort)]

@@ -12,6 +12,8 @@
   one that does not arrive whole in time, 408 (and the connection is closed).
 - `SecurityHeaders`: nosniff, no referrer, no framing, a CSP (one that lets GraphiQL's page
   load its scripts on that page only) and, in production, HSTS.
+- `LastResort`: an exception no route handled (GraphQL masks its own) is answered 500 in
+  GraphQL's error shape with the request's id, and logged with its traceback under that id.
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import re
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.observability import current_request_id, new_request_id
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -167,6 +173,46 @@ class _TooSlow(Exception):
 
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
+class LastResort:
+    """The innermost middleware: what escapes a route outside GraphQL (a page, a PDF link, a
+    probe) is answered 500 with `{"errors": [{"message": "Unexpected error", "extensions":
+    {"code": "INTERNAL", "requestId": …}}]}` — nothing of the exception — and the middleware
+    around it still adds its headers. Too late for an answer (it had started), or a client
+    that left: nothing to say, the exception goes on up."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except ClientDisconnect:
+            return  # nobody to answer
+        except Exception as exc:
+            if started:
+                raise
+            request_id = current_request_id() or new_request_id()
+            _errors.error("unexpected error (request %s) at %s", request_id, scope.get("path"),
+                          exc_info=exc)
+            body = json.dumps({"errors": [{"message": "Unexpected error", "extensions": {
+                "code": "INTERNAL", "requestId": request_id}}]}, separators=(",", ":"))
+            await Response(body, status_code=500, media_type=JSON,
+                           headers={"Cache-Control": "no-store"})(scope, receive, send)
+
+
+_errors = logging.getLogger("promessa.errors")
 
 
 def ide_csp(html: str) -> str:

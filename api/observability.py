@@ -31,7 +31,6 @@ from api.prometheus import metrics_of
 from domain.kernel.errors import DomainError
 
 access_log = logging.getLogger("promessa.access")
-error_log = logging.getLogger("promessa.errors")
 REQUEST_ID_HEADER = "x-request-id"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
@@ -148,15 +147,7 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception as exc:  # the last resort: nothing answers with a traceback
-            record.outcome = "error"
-            error_log.error("unexpected error (request %s) at %s", record.request_id,
-                            scope.get("path"), exc_info=exc)
-            if scope["type"] != "http" or status:  # too late for an answer of our own
-                status.append(500)
-                raise
-            await _internal_error(send_with_id, record.request_id)
-        except BaseException:  # cancelled: the server is stopping or the client left
+        except BaseException:
             status.append(500)
             record.outcome = "error"
             raise
@@ -176,17 +167,6 @@ class RequestLog:
         level = logging.DEBUG if scope.get("path") in QUIET_PATHS else logging.INFO
         access_log.log(level, "%s %s %s", fields["method"], fields["path"], status,
                        extra={"fields": fields, "request_id": record.request_id})
-
-
-async def _internal_error(send: Send, request_id: str) -> None:
-    """An exception no handler caught, outside GraphQL's own error handling: the answer says
-    so in GraphQL's error shape, with the request's id, and nothing of the exception."""
-    body = json.dumps({"errors": [{"message": "Unexpected error", "extensions": {
-        "code": "INTERNAL", "requestId": request_id}}]}).encode()
-    await send({"type": "http.response.start", "status": 500, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]})
-    await send({"type": "http.response.body", "body": body})
 
 
 def outcome_of(result: Any) -> str:
