@@ -240,13 +240,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
 def middleware(settings: Settings, graphql: PromessaGraphQL) -> list[Middleware]:
     """Security headers on every answer, CORS only for configured origins, the body limit, and
-    the last-resort answer to what a route let escape (innermost)."""
+    the last-resort answer to what a route let escape."""
     csp = http.ide_csp(graphql.graphql_ide_html) if graphql.graphql_ide else http.API_CSP
     cors = [Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                        allow_methods=["GET", "POST"],
                        allow_headers=["authorization", "content-type", "accept"], max_age=600)]
     return [Middleware(http.SecurityHeaders, html_csp=csp, hsts=settings.production),
             *(cors if settings.cors_origins else ()),
+            Middleware(http.LastResort),  # around the body limit, which answers its own
             Middleware(http.BodyLimit, max_bytes=settings.max_body_bytes,
-                       timeout=settings.http_body_timeout_seconds),
-            Middleware(http.LastResort)]
+                       timeout=settings.http_body_timeout_seconds)]

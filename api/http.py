@@ -176,11 +176,11 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 
 
 class LastResort:
-    """The innermost middleware: what escapes a route outside GraphQL (a page, a PDF link, a
-    probe) is answered 500 with `{"errors": [{"message": "Unexpected error", "extensions":
-    {"code": "INTERNAL", "requestId": …}}]}` — nothing of the exception — and the middleware
-    around it still adds its headers. Too late for an answer (it had started), or a client
-    that left: nothing to say, the exception goes on up."""
+    """Inside the security headers and CORS: what escapes a route outside GraphQL (a page, a
+    PDF link, a probe) is answered 500 with `{"errors": [{"message": "Unexpected error",
+    "extensions": {"code": "INTERNAL", "requestId": …}}]}` — nothing of the exception — and
+    the middleware around it still adds its headers. Too late for an answer (it had
+    started), or a client that left: nothing to say, the exception goes on up."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -44,7 +44,7 @@ def app_with(*routes: Route) -> Starlette:
     return Starlette(routes=list(routes), middleware=[
         Middleware(RequestLog), Middleware(http.SecurityHeaders, html_csp=http.API_CSP,
                                            hsts=True),
-        Middleware(http.BodyLimit, max_bytes=1000, timeout=5.0), Middleware(http.LastResort)])
+        Middleware(http.LastResort), Middleware(http.BodyLimit, max_bytes=1000, timeout=5.0)])
 
 
 async def test_an_unexpected_failure_outside_graphql_answers_500_with_the_request_id_only(
@@ -114,6 +114,6 @@ async def test_a_client_that_left_gets_nothing_and_a_started_answer_is_not_answe
     assert isinstance(raised, RuntimeError) and "the stream broke" in str(raised)
 
 
-async def test_the_app_has_the_last_resort_innermost(api):
+async def test_the_app_has_the_last_resort_inside_the_headers_around_the_body_limit(api):
     assert [m.cls for m in api.app.user_middleware] == [
-        RequestLog, http.SecurityHeaders, http.BodyLimit, http.LastResort]
+        RequestLog, http.SecurityHeaders, http.LastResort, http.BodyLimit]
