@@ -160,7 +160,8 @@ class Context:
         _OPERATION_LOADERS.set(make_loaders(self.deps))
 
     def fresh_loaders(self) -> None:
-        """A long-lived WebSocket context starts each delivery with empty loader caches."""
+        """Empty loader caches: for each delivery of a long-lived WebSocket context, and for
+        each root mutation (api/authorization.py)."""
         if _OPERATION_LOADERS.get() is not None:
             _OPERATION_LOADERS.set(make_loaders(self.deps))
         else:

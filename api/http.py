@@ -180,7 +180,7 @@ class LastResort:
     PDF link, a probe) is answered 500 with `{"errors": [{"message": "Unexpected error",
     "extensions": {"code": "INTERNAL", "requestId": …}}]}` — nothing of the exception — and
     the middleware around it still adds its headers. Too late for an answer (it had
-    started), or a client that left: nothing to say, the exception goes on up."""
+    started): the exception goes on up to the server. A client that left: nothing to say."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

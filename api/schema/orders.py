@@ -29,7 +29,7 @@ from api.schema.order_types import (
 )
 from api.schema.return_types import Return
 from domain import access, orders
-from domain.access import Role
+from domain.access import Role, lookup
 from domain.fulfillment import pickup
 from domain.kernel import errors
 from domain.kernel.ports import Page
@@ -169,7 +169,7 @@ class OrderQuery:
         ctx = info.context
         if ctx.principal.role in (Role.CUSTOMER, Role.ANONYMOUS):
             # one read by number and email: another customer's order is not found either
-            found = await access.order_named(ctx.deps.reader, number, principal=ctx.principal)
+            found = await lookup.order_named(ctx.deps.reader, number, principal=ctx.principal)
         else:  # batched: the webhook renderer asks for many orders in one context at once
             found = await ctx.loaders.order_by_number.load(number)
         if found is None or access.order_view(ctx.principal, found) is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from domain.kernel import errors
 
@@ -363,32 +363,6 @@ def can_read_order(principal: Principal, *, customer_email: str,
     if principal.role is Role.STORE:
         return bool(principal.locations & fulfillment_locations)
     return False
-
-
-O_co = TypeVar("O_co", covariant=True)
-
-
-class OrdersByNumber(Protocol[O_co]):
-    """How orders are read by number (`domain.orders.ports.OrderReader` has it)."""
-
-    async def order_by_number(self, number: str) -> O_co | None: ...
-    async def order_for_guest(self, number: str, email: str) -> O_co | None: ...
-
-
-async def order_named(reader: OrdersByNumber[O_co], number: str, *, principal: Principal,
-                      email: str | None = None) -> O_co | None:
-    """The order `number` as `principal` may look it up. A customer's is read by number and
-    their own email, a guest's by number and the email they give (their proof): one read that
-    finds nothing alike for an unknown number and for another customer's order, so no timing
-    tells them apart. Staff and stores read by number; what they may see of it is
-    `order_view`'s to say."""
-    if principal.role is Role.CUSTOMER:
-        mine = (principal.email or "").strip().lower()
-        return await reader.order_for_guest(number, mine) if mine else None
-    if principal.role is Role.ANONYMOUS:
-        given = (email or "").strip().lower()
-        return await reader.order_for_guest(number, given) if given else None
-    return await reader.order_by_number(number)
 
 
 def sees_location_levels(principal: Principal, location: str) -> bool:

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain import access, orders, payments, returns, service_desk
-from domain.access import Principal, Role
+from domain.access import Principal, Role, lookup
 from domain.catalog import Location, Sku
 from domain.checkout import ordering
 from domain.documents import services as documents
@@ -73,8 +73,8 @@ def may_act(principal: Principal, order: Order, email: str | None) -> bool:
 async def _order_for(reader: Reader, number: str, *, principal: Principal,
                      email: str | None) -> Order | None:
     """The order `number` when `principal` may act on it (`may_act`), else None; looked up as
-    `access.order_named` says, so no timing tells a real number from an unknown one."""
-    order = await access.order_named(reader, number, principal=principal, email=email)
+    `lookup.order_named` says, so no timing tells a real number from an unknown one."""
+    order = await lookup.order_named(reader, number, principal=principal, email=email)
     return order if order is not None and may_act(principal, order, email) else None
 
 

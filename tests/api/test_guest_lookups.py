@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.realtime import refusal
+from tests.api.realtime import Follower, refusal, ws_client
 from tests.api.test_place_order import PLACE, order_input
 from tests.conftest import Api, Live, seed_contract_network, statement_counter
 
@@ -115,3 +115,18 @@ async def test_a_signed_in_customer_learns_nothing_of_another_customer_s_order_n
     mine = await api.data('query($n: String!) { order(number: $n) { number } }', {"n": number},
                           token=tokens["ada"])
     assert mine == {"order": {"number": number}}
+
+
+async def test_a_signed_in_customer_who_gives_the_order_s_email_follows_it_as_its_guest(
+        live: Live, tokens: dict[str, str]) -> None:
+    """Bob holding Ada's order number and email has what a guest has: the guest's view."""
+    api = live.api
+    await seed_contract_network(api, tokens)
+    number = (await api.data(PLACE, {"input": order_input("signed-proof-0002")},
+                             token=tokens["ada"]))["placeOrder"]["order"]["number"]
+    replay = """subscription($n: String, $e: String) { orderEvents(number: $n, email: $e,
+        after: "0") { type tracking { number } order { number } } }"""
+    async with ws_client(live.ws_url, tokens["bob"]) as session:
+        async with Follower(session, replay, {"n": number, "e": "Ada@Example.com"}) as events:
+            [placed] = await events.take(1)
+    assert placed == {"type": "ORDER_PLACED", "tracking": {"number": number}, "order": None}
