@@ -122,7 +122,7 @@ class BodyLimit:
                     await self.too_large()(scope, receive, send)
                     return
         seen = 0
-        started = whole = False
+        whole = False
         deadline = asyncio.get_running_loop().time() + self.timeout
 
         async def counted() -> Message:
@@ -141,19 +141,15 @@ class BodyLimit:
                     raise _TooLarge
             return message
 
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = _Watched(send)
         try:
             await self.app(scope, counted, watched)
         except _TooLarge:
-            if started:
+            if watched.started:
                 raise
             await self.too_large()(scope, receive, send)
         except _TooSlow:
-            if started:
+            if watched.started:
                 raise
             await error_response(
                 408, f"the request body did not arrive within {self.timeout:g} seconds",
@@ -162,6 +158,18 @@ class BodyLimit:
     def too_large(self) -> Response:
         return error_response(413, f"the request body is larger than {self.max_bytes} bytes",
                               "BODY_TOO_LARGE")
+
+
+class _Watched:
+    """A `send` that remembers whether the answer has begun (after which no other answer can
+    be given)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send, self.started = send, False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
 
 
 class _TooLarge(Exception):
@@ -189,19 +197,13 @@ class LastResort:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = _Watched(send)
         try:
             await self.app(scope, receive, watched)
         except ClientDisconnect:
             return  # nobody to answer
         except Exception as exc:
-            if started:
+            if watched.started:
                 raise
             request_id = current_request_id() or new_request_id()
             _errors.error("unexpected error (request %s) at %s", request_id, scope.get("path"),
