@@ -92,8 +92,9 @@ async def test_a_signed_in_customer_learns_nothing_of_another_customer_s_order_n
                              token=tokens["ada"]))["placeOrder"]["order"]["number"]
     seen = statement_counter(api.app.state.db)
     bob = tokens["bob"]
-    answers: dict[str, list[object]] = {"order": [], "eligibility": [], "follow": []}
-    counts: dict[str, list[int]] = {"order": [], "eligibility": [], "follow": []}
+    answers: dict[str, list[object]] = {"order": [], "eligibility": [], "request": [],
+                                        "follow": []}
+    counts: dict[str, list[int]] = {"order": [], "eligibility": [], "request": [], "follow": []}
     for n in (number, "PR-999999"):
         seen.clear()
         answers["order"].append(await api.data(
@@ -103,14 +104,24 @@ async def test_a_signed_in_customer_learns_nothing_of_another_customer_s_order_n
         answers["eligibility"].append(await api.data(ELIGIBLE, {"n": n}, token=bob))
         counts["eligibility"].append(_work(seen))
         seen.clear()
+        asked = await api.data(REQUEST, {"i": {
+            "orderNumber": n, "resolution": "REFUND", "method": "SHIP_BACK",
+            "lines": [{"sku": "TSHIRT-BLU-M", "quantity": 1, "reason": "TOO_SMALL"}]}},
+            token=bob)
+        answers["request"].append([(e["field"], e["code"])
+                                   for e in asked["requestReturn"]["userErrors"]])
+        counts["request"].append(_work(seen))
+        seen.clear()
         refused = await refusal(live.ws_url, bob, FOLLOW, {"n": n})
         answers["follow"].append(refused["extensions"]["code"])
         counts["follow"].append(_work(seen))
 
     assert answers == {"order": [{"order": None}] * 2,
                        "eligibility": [{"returnEligibility": None}] * 2,
+                       "request": [[(["orderNumber"], "NOT_FOUND")]] * 2,
                        "follow": ["FORBIDDEN"] * 2}
-    assert counts == {"order": [1, 1], "eligibility": [1, 1], "follow": [1, 1]}
+    assert counts == {"order": [1, 1], "eligibility": [1, 1], "request": [1, 1],
+                      "follow": [1, 1]}
     seen.clear()
     mine = await api.data('query($n: String!) { order(number: $n) { number } }', {"n": number},
                           token=tokens["ada"])
