@@ -251,6 +251,19 @@ class Order:
         """Tax was added on top of the prices (Switzerland), not included in them."""
         return self.total.amount != self.subtotal.amount + self.shipping.amount
 
+    def charged(self, list_amount: Decimal, line: OrderLine | None = None) -> Decimal:
+        """What `list_amount` of `line`'s list price (None: of the shipping charge) cost the
+        customer, tax included, unrounded. Where tax was added to the prices, at the line's
+        own rate and the shipping at the goods' highest, as `totals` charged them; otherwise
+        (and for orders placed before lines carried their rate) the order's total spread over
+        its list prices."""
+        rates = [ln.vat_rate for ln in self.lines]
+        if self.tax_added and all(r is not None for r in rates):
+            rate = line.vat_rate if line is not None else max(r for r in rates if r is not None)
+            return list_amount * (1 + (rate or Decimal(0)))
+        base = self.subtotal.amount + self.shipping.amount
+        return list_amount * self.total.amount / base if base else Decimal(0)
+
     def fulfillment(self, fulfillment_id: str) -> Fulfillment:
         found = next((f for f in self.fulfillments if f.id == fulfillment_id), None)
         if found is None:

@@ -103,31 +103,18 @@ def authorize(order: Order, request: PaymentRequest, held: Money, *,
                     reference=request.reference)], partial=partial)
 
 
-def _factor(order: Order) -> Decimal:
-    """Total over its pre-tax parts: 1 where prices include tax, 1 + rate where it is added."""
-    base = order.subtotal.amount + order.shipping.amount
-    return order.total.amount / base if base else Decimal(1)
-
-
 def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _gross(order: Order, units: dict[str, int], *, with_shipping: bool) -> Decimal:
-    """`units` of order lines (by line id), and the shipping charge, with their tax, unrounded.
-
-    Where tax is added to the prices (Switzerland), each line with its own rate and the
-    shipping with the goods' highest (as `orders.totals` charged them): a parcel of
-    reduced-rate goods is not taken at the order's blended rate. Where prices include it, or
-    a line predates VAT rates on lines, the order's total over its pre-tax parts."""
-    price = {ln.id: ln.unit_price.amount for ln in order.lines}
-    rate = {ln.id: ln.vat_rate for ln in order.lines}
-    shipping = order.shipping.amount if with_shipping else ZERO
-    known = [r for r in rate.values() if r is not None]
-    if not order.tax_added or len(known) < len(rate):
-        return (sum((price[i] * n for i, n in units.items()), ZERO) + shipping) * _factor(order)
-    goods = sum((price[i] * n * (1 + (rate[i] or ZERO)) for i, n in units.items()), ZERO)
-    return goods + shipping * (1 + max(known))
+    """`units` of order lines (by line id), and the shipping charge, as the customer was
+    charged them (`Order.charged`: where tax is added, each line at its own rate — a parcel
+    of reduced-rate goods is not taken at the order's blended rate), unrounded."""
+    by_id = {ln.id: ln for ln in order.lines}
+    goods = sum((order.charged(by_id[i].unit_price.amount * n, by_id[i])
+                 for i, n in units.items()), ZERO)
+    return goods + (order.charged(order.shipping.amount) if with_shipping else ZERO)
 
 
 def share(order: Order, fulfillment_id: str, *, with_shipping: bool) -> Decimal:

@@ -1,11 +1,11 @@
 """What a return gives back: the share of what was paid, never more than was paid.
 
-Every amount the customer paid is spread over what it paid for in proportion to the list
-prices: a line's share of the total is `unit price × units × total / (subtotal + shipping)`,
-which carries the line's share of any discount (total below the list prices) and of any tax
-added on top (tax-exclusive countries). Shares are computed cumulatively per line — the units
-returned before and these together, minus the units before — so two partial returns of one
-line add up to exactly what the whole line paid, to the cent.
+A line's share is what it was charged (`Order.charged`): where tax was added on top of the
+prices, its list price with its own rate's tax; otherwise the order's total spread over the
+list prices, `unit price × units × total / (subtotal + shipping)`. Shares are computed
+cumulatively per line — the units returned before and these together, minus the units
+before — so two partial returns of one line add up to exactly what the whole line paid, to
+the cent.
 """
 
 from __future__ import annotations
@@ -46,30 +46,26 @@ def _round(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _gross(order: Order) -> Decimal:
-    return order.subtotal.amount + order.shipping.amount
+def paid_for(order: Order, list_amount: Decimal, line: OrderLine | None = None) -> Decimal:
+    """What the customer paid for something listed at `list_amount` on this order: of
+    `line`, or of the shipping (None) — `Order.charged`, to the cent."""
+    return _round(order.charged(list_amount, line))
 
 
-def paid_for(order: Order, list_amount: Decimal) -> Decimal:
-    """What the customer paid for something listed at `list_amount` on this order."""
-    gross = _gross(order)
-    if gross == 0:
-        return ZERO
-    return _round(list_amount * order.total.amount / gross)
-
-
-def tax_in(order: Order, list_amount: Decimal) -> Decimal:
-    gross = _gross(order)
-    if gross == 0:
-        return ZERO
-    return _round(list_amount * order.tax.amount / gross)
+def tax_in(order: Order, list_amount: Decimal, line: OrderLine | None = None) -> Decimal:
+    """The tax in what `paid_for` says: where it was added, what it added; where prices
+    include it, the order's tax spread over its list prices."""
+    if order.tax_added:
+        return paid_for(order, list_amount, line) - _round(list_amount)
+    base = order.subtotal.amount + order.shipping.amount
+    return _round(list_amount * order.tax.amount / base) if base else ZERO
 
 
 def line_share(order: Order, part: Part) -> Decimal:
     """What `part.units` units of the line paid, after `part.before` already came back."""
     price = part.line.unit_price.amount
-    return (paid_for(order, price * (part.before + part.units))
-            - paid_for(order, price * part.before))
+    return (paid_for(order, price * (part.before + part.units), part.line)
+            - paid_for(order, price * part.before, part.line))
 
 
 def quote(order: Order, parts: list[Part], *, refund_shipping: bool, fee: Decimal,
@@ -79,8 +75,9 @@ def quote(order: Order, parts: list[Part], *, refund_shipping: bool, fee: Decima
     currency = order.currency
     shares = [line_share(order, p) for p in parts]
     items = sum(shares, ZERO)
-    tax = sum((tax_in(order, p.line.unit_price.amount * (p.before + p.units))
-               - tax_in(order, p.line.unit_price.amount * p.before) for p in parts), ZERO)
+    tax = sum((tax_in(order, p.line.unit_price.amount * (p.before + p.units), p.line)
+               - tax_in(order, p.line.unit_price.amount * p.before, p.line) for p in parts),
+              ZERO)
     shipping = paid_for(order, order.shipping.amount) if refund_shipping else ZERO
     if refund_shipping:
         tax += tax_in(order, order.shipping.amount)

@@ -123,6 +123,24 @@ async def test_where_tax_is_added_each_parcel_is_captured_with_its_own_lines_tax
     assert await violations(db_url) == []
 
 
+async def test_where_tax_is_added_a_returned_line_gets_back_what_it_was_charged(
+        api: Api, tokens: dict[str, str], db_url: str) -> None:
+    """The T-shirt comes back from Zürich: 24.90 with its 8.1 %, 26.92 (not the order's
+    blended 6.5 %, 26.52); the mug's parcel keeps its own."""
+    await seed(api, tokens)
+    payments = consumer(api)
+    await payments.take_in()
+    number = await _to_zurich(api, tokens, "pay-chf-00004", reference="pi_zurich_ret")
+    for location in ("ST-ROMA", "WH-MIL"):
+        await hand_over(api, tokens, number, location, deliver=True)
+    await drain(payments)
+    asked = await op(api, "RequestReturn", request(number, [
+        {"sku": "TSHIRT-RED-M", "quantity": 1, "reason": "TOO_SMALL"}]), token=tokens["ada"])
+    assert asked["userErrors"] == [], asked
+    assert [ln["refund"]["amount"] for ln in asked["return"]["lines"]] == ["26.92"]
+    assert await violations(db_url) == []
+
+
 async def test_where_tax_is_added_what_is_left_after_a_cancelled_line_is_charged_as_placed(
         api: Api, tokens: dict[str, str], db_url: str) -> None:
     """The mug and the shipping left: 16.90 and each rate's tax rounded once, 0.31 + 0.40,
