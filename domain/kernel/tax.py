@@ -101,16 +101,26 @@ def tax_by_rate(country: str, amounts: Iterable[tuple[Decimal, Decimal]]
                 ) -> tuple[Decimal, Decimal]:
     """(tax, amount to add to the prices) for (amount, rate) pairs shipped to `country`: the
     amounts are added per rate and each rate's tax rounded once (as invoices state it)."""
-    inclusive = RATES.get(country, NO_TAX).inclusive
+    if RATES.get(country, NO_TAX).inclusive:
+        by_rate = _by_rate(amounts)
+        tax = sum((_round(a * r / (1 + r)) for r, a in by_rate.items()), Decimal("0.00"))
+        return tax, Decimal("0.00")
+    tax = added_by_rate(amounts)
+    return tax, tax
+
+
+def added_by_rate(amounts: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
+    """The tax added on top of (amount, rate) pairs: added per rate, each rate's tax rounded
+    once."""
+    return sum((_round(a * r) for r, a in _by_rate(amounts).items()), Decimal("0.00"))
+
+
+def _by_rate(amounts: Iterable[tuple[Decimal, Decimal]]) -> dict[Decimal, Decimal]:
     by_rate: dict[Decimal, Decimal] = {}
     for amount, rate in amounts:
         key = rate.normalize()
         by_rate[key] = by_rate.get(key, Decimal("0")) + amount
-    if inclusive:
-        tax = sum((_round(a * r / (1 + r)) for r, a in by_rate.items()), Decimal("0.00"))
-        return tax, Decimal("0.00")
-    tax = sum((_round(a * r) for r, a in by_rate.items()), Decimal("0.00"))
-    return tax, tax
+    return by_rate
 
 
 def tax_for(country: str, taxable: Decimal) -> tuple[Decimal, Decimal]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.kernel import errors
+from domain.kernel import errors, tax
 from domain.kernel.money import CENT, Money, to_amount
 from domain.orders import FulfillmentStatus, Order, OrderStatus, PaymentRequest, lifecycle
 from domain.orders.payment import (
@@ -133,15 +133,12 @@ def payable(order: Order) -> Decimal:
         return ZERO
     if not any(ln.cancelled for ln in order.lines):
         return order.total.amount
-    rates = [ln.vat_rate for ln in order.lines]
-    if order.tax_added and all(r is not None for r in rates):
-        net: dict[Decimal, Decimal] = {}
-        for ln in order.lines:
-            rate = (ln.vat_rate or ZERO).normalize()
-            net[rate] = net.get(rate, ZERO) + ln.unit_price.amount * (ln.quantity - ln.cancelled)
-        top = max(r for r in rates if r is not None).normalize()
-        net[top] = net.get(top, ZERO) + order.shipping.amount
-        return sum(net.values(), ZERO) + sum((_cents(a * r) for r, a in net.items()), ZERO)
+    rates = [ln.vat_rate for ln in order.lines if ln.vat_rate is not None]
+    if order.tax_added and len(rates) == len(order.lines):
+        left = [(ln.unit_price.amount * (ln.quantity - ln.cancelled), rate)
+                for ln, rate in zip(order.lines, rates, strict=True)]
+        left.append((order.shipping.amount, max(rates)))  # the goods' highest, as placed
+        return sum((a for a, _ in left), ZERO) + tax.added_by_rate(left)
     cancelled = {ln.id: ln.cancelled for ln in order.lines if ln.cancelled}
     return max(ZERO, order.total.amount - _cents(_gross(order, cancelled,
                                                         with_shipping=False)))
